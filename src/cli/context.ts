@@ -1,0 +1,38 @@
+/**
+ * What every command gets: the process's streams, the clock, and the interrupt signal. Injected so
+ * that tests run commands in-process with in-memory streams and short clocks (style.md B4.4).
+ */
+import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
+
+export interface CliDeps {
+  io: Io;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Aborted on Ctrl-C; long waits listen to it. */
+  signal: AbortSignal;
+  /** Where conf keeps its file; tests point it at a temporary directory. */
+  configDir?: string | undefined;
+}
+
+/** The global flags of the contract, as commander hands them to every command. */
+export interface GlobalOptions {
+  baseUrl?: string;
+  token?: string;
+  profile?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+export interface CommandContext {
+  deps: CliDeps;
+  globals: GlobalOptions;
+  mode: TerminalMode;
+}
+
+/** The globals and terminal mode for a command's action (`this` or the last action argument). */
+export function commandContext(command: { optsWithGlobals(): object }, deps: CliDeps): CommandContext {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  return { deps, globals, mode: decideTerminalMode(deps.io, globals) };
+}

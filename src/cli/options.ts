@@ -1,0 +1,35 @@
+/** Shared option parsing: durations, -p key=value, formats. Pure; errors are UsageError (exit 2). */
+import { InvalidArgumentError } from 'commander';
+
+/** `90s`, `15m`, `2h`, `1h30m` or plain seconds → milliseconds. `0` means "no limit". */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let match = re.exec(trimmed); match; match = re.exec(trimmed)) {
+    const value = Number(match[1]);
+    const unit = match[2];
+    total += value * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+    consumed = re.lastIndex;
+  }
+  if (consumed === 0 || consumed !== trimmed.length) {
+    throw new InvalidArgumentError(`"${text}" is not a duration (try 90s, 15m, 2h, or seconds)`);
+  }
+  return Math.round(total);
+}
+
+/** Commander collector for repeatable `-p key=value`. */
+export function collectParam(value: string, previous: Array<[string, string]> = []): Array<[string, string]> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not key=value`);
+  return [...previous, [value.slice(0, eq), value.slice(eq + 1)]];
+}
+
+/** Commander collector for repeatable plain values. */
+export function collectValue(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export const DEFAULT_TIMEOUT = '30m';

@@ -1,0 +1,66 @@
+/**
+ * createProgram(deps): the commander tree. Importing it has no side effects, and it loads no heavy
+ * module: each command imports its core (got, ora, stream-json …) only when it runs, so that
+ * `--help` and `--version` start fast.
+ */
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import type { CliDeps } from './context.js';
+import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
+import { registerList } from './commands/list.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerFetch } from './commands/fetch.js';
+import { registerExport } from './commands/export.js';
+import { registerWebhook } from './commands/webhook.js';
+import { registerReports } from './commands/reports.js';
+import { registerLogin } from './commands/login.js';
+import { registerConfig } from './commands/config.js';
+import { registerSandbox } from './commands/sandbox.js';
+
+const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
+export const VERSION: string = packageJson.version;
+
+export function createProgram(deps: CliDeps): Command {
+  const program = new Command('ms-async')
+    .description('Export MoySklad reports through the JSON API asynchronous exchange.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--base-url <url>', 'API base URL (env MS_BASE_URL)')
+    .option('--token <token>', 'bearer token (prefer MS_TOKEN or `ms-async login`: flags show in ps)')
+    .option('--profile <name>', 'stored profile to use (env MS_PROFILE)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
+    .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => deps.io.stdout.write(s),
+      writeErr: (s) => deps.io.stderr.write(s),
+    })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ ms-async export stock-bystore --out stock.csv --sandbox   # try it without an account
+  $ ms-async login                                            # store a token
+  $ ms-async export stock-bystore --out stock.csv
+  $ ms-async export profit-byproduct -p momentFrom="2026-11-01 00:00:00" --out profit.ndjson
+  $ ms-async reports                                          # what can be exported
+
+Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 timeout,
+7 network, 8 result gone, 130 interrupted.`,
+  );
+
+  for (const register of [
+    registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
+    registerWebhook, registerReports, registerLogin, registerConfig, registerSandbox,
+  ]) {
+    register(program, deps);
+  }
+  // Subcommands inherit the output routing and exit override.
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput(program.configureOutput());
+  }
+  return program;
+}

@@ -1,0 +1,111 @@
+/**
+ * The error tree of ms-async. Every failure a user can act on is one of these; `src/main.ts`
+ * turns them into the contract's exit codes (cli-contract.md, "Exit codes") and nothing else does.
+ */
+
+/** One entry of the API's `errors[]` (moysklad-async-api.md §4.1). */
+export interface ApiErrorEntry {
+  error: string;
+  code?: number;
+  parameter?: string;
+  error_message?: string;
+  moreInfo?: string;
+}
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  auth: 3,
+  api: 4,
+  taskFailed: 5,
+  timeout: 6,
+  network: 7,
+  gone: 8,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface MsAsyncErrorOptions {
+  cause?: unknown;
+  /** The next thing the user can do, e.g. "run `ms-async login`". */
+  hint?: string;
+  apiErrors?: ApiErrorEntry[];
+  httpStatus?: number;
+  /** Method and URL of the request that failed; never carries a token. */
+  request?: { method: string; url: string };
+}
+
+export abstract class MsAsyncError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+  readonly apiErrors: ApiErrorEntry[];
+  readonly httpStatus: number | undefined;
+  readonly request: { method: string; url: string } | undefined;
+
+  constructor(message: string, options: MsAsyncErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.apiErrors = options.apiErrors ?? [];
+    this.httpStatus = options.httpStatus;
+    this.request = options.request;
+  }
+}
+
+/** Bad flag, unknown report, missing parameter, bad --out: nothing was sent. */
+export class UsageError extends MsAsyncError {
+  readonly code = 'ERR_MS_USAGE';
+  readonly exitCode = ExitCode.usage;
+}
+
+/** 401/403 and the API's authentication/permission codes, at once or inside an API_ERROR task. */
+export class AuthError extends MsAsyncError {
+  readonly code = 'ERR_MS_AUTH';
+  readonly exitCode = ExitCode.auth;
+}
+
+/** The API rejected the request, or a task ended API_ERROR for a non-auth reason. */
+export class ApiError extends MsAsyncError {
+  readonly code = 'ERR_MS_API';
+  readonly exitCode = ExitCode.api;
+}
+
+/** The task ended ERROR or CANCEL. */
+export class TaskFailedError extends MsAsyncError {
+  readonly code = 'ERR_MS_TASK_FAILED';
+  readonly exitCode = ExitCode.taskFailed;
+}
+
+/** --timeout reached while waiting. */
+export class TimeoutError extends MsAsyncError {
+  readonly code = 'ERR_MS_TIMEOUT';
+  readonly exitCode = ExitCode.timeout;
+}
+
+/** Network or server failure that retries did not overcome, or a result file still broken. */
+export class NetworkError extends MsAsyncError {
+  readonly code = 'ERR_MS_NETWORK';
+  readonly exitCode = ExitCode.network;
+}
+
+/** The result is gone: past deletionDate, or the task is unknown. */
+export class ResultGoneError extends MsAsyncError {
+  readonly code = 'ERR_MS_RESULT_GONE';
+  readonly exitCode = ExitCode.gone;
+}
+
+/** Ctrl-C. */
+export class InterruptedError extends MsAsyncError {
+  readonly code = 'ERR_MS_INTERRUPTED';
+  readonly exitCode = ExitCode.interrupted;
+}
+
+/** API error codes that mean "who you are / what you may see" → exit 3 (cli-contract.md). */
+export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
+
+/** Exit code for anything thrown: ours carry one; anything else is a bug (1). */
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  return error instanceof MsAsyncError ? error.exitCode : ExitCode.internal;
+}

@@ -1,0 +1,68 @@
+/**
+ * run(argv, deps) → exit code. The only top-level catch, and the only place where errors become
+ * exit codes and the one-line messages of the contract (cli-contract.md, "Exit codes").
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { CommanderError } from 'commander';
+import { createProgram } from './cli/program.js';
+import type { CliDeps } from './cli/context.js';
+import { ExitCode, MsAsyncError, exitCodeOf } from './errors.js';
+import { decideTerminalMode, processIo, type Io } from './ui/io.js';
+import { formatErrorLines, errorToJson } from './ui/errors.js';
+
+export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const program = createProgram(deps);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help, the version, or its own usage message.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean }>();
+    reportError(deps.io, error, { json: opts.json === true, color: decideTerminalMode(deps.io, opts).color });
+    return exitCodeOf(error);
+  }
+}
+
+function reportError(io: Io, error: unknown, options: { json: boolean; color: boolean }): void {
+  for (const line of formatErrorLines(error, options.color)) io.stderr.write(`${line}\n`);
+  if (options.json) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
+}
+
+/** Entry point used by bin/ms-async.js: real streams, real clock, Ctrl-C wired to an AbortSignal. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    // A second Ctrl-C means "now": do not wait for clean-up to finish.
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    controller.abort(new InterruptSignal());
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    return await run(argv, {
+      io: processIo(),
+      now: Date.now,
+      sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : {}),
+      signal: controller.signal,
+      configDir: process.env.MS_ASYNC_CONFIG_DIR,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+/** The abort reason on Ctrl-C, so that waits can tell an interrupt from other aborts. */
+export class InterruptSignal extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptSignal';
+  }
+}
+
+export { MsAsyncError };

@@ -1,0 +1,52 @@
+/**
+ * The one place that decides colour and interactivity (style.md B3). Everything that writes to the
+ * terminal takes an `Io`; tests pass one built on in-memory streams with the TTY switches they need.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface Io {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface TerminalMode {
+  /** Spinners and progress bars may be drawn on stderr. */
+  interactive: boolean;
+  /** ANSI colour may be used on stderr. */
+  color: boolean;
+  /** Only errors are printed on stderr. */
+  quiet: boolean;
+  /** Each request is logged on stderr. */
+  verbose: boolean;
+}
+
+export interface TerminalFlags {
+  color?: boolean | undefined; // commander's --color / --no-color
+  quiet?: boolean | undefined;
+  verbose?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+/**
+ * Interactive: stderr is a TTY, TERM is not dumb, CI is unset, and neither --quiet nor --json.
+ * Colour: --no-color/--color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY.
+ */
+export function decideTerminalMode(io: Io, flags: TerminalFlags): TerminalMode {
+  const env = io.env;
+  const stderrTty = io.stderr.isTTY === true;
+  const dumb = env.TERM === 'dumb';
+  const quiet = flags.quiet === true;
+  const interactive = stderrTty && !dumb && !env.CI && !quiet && flags.json !== true;
+  let color: boolean;
+  if (flags.color === false) color = false;
+  else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') color = false;
+  else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') color = true;
+  else color = stderrTty && !dumb;
+  return { interactive, color, quiet, verbose: flags.verbose === true && !quiet };
+}
+
+export function processIo(): Io {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
