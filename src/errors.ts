@@ -90,6 +90,12 @@ export class NetworkError extends MsAsyncError {
   readonly exitCode = ExitCode.network;
 }
 
+/** The result file is cut short or not well-formed JSON (exit 7 once a fresh download did not help). */
+export class BadResultError extends MsAsyncError {
+  readonly code = 'ERR_MS_BAD_RESULT';
+  readonly exitCode = ExitCode.network;
+}
+
 /** The result is gone: past deletionDate, or the task is unknown. */
 export class ResultGoneError extends MsAsyncError {
   readonly code = 'ERR_MS_RESULT_GONE';
