@@ -34,6 +34,8 @@ export interface MsAsyncErrorOptions {
   httpStatus?: number;
   /** Method and URL of the request that failed; never carries a token. */
   request?: { method: string; url: string };
+  /** Extra machine-readable context for `--json` (e.g. the task whose final state failed). */
+  details?: Record<string, unknown>;
 }
 
 export abstract class MsAsyncError extends Error {
@@ -43,6 +45,7 @@ export abstract class MsAsyncError extends Error {
   readonly apiErrors: ApiErrorEntry[];
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(message: string, options: MsAsyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -51,6 +54,7 @@ export abstract class MsAsyncError extends Error {
     this.apiErrors = options.apiErrors ?? [];
     this.httpStatus = options.httpStatus;
     this.request = options.request;
+    this.details = options.details;
   }
 }
 

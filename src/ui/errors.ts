@@ -32,6 +32,8 @@ export function errorToJson(error: unknown): { error: Record<string, unknown> } 
       apiErrors: error.apiErrors,
       ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
       ...(error.hint === undefined ? {} : { hint: error.hint }),
+      ...(error.request === undefined ? {} : { request: error.request }),
+      ...(error.details ?? {}),
     },
   };
 }

@@ -1,0 +1,422 @@
+/**
+ * createApiClient: the one got instance of a run and every rule of the API around it —
+ * gzip, auth, User-Agent, our own retry loop (got's is off so that the policy is explicit and
+ * testable), 429/1073 handling, at most 5 requests in flight, pacing on low rate-limit headers,
+ * and errors wrapped once into src/errors.ts (issue 3; moysklad-async-api.md §1–4, §7, §8).
+ */
+import { createRequire } from 'node:module';
+import got, { type Got, type Headers, type Method } from 'got';
+import { InterruptedError, NetworkError, ApiError, type MsAsyncError } from '../errors.js';
+import { createLimiter, type Limiter } from './limiter.js';
+import {
+  errorFromResponse, isAsyncCode, parseApiErrors, parseJsonBody, parseTask, parseTaskList, parseWebhook, parseWebhookList,
+  type ErrorContext,
+} from './parse.js';
+import {
+  backoffDelay, isRetryableNetworkError, isRetryableStatus, pacingDelayMs, rateLimitWaitMs, type RequestKind,
+} from './retry.js';
+import type { AsyncTask, CreatedTask, TaskList, Webhook, WebhookAction } from './types.js';
+
+export type Auth =
+  | { kind: 'bearer'; token: string }
+  | { kind: 'basic'; login: string; password: string };
+
+export interface ApiClientOptions {
+  /** `https://api.moysklad.ru/api/remap/1.2`, no trailing slash needed. */
+  baseUrl: string;
+  auth: Auth;
+  /** One line per request (method, URL, status, ms) for `-v`. The client never writes to a terminal. */
+  onLog?: (line: string) => void;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+  /** Requests in flight at most (the API allows 5 per user). */
+  maxInFlight?: number;
+  /** Share one limiter between clients of the same process. */
+  limiter?: Limiter;
+  /** Retries after a 5xx, a network error or a 1073, per request. */
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** Total time one request may spend waiting out 429s before it gives up (exit 7). */
+  maxRateLimitWaitMs?: number;
+  /** Start pacing when X-RateLimit-Remaining is at or below this. */
+  pacingLowWater?: number;
+  /** Connect timeout, and the time allowed for an answer (the API may take minutes, §3.6). */
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Aborts the request and any wait of its retries (→ InterruptedError). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ListTasksQuery {
+  /** OR-ed: `state=DONE;state=ERROR`. */
+  states?: string[];
+  /** Exact match on the task's request URL (the API supports only `=` here). */
+  request?: string;
+  /** Extra raw filter conditions, `;`-separated, unencoded. */
+  filter?: string;
+  /** `deletionDate,desc` … */
+  order?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  /** Creates a task: `pathAndQuery` is `/report/…?…`; `async=true` is added when missing. */
+  createTask(pathAndQuery: string, options?: CallOptions): Promise<CreatedTask>;
+  getTask(id: string, options?: CallOptions): Promise<AsyncTask>;
+  listTasks(query?: ListTasksQuery, options?: CallOptions): Promise<TaskList>;
+  cancelTask(id: string, options?: CallOptions): Promise<void>;
+  /**
+   * The storage link of a DONE task's result, from the 302 of `/async/{id}/result` (not
+   * followed, so that the download goes without Authorization). 61003 → ResultGoneError,
+   * 61004/61005 → TaskFailedError, an API_ERROR task → its original error, 61006 → ApiError.
+   */
+  getResultLink(id: string, options?: CallOptions): Promise<string>;
+  getEmployee(options?: CallOptions): Promise<unknown>;
+  createWebhook(input: { url: string; action: WebhookAction }, options?: CallOptions): Promise<Webhook>;
+  listWebhooks(options?: CallOptions): Promise<Webhook[]>;
+  deleteWebhook(id: string, options?: CallOptions): Promise<void>;
+  /** The limiter in use (tests and the downloader may look at it). */
+  readonly limiter: Limiter;
+}
+
+const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** `ms-async/<version> (+node <v>)`. */
+export function userAgent(): string {
+  return `ms-async/${packageJson.version} (+node ${process.version})`;
+}
+
+/** The task id in `…/async/{id}` or `…/async/{id}/result`; undefined when the URL has none. */
+export function taskIdFromUrl(url: string): string | undefined {
+  let path = url;
+  try {
+    path = new URL(url, 'http://x').pathname;
+  } catch {
+    // Not a URL: look at the text as it is.
+  }
+  const match = /\/async\/([^/?#]+)(?:\/result)?\/?$/.exec(path);
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+}
+
+/** Adds `async=true` to a path with or without a query, unless it is there already. */
+export function withAsyncParam(pathAndQuery: string): string {
+  const [path = '', query = ''] = splitOnce(pathAndQuery, '?');
+  const parts = query === '' ? [] : query.split('&');
+  if (parts.some((p) => /^async=/i.test(p))) return pathAndQuery;
+  return `${path}?${[...parts, 'async=true'].join('&')}`;
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+interface SendOptions {
+  kind: RequestKind;
+  json?: unknown;
+  followRedirect?: boolean;
+  taskId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** Statuses that are a success for this call (default: 2xx). */
+  ok?: (status: number) => boolean;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const log = options.onLog ?? ((): void => {});
+  const maxRetries = options.maxRetries ?? 4;
+  const backoff = { baseMs: options.retryBaseMs ?? 500, capMs: options.retryCapMs ?? 10_000, random };
+  const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+  const lowWater = options.pacingLowWater ?? 2;
+  const limiter = options.limiter ?? createLimiter({ max: options.maxInFlight ?? 5, now, sleep });
+
+  const authorization = options.auth.kind === 'bearer'
+    ? `Bearer ${options.auth.token}`
+    : `Basic ${Buffer.from(`${options.auth.login}:${options.auth.password}`, 'utf8').toString('base64')}`;
+
+  const http: Got = got.extend({
+    headers: {
+      'accept-encoding': 'gzip', // §1.3: required on every request; got still decodes identity answers
+      'user-agent': userAgent(),
+      authorization,
+    },
+    decompress: true,
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    responseType: 'text',
+    timeout: {
+      lookup: options.connectTimeoutMs ?? 15_000,
+      connect: options.connectTimeoutMs ?? 15_000,
+      secureConnect: options.connectTimeoutMs ?? 15_000,
+      response: options.responseTimeoutMs ?? 300_000,
+    },
+  });
+
+  async function send(method: Method, url: string, opts: SendOptions): Promise<Answer> {
+    const context: ErrorContext = { method, url, taskId: opts.taskId };
+    const isOk = opts.ok ?? ((s: number): boolean => s >= 200 && s < 300);
+    let failures = 0; // 5xx, network errors, 1073s
+    let rateLimitWaited = 0;
+    for (;;) {
+      throwIfAborted(opts.signal);
+      let release: () => void;
+      try {
+        release = await limiter.acquire(opts.signal);
+      } catch (error) {
+        throw interrupted(opts.signal, error);
+      }
+      const started = now();
+      let answer: Answer;
+      try {
+        const response = await http(url, {
+          method,
+          followRedirect: opts.followRedirect ?? true,
+          ...(opts.json === undefined ? {} : { json: opts.json }),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        answer = { status: response.statusCode, headers: response.headers, body: String(response.body ?? '') };
+      } catch (error) {
+        release();
+        if (opts.signal?.aborted) throw interrupted(opts.signal, error);
+        const code = (error as { code?: string }).code;
+        const event = (error as { event?: string }).event;
+        const connectPhase = event === 'lookup' || event === 'connect' || event === 'secureConnect';
+        log(`${method} ${url} ${code ?? 'failed'} ${now() - started}ms`);
+        if (isRetryableNetworkError(code, opts.kind, connectPhase) && failures < maxRetries) {
+          await wait(backoffDelay(failures, backoff), opts.signal, `${code ?? 'network error'}`, failures + 1);
+          failures += 1;
+          continue;
+        }
+        throw networkError(error, context, opts.kind, failures);
+      }
+      release();
+      log(`${method} ${url} ${answer.status} ${now() - started}ms`);
+      const pace = pacingDelayMs(answer.headers, lowWater);
+      if (pace > 0) limiter.pause(pace);
+
+      if (isOk(answer.status)) {
+        limiter.succeeded();
+        return answer;
+      }
+      const apiErrors = parseApiErrors(answer.body);
+      const codes = apiErrors.map((e) => e.code);
+      if (answer.status === 429 && codes.includes(1073)) {
+        // Too many parallel requests (ours or another client's of the same user): fewer slots, then again.
+        limiter.lower();
+        if (failures < maxRetries * 2) {
+          await wait(backoffDelay(failures, backoff) + backoff.baseMs, opts.signal, '1073 too many parallel requests', failures + 1);
+          failures += 1;
+          continue;
+        }
+      } else if (answer.status === 429 && !codes.some((c) => c !== undefined && isAsyncCode(c))) {
+        const delayMs = rateLimitWaitMs(answer.headers) ?? backoffDelay(failures, backoff) + 1000;
+        if (rateLimitWaited + delayMs <= maxRateLimitWaitMs) {
+          rateLimitWaited += delayMs;
+          limiter.pause(delayMs); // everyone else waits too
+          await wait(delayMs, opts.signal, '429 rate limit', undefined);
+          continue;
+        }
+      } else if (
+        (isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0) || codes.includes(61008))
+        && failures < maxRetries
+      ) {
+        await wait(backoffDelay(failures, backoff), opts.signal, `HTTP ${answer.status}`, failures + 1);
+        failures += 1;
+        continue;
+      }
+      const error = errorFromResponse(answer.status, answer.body, context);
+      if (answer.status >= 500 && opts.kind === 'create' && !isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0)) {
+        throw new NetworkError(error.message, { ...copyFields(error), hint: MAYBE_CREATED_HINT });
+      }
+      throw error;
+    }
+  }
+
+  async function wait(ms: number, signal: AbortSignal | undefined, reason: string, attempt: number | undefined): Promise<void> {
+    log(`  ${reason}: retrying in ${ms}ms${attempt === undefined ? '' : ` (retry ${attempt})`}`);
+    try {
+      await sleep(ms, signal);
+    } catch (error) {
+      throw interrupted(signal, error);
+    }
+  }
+
+  /** JSON of a 2xx; a garbled body of an idempotent request is retried once more as a whole. */
+  async function getJson<T>(url: string, parse: (value: unknown, context: ErrorContext) => T, taskId?: string, signal?: AbortSignal): Promise<T> {
+    const context: ErrorContext = { method: 'GET', url, taskId };
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await send('GET', url, { kind: 'idempotent', taskId, signal });
+      try {
+        return parse(parseJsonBody(answer.body, context), context);
+      } catch (error) {
+        if (!(error instanceof NetworkError) || attempt >= maxRetries) throw error;
+        await wait(backoffDelay(attempt, backoff), signal, 'malformed answer', attempt + 1);
+      }
+    }
+  }
+
+  const taskUrl = (id: string): string => `${baseUrl}/async/${encodeURIComponent(id)}`;
+
+  return {
+    baseUrl,
+    limiter,
+    async createTask(pathAndQuery, call = {}) {
+      if (!pathAndQuery.startsWith('/')) throw new ApiError(`not an API path: ${pathAndQuery}`);
+      const url = `${baseUrl}${withAsyncParam(pathAndQuery)}`;
+      const answer = await send('GET', url, { kind: 'create', signal: call.signal, ok: (s) => s >= 200 && s < 300 });
+      if (answer.status !== 202) {
+        throw new ApiError(`the API answered ${answer.status} instead of 202: this request does not run asynchronously`, {
+          httpStatus: answer.status, request: { method: 'GET', url }, hint: 'see `ms-async reports` for the async-capable reports',
+        });
+      }
+      return createdTaskFrom(answer.headers, url);
+    },
+    async getTask(id, call = {}) {
+      return getJson(taskUrl(id), parseTask, id, call.signal);
+    },
+    async listTasks(query = {}, call = {}) {
+      return getJson(`${baseUrl}/async${listQuery(query)}`, parseTaskList, undefined, call.signal);
+    },
+    async cancelTask(id, call = {}) {
+      await send('PUT', `${taskUrl(id)}/cancel`, { kind: 'idempotent', taskId: id, signal: call.signal });
+    },
+    async getResultLink(id, call = {}) {
+      const url = `${taskUrl(id)}/result`;
+      const answer = await send('GET', url, {
+        kind: 'idempotent', taskId: id, signal: call.signal, followRedirect: false, ok: (s) => s >= 300 && s < 400,
+      });
+      const location = headerText(answer.headers, 'location');
+      if (!location) {
+        throw new NetworkError(`the API answered ${answer.status} without a Location for the result of task ${id}`, {
+          httpStatus: answer.status, request: { method: 'GET', url },
+        });
+      }
+      return new URL(location, url).toString();
+    },
+    async getEmployee(call = {}) {
+      return getJson(`${baseUrl}/context/employee`, (v) => v, undefined, call.signal);
+    },
+    async createWebhook(input, call = {}) {
+      const url = `${baseUrl}/entity/webhook`;
+      const answer = await send('POST', url, {
+        kind: 'create', signal: call.signal, json: { url: input.url, action: input.action, entityType: 'async' },
+      });
+      const context = { method: 'POST', url };
+      return parseWebhook(parseJsonBody(answer.body, context), context);
+    },
+    async listWebhooks(call = {}) {
+      return getJson(`${baseUrl}/entity/webhook`, parseWebhookList, undefined, call.signal);
+    },
+    async deleteWebhook(id, call = {}) {
+      await send('DELETE', `${baseUrl}/entity/webhook/${encodeURIComponent(id)}`, { kind: 'idempotent', signal: call.signal });
+    },
+  };
+}
+
+const MAYBE_CREATED_HINT = 'the task may have been created anyway: check `ms-async list` before starting it again';
+
+/** Task id and URLs from the 202: Location and Content-Location, told apart by the `/result` suffix. */
+export function createdTaskFrom(headers: Headers, requestUrl: string): CreatedTask {
+  const urls = ['location', 'content-location']
+    .map((name) => headerText(headers, name))
+    .filter((v): v is string => typeof v === 'string' && v !== '')
+    .map((v) => new URL(v, requestUrl).toString());
+  const isResult = (u: string): boolean => /\/result\/?$/.test(new URL(u).pathname);
+  let resultUrl = urls.find(isResult);
+  let statusUrl = urls.find((u) => !isResult(u));
+  if (statusUrl === undefined && resultUrl !== undefined) statusUrl = resultUrl.replace(/\/result\/?(?=$|\?)/, '');
+  if (resultUrl === undefined && statusUrl !== undefined) resultUrl = `${statusUrl.replace(/\/+$/, '')}/result`;
+  const id = statusUrl === undefined ? undefined : taskIdFromUrl(statusUrl);
+  if (id === undefined || statusUrl === undefined || resultUrl === undefined) {
+    throw new NetworkError('the API accepted the task (202) but sent no task URL in Location/Content-Location', {
+      httpStatus: 202, request: { method: 'GET', url: requestUrl }, hint: MAYBE_CREATED_HINT,
+    });
+  }
+  return { id, statusUrl, resultUrl, request: requestUrl };
+}
+
+function listQuery(query: ListTasksQuery): string {
+  const conditions: string[] = [];
+  for (const state of query.states ?? []) conditions.push(`state=${state.toUpperCase()}`);
+  // A literal `;` inside a filter value is written `\;` (§1.7).
+  if (query.request !== undefined) conditions.push(`request=${query.request.replace(/;/g, '\\;')}`);
+  if (query.filter) conditions.push(query.filter);
+  const params: string[] = [];
+  if (conditions.length > 0) params.push(`filter=${encodeURIComponent(conditions.join(';'))}`);
+  if (query.order) params.push(`order=${encodeURIComponent(query.order)}`);
+  if (query.limit !== undefined) params.push(`limit=${query.limit}`);
+  if (query.offset !== undefined) params.push(`offset=${query.offset}`);
+  return params.length > 0 ? `?${params.join('&')}` : '';
+}
+
+function headerText(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted(signal, signal.reason);
+}
+
+/** An abort of the run's signal as InterruptedError; any other error unchanged. */
+function interrupted(signal: AbortSignal | undefined, error: unknown): unknown {
+  if (!signal?.aborted) return error;
+  return new InterruptedError('interrupted');
+}
+
+/**
+ * A network failure as NetworkError. The got error is not kept as `cause`: it holds the request
+ * options, Authorization header included, and a cause may be printed by anyone.
+ */
+function networkError(error: unknown, context: ErrorContext, kind: RequestKind, retries: number): NetworkError {
+  const code = (error as { code?: string }).code ?? 'unknown';
+  const message = error instanceof Error ? error.message : String(error);
+  const safeCause = Object.assign(new Error(message), { code });
+  const tries = retries > 0 ? ` after ${retries + 1} attempts` : '';
+  return new NetworkError(`cannot reach the API (${code})${tries}: ${context.method} ${context.url}`, {
+    cause: safeCause,
+    request: { method: context.method, url: context.url },
+    hint: kind === 'create' && retries === 0 && !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+      ? MAYBE_CREATED_HINT
+      : 'check the network and --base-url, then try again',
+  });
+}
+
+function copyFields(error: MsAsyncError): { apiErrors: MsAsyncError['apiErrors']; httpStatus?: number; request?: { method: string; url: string } } {
+  return {
+    apiErrors: error.apiErrors,
+    ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+    ...(error.request === undefined ? {} : { request: error.request }),
+  };
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

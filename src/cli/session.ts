@@ -1,0 +1,33 @@
+/** The API session of a command: the client from globals + env + stored profile, `-v` logs on stderr. */
+import { createSession, type Session } from '../core/session.js';
+import { createLog } from '../ui/log.js';
+import type { CommandContext } from './context.js';
+
+export async function openSession(ctx: CommandContext): Promise<Session> {
+  const log = createLog(ctx.deps.io, ctx.mode);
+  return createSession({
+    globals: ctx.globals,
+    env: ctx.deps.io.env,
+    configDir: ctx.deps.configDir,
+    now: ctx.deps.now,
+    sleep: ctx.deps.sleep,
+    onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
+  });
+}
+
+/** Colour for tables on stdout: only when colour is on and stdout itself is a terminal (or forced). */
+export function stdoutColor(ctx: CommandContext): boolean {
+  if (!ctx.mode.color) return false;
+  const force = ctx.deps.io.env.FORCE_COLOR;
+  const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
+  return ctx.deps.io.stdout.isTTY === true || forced;
+}
+
+/** One JSON document on stdout. */
+export function printJson(ctx: CommandContext, value: unknown): void {
+  ctx.deps.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLines(ctx: CommandContext, lines: readonly string[]): void {
+  for (const line of lines) ctx.deps.io.stdout.write(`${line}\n`);
+}

@@ -1,0 +1,122 @@
+/**
+ * resolveConnection: where the base URL and credentials come from, in one pure function —
+ * flag > environment > stored profile > default (cli-contract.md "Connection and credentials").
+ */
+import { isIP } from 'node:net';
+import { AuthError, UsageError } from '../errors.js';
+import type { Auth } from '../api/client.js';
+
+export const DEFAULT_BASE_URL = 'https://api.moysklad.ru/api/remap/1.2';
+export const DEFAULT_PROFILE = 'default';
+
+export interface StoredProfile {
+  baseUrl?: string | undefined;
+  token?: string | undefined;
+}
+
+export type Source = 'flag' | 'env' | 'stored' | 'default';
+
+export interface ConnectionInput {
+  flags: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  env: Record<string, string | undefined>;
+  /** Every stored profile by name (the conf file's `profiles`). */
+  stored?: Readonly<Record<string, StoredProfile>> | undefined;
+  /** Overrides the profile named by flags/env (rarely needed). */
+  profile?: string | undefined;
+}
+
+export interface Connection {
+  baseUrl: string;
+  auth: Auth;
+  profile: string;
+  sources: { baseUrl: Source; auth: Source };
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value.trim();
+
+/** The profile in use: --profile > MS_PROFILE > `default`. */
+export function resolveProfileName(input: Pick<ConnectionInput, 'flags' | 'env' | 'profile'>): string {
+  return nonEmpty(input.profile) ?? nonEmpty(input.flags.profile) ?? nonEmpty(input.env.MS_PROFILE) ?? DEFAULT_PROFILE;
+}
+
+/** Base URL only (login and config need it without credentials). */
+export function resolveBaseUrl(input: ConnectionInput): { baseUrl: string; source: Source } {
+  const stored = input.stored?.[resolveProfileName(input)];
+  const candidates: Array<[string | undefined, Source]> = [
+    [nonEmpty(input.flags.baseUrl), 'flag'],
+    [nonEmpty(input.env.MS_BASE_URL), 'env'],
+    [nonEmpty(stored?.baseUrl), 'stored'],
+    [DEFAULT_BASE_URL, 'default'],
+  ];
+  const [value, source] = candidates.find(([v]) => v !== undefined) ?? [DEFAULT_BASE_URL, 'default'];
+  return { baseUrl: normaliseBaseUrl(value ?? DEFAULT_BASE_URL, source), source };
+}
+
+/**
+ * Base URL, credentials and profile. Credentials: --token > MS_TOKEN > MS_LOGIN+MS_PASSWORD >
+ * the stored profile's token. No credentials → AuthError (exit 3) pointing at `ms-async login`;
+ * credentials over plain http:// to a non-loopback host → UsageError (exit 2).
+ */
+export function resolveConnection(input: ConnectionInput): Connection {
+  const profile = resolveProfileName(input);
+  const stored = input.stored?.[profile];
+  const { baseUrl, source: baseSource } = resolveBaseUrl(input);
+
+  let auth: Auth | undefined;
+  let authSource: Source = 'default';
+  const flagToken = nonEmpty(input.flags.token);
+  const envToken = nonEmpty(input.env.MS_TOKEN);
+  const login = nonEmpty(input.env.MS_LOGIN);
+  const password = input.env.MS_PASSWORD;
+  const storedToken = nonEmpty(stored?.token);
+  if (flagToken) [auth, authSource] = [{ kind: 'bearer', token: flagToken }, 'flag'];
+  else if (envToken) [auth, authSource] = [{ kind: 'bearer', token: envToken }, 'env'];
+  else if (login && password) [auth, authSource] = [{ kind: 'basic', login, password }, 'env'];
+  else if (storedToken) [auth, authSource] = [{ kind: 'bearer', token: storedToken }, 'stored'];
+
+  if (!auth) {
+    throw new AuthError(`no credentials for profile "${profile}"`, {
+      hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
+    });
+  }
+  assertSafeTransport(baseUrl);
+  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
+}
+
+/** Credentials may travel over plain http only to this machine (the sandbox). */
+export function assertSafeTransport(baseUrl: string): void {
+  const url = new URL(baseUrl);
+  if (url.protocol === 'https:' || isLoopback(url.hostname)) return;
+  throw new UsageError(`refusing to send credentials over plain http to ${url.host}`, {
+    hint: 'use an https:// base URL (plain http is allowed only for localhost, the sandbox)',
+  });
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);
+  return false;
+}
+
+function normaliseBaseUrl(text: string, source: Source): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`"${text}" is not a URL (base URL from ${source})`, { hint: `the default is ${DEFAULT_BASE_URL}` });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`the base URL must be http(s): ${url.protocol}//… (from ${source})`);
+  }
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** A token shown safely: `abcd…(40 chars)`. */
+export function maskSecret(secret: string): string {
+  return secret.length >= 12 ? `${secret.slice(0, 4)}…(${secret.length} chars)` : `…(${secret.length} chars)`;
+}

@@ -1,0 +1,49 @@
+/**
+ * createSession: the API client of one run, built from the global flags, the environment and
+ * the stored profile (via resolveConnection). The config file is opened only when flags and
+ * environment do not already say everything.
+ */
+import { createApiClient, type ApiClient } from '../api/client.js';
+import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+
+export interface SessionInput {
+  globals: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  env: Record<string, string | undefined>;
+  configDir?: string | undefined;
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** `-v` request log lines. */
+  onLog?: ((line: string) => void) | undefined;
+}
+
+export interface Session {
+  client: ApiClient;
+  connection: Connection;
+}
+
+export async function createSession(input: SessionInput): Promise<Session> {
+  const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
+  const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  const client = createApiClient({
+    baseUrl: connection.baseUrl,
+    auth: connection.auth,
+    now: input.now,
+    sleep: input.sleep,
+    ...(input.random ? { random: input.random } : {}),
+    ...(input.onLog ? { onLog: input.onLog } : {}),
+  });
+  return { client, connection };
+}
+
+function needsStore(input: SessionInput): boolean {
+  const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
+  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
+  const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);
+  return !(auth && base);
+}
+
+export async function loadProfiles(configDir: string | undefined): Promise<Record<string, StoredProfile>> {
+  const { openConfigStore } = await import('../config/store.js');
+  return (await openConfigStore({ cwd: configDir })).profiles();
+}

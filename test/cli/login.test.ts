@@ -1,0 +1,94 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestSandbox } from '../helpers/start-sandbox.js';
+import { createTestDeps, runCli, type TestDepsOptions } from '../helpers/test-io.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { run } from '../../src/main.js';
+
+const TOKEN = 'tok-LOGIN-5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
+const outputs: string[] = [];
+let sb: Sandbox;
+let configDir: string;
+
+const cli = (argv: string[], options: TestDepsOptions = {}) => runCli(argv, { configDir, ...options }, outputs);
+
+beforeEach(async () => {
+  sb = await startTestSandbox({ token: TOKEN });
+  configDir = await mkdtemp(join(tmpdir(), 'ms-async-login-'));
+});
+afterEach(async () => {
+  await sb.close();
+  await rm(configDir, { recursive: true, force: true });
+});
+afterAll(() => {
+  for (const text of outputs) expect(text).not.toContain(TOKEN);
+});
+
+describe('ms-async login / logout', () => {
+  it('reads the token from stdin when not a TTY, checks it with GET /context/employee, stores it 0600', async () => {
+    const r = await cli(['login', '--base-url', sb.baseUrl], { stdin: `${TOKEN}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/logged in.*profile "default"/);
+    expect(sb.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(['GET /api/remap/1.2/context/employee']);
+
+    const path = (await cli(['config', 'path'])).stdout.trim();
+    expect(path.startsWith(configDir)).toBe(true);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readFile(path, 'utf8')).toContain(sb.baseUrl);
+
+    // The stored profile now works with no flags or environment at all.
+    const started = await cli(['start', 'stock-all']);
+    expect(started.code).toBe(0);
+
+    expect((await cli(['config', 'get', 'token'])).stdout).toBe(`${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
+    expect((await cli(['config', 'list'])).stdout).toBe(`default.base-url=${sb.baseUrl}\ndefault.token=${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
+
+    const out = await cli(['logout']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/removed/);
+    expect((await cli(['start', 'stock-all'])).code).toBe(3);
+  });
+
+  it('a hidden prompt on a TTY: nothing echoed', async () => {
+    const { deps, out } = createTestDeps({ configDir, stdinTTY: true, stderrTTY: true, env: { MS_BASE_URL: sb.baseUrl } });
+    const pending = run(['login', '--profile', 'shop2'], deps);
+    await new Promise((r) => setTimeout(r, 50));
+    out.type(`${TOKEN}\r`);
+    expect(await pending).toBe(0);
+    outputs.push(out.all());
+    expect(out.stderr()).toContain('MoySklad token (input hidden): \n');
+    const listed = await cli(['--profile', 'shop2', 'config', 'get', 'base-url']);
+    expect(listed.stdout).toBe(`${sb.baseUrl}\n`);
+  });
+
+  it('a refused token → exit 3 and nothing stored', async () => {
+    const r = await cli(['login', '--base-url', sb.baseUrl], { stdin: 'wrong-token-value\n' });
+    expect(r.code).toBe(3);
+    expect((await cli(['config', 'list'])).stdout).toBe('');
+  });
+
+  it('an empty stdin → exit 2', async () => {
+    expect((await cli(['login', '--base-url', sb.baseUrl], { stdin: '\n' })).code).toBe(2);
+  });
+});
+
+describe('ms-async config', () => {
+  it('set / get / list --json per profile; unknown keys → exit 2', async () => {
+    expect((await cli(['config', 'set', 'base-url', 'https://example.com/api/remap/1.2'])).code).toBe(0);
+    expect((await cli(['--profile', 'b', 'config', 'set', 'token', TOKEN])).code).toBe(0);
+    expect((await cli(['config', 'get', 'base-url'])).stdout).toBe('https://example.com/api/remap/1.2\n');
+    const json = JSON.parse((await cli(['--json', 'config', 'list'])).stdout) as Record<string, Record<string, string>>;
+    expect(json).toEqual({ default: { 'base-url': 'https://example.com/api/remap/1.2' }, b: { token: `${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)` } });
+    expect((await cli(['config', 'get', 'password'])).code).toBe(2);
+    expect((await cli(['config', 'set', 'base-url', 'nope'])).code).toBe(2);
+  });
+
+  it('MS_PROFILE picks the profile, the flag beats it', async () => {
+    await cli(['--profile', 'x', 'config', 'set', 'base-url', 'https://x.example/api']);
+    expect((await cli(['config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe('https://x.example/api\n');
+    expect((await cli(['--profile', 'default', 'config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe('');
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/test-io.js';
+import { REPORTS } from '../../src/reports/catalog.js';
+
+describe('ms-async reports', () => {
+  it('a table of the catalogue, without ANSI when not a TTY', async () => {
+    const r = await runCli(['reports']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ALIAS +PATH +REQUIRED +RECORDS +CSV$/);
+    expect(lines).toHaveLength(REPORTS.length + 1);
+    expect(r.stdout).not.toContain('\u001b[');
+    expect(r.stderr).toBe('');
+  });
+
+  it('--json: an array with alias, path, required, records and explode', async () => {
+    const r = await runCli(['--json', 'reports']);
+    const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(rows).toHaveLength(REPORTS.length);
+    expect(rows.find((row) => row.alias === 'stock-bystore')).toEqual({
+      alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore',
+    });
+    expect(rows.find((row) => row.alias === 'sales-plotseries')?.required).toEqual(['momentFrom', 'momentTo', 'interval']);
+  });
+});
