@@ -1,10 +1,12 @@
 /** The API session of a command: the client from globals + env + stored profile, `-v` logs on stderr. */
-import { createSession, type Session } from '../core/session.js';
+import type { Session } from '../core/session.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
 
 export async function openSession(ctx: CommandContext): Promise<Session> {
   const log = createLog(ctx.deps.io, ctx.mode);
+  // Loaded here, not at start-up: it brings in got (`--help` and `--version` stay fast).
+  const { createSession } = await import('../core/session.js');
   return createSession({
     globals: ctx.globals,
     env: ctx.deps.io.env,

@@ -1,7 +1,40 @@
-import type { Command } from 'commander';
-import type { CliDeps } from '../context.js';
+import { Option, type Command } from 'commander';
+import { commandContext, type CliDeps } from '../context.js';
+import { collectParam, wholeNumber } from '../options.js';
+import { addOutputOptions, type OutputFlags } from '../output-options.js';
+import { timeoutOption } from './start.js';
 
-// Placeholder: the real command is being written.
-export function registerExport(program: Command, _deps: CliDeps): void {
-  program.command('export').description('(not yet implemented)');
+interface ExportFlags extends OutputFlags {
+  param: Array<[string, string]>;
+  timeout: number;
+  reuse?: boolean;
+  cancelOnInterrupt?: boolean;
+  sandbox?: boolean;
+  sandboxRows?: number;
+}
+
+export function registerExport(program: Command, deps: CliDeps): void {
+  const command = program
+    .command('export')
+    .description('start a report task, wait for it, download and convert the result: the one command for cron')
+    .usage('<report> --out <file> [-p <key=value>]... [--format <format>] [--timeout <duration>] [--reuse]')
+    .argument('<report>', 'catalogue alias (see `ms-async reports`) or an API path beginning with /')
+    .option('-p, --param <key=value>', 'query parameter, repeatable (filter, momentFrom, groupBy …)', collectParam, [])
+    .addOption(timeoutOption('how long to wait for the queue and the task; 0 = no limit'))
+    .option('--reuse', 'follow an identical running task, or download an identical DONE one, instead of starting another')
+    .option('--cancel-on-interrupt', 'on Ctrl-C while waiting, cancel the task instead of leaving it running')
+    .option('--sandbox', 'export from a local sandbox started for this run (no account needed)')
+    .addOption(new Option('--sandbox-rows <n>', 'rows the sandbox generates').argParser(wholeNumber).default(1000).hideHelp());
+  addOutputOptions(command)
+    .addHelpText('after', `
+Examples:
+  $ ms-async export stock-bystore --out stock.csv --sandbox      # try it without an account
+  $ ms-async export stock-bystore --out stock.csv --excel
+  $ ms-async export stock-all -p filter="stockMode=positiveOnly" --out stock.ndjson --reuse
+  $ ms-async export sales-plotseries -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" -p interval=day --out sales.csv
+  $ ms-async export counterparty --out - --format ndjson | jq -r .name`)
+    .action(async (report: string, flags: ExportFlags, cmd: Command) => {
+      const { runTransfer } = await import('../run-transfer.js');
+      await runTransfer(commandContext(cmd, deps), { kind: 'export', report, ...flags });
+    });
 }

@@ -1,0 +1,46 @@
+/** The output flags shared by fetch, export and convert (cli-contract.md, "Output formats"). */
+import { Option, type Command } from 'commander';
+import type { CsvOptions } from '../convert/index.js';
+
+export interface OutputFlags {
+  out?: string;
+  format?: string;
+  columns?: string;
+  delimiter?: string;
+  bom?: boolean;
+  crlf?: boolean;
+  excel?: boolean;
+  rubles?: boolean;
+}
+
+export function addOutputOptions(command: Command): Command {
+  return command
+    .requiredOption('-o, --out <file>', 'output file (.csv, .ndjson/.jsonl, .json), or - for stdout')
+    .addOption(new Option('-f, --format <format>', 'output format (default: from the --out extension; ndjson for -)').choices(['csv', 'ndjson', 'jsonl', 'json']))
+    .option('--columns <list>', 'CSV: pick and order columns, comma-separated (e.g. meta.id,name,stockByStore.stock)')
+    .option('--delimiter <char>', 'CSV: field delimiter (default ",")')
+    .option('--bom', 'CSV: start with a UTF-8 byte-order mark')
+    .option('--crlf', 'CSV: end lines with CRLF')
+    .option('--excel', 'CSV for Excel in Russian locales: same as --delimiter ";" --bom --crlf')
+    .option('--rubles', 'CSV: money columns in rubles instead of kopecks');
+}
+
+/** CSV options from the flags; --excel sets the three Excel defaults, explicit flags still win. */
+export function csvOptionsFrom(flags: OutputFlags): Partial<CsvOptions> {
+  const csv: Partial<CsvOptions> = {};
+  if (flags.excel) Object.assign(csv, { delimiter: ';', bom: true, crlf: true });
+  if (flags.delimiter !== undefined) csv.delimiter = unescapeDelimiter(flags.delimiter);
+  if (flags.bom) csv.bom = true;
+  if (flags.crlf) csv.crlf = true;
+  if (flags.rubles) csv.rubles = true;
+  if (flags.columns !== undefined) {
+    csv.columns = flags.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  }
+  return csv;
+}
+
+/** `--delimiter '\t'` and `--delimiter tab` both mean a tab. */
+function unescapeDelimiter(text: string): string {
+  if (text === '\\t' || text.toLowerCase() === 'tab') return '\t';
+  return text;
+}

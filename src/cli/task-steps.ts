@@ -1,0 +1,59 @@
+/**
+ * The steps of fetch/export (src/core/export.ts) wired to the API client, the poller and the
+ * terminal: a spinner or plain state lines while waiting, a line when the queue is full.
+ */
+import type { ApiClient } from '../api/client.js';
+import type { TaskSteps } from '../core/export.js';
+import { createLog } from '../ui/log.js';
+import type { CommandContext } from './context.js';
+
+export interface TaskStepOptions {
+  timeoutMs: number;
+  /** The command that resumes the wait, for timeout and Ctrl-C hints. */
+  resumeHint: (taskId: string) => string;
+}
+
+export async function createTaskSteps(ctx: CommandContext, client: ApiClient, options: TaskStepOptions): Promise<TaskSteps> {
+  const { deps } = ctx;
+  const log = createLog(deps.io, ctx.mode);
+  const [{ startTask }, { pollTask, finalStateError }, { createTaskWatcher }] = await Promise.all([
+    import('../core/start.js'),
+    import('../poller/poll.js'),
+    import('../ui/spinner.js'),
+  ]);
+  return {
+    now: deps.now,
+    listReusable: async () =>
+      (await client.listTasks({ states: ['PENDING', 'PROCESSING', 'DONE'] }, { signal: deps.signal })).rows,
+    start: (pathAndQuery) =>
+      startTask(client, pathAndQuery, {
+        timeoutMs: options.timeoutMs,
+        sleep: deps.sleep,
+        now: deps.now,
+        signal: deps.signal,
+        onQueueFull: () => log.info("the account's async queue is full (61002); waiting for a free slot…"),
+      }),
+    waitDone: async (taskId) => {
+      const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
+      let task;
+      try {
+        task = await pollTask((signal) => client.getTask(taskId, { signal }), {
+          timeoutMs: options.timeoutMs,
+          sleep: deps.sleep,
+          now: deps.now,
+          signal: deps.signal,
+          resumeHint: options.resumeHint(taskId),
+          onUpdate: watcher.onUpdate,
+        });
+      } finally {
+        watcher.stop();
+      }
+      const error = finalStateError(task);
+      if (error) throw error;
+      return task;
+    },
+    // The run's signal may be aborted already (Ctrl-C): the cancel goes without it.
+    cancel: (taskId) => client.cancelTask(taskId),
+    getResultLink: (taskId) => client.getResultLink(taskId, { signal: deps.signal }),
+  };
+}

@@ -1,0 +1,49 @@
+/** `ms-async convert`: a result file already on disk → the target, through the export's own code. */
+import { stat } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { UsageError } from '../errors.js';
+import type { ConvertResult, CsvOptions } from '../convert/index.js';
+import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
+import { convertToTarget } from './fetch-result.js';
+import { removeAll, resolveOutputTarget, temporaryPath } from './output.js';
+
+export interface ConvertLocalOptions {
+  input: string;
+  report: string | undefined;
+  out: string | undefined;
+  format: string | undefined;
+  csv: Partial<CsvOptions>;
+  stdout: Writable;
+  signal?: AbortSignal | undefined;
+  onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
+}
+
+export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertResult> {
+  const report = reportFromArgument(options.report);
+  const inputStat = await stat(options.input).catch(() => undefined);
+  if (!inputStat?.isFile()) throw new UsageError(`no such file: ${options.input}`);
+  const target = await resolveOutputTarget(options.out, options.format);
+  const partPath = temporaryPath(target, 'part');
+  try {
+    return await convertToTarget(options.input, partPath, {
+      target,
+      report,
+      csv: options.csv,
+      stdout: options.stdout,
+      signal: options.signal,
+      onConvertProgress: options.onConvertProgress,
+    });
+  } finally {
+    await removeAll([partPath]);
+  }
+}
+
+/** A catalogue alias or an API path; undefined lets the converter find `rows[]` itself. */
+export function reportFromArgument(report: string | undefined): ReportSpec | undefined {
+  if (report === undefined) return undefined;
+  const spec = report.startsWith('/') ? findReportByPath(report) : findReportByAlias(report);
+  if (!spec && !report.startsWith('/')) {
+    throw new UsageError(`unknown report "${report}"`, { hint: 'run `ms-async reports` to see the catalogue' });
+  }
+  return spec;
+}

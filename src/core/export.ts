@@ -1,0 +1,115 @@
+/**
+ * export = start (or reuse) + wait + fetch + convert, and fetch = (wait +) fetch + convert.
+ * The orchestration only: each step is a function handed in, so the CLI wires the client, the
+ * poller and the terminal, and tests can drive it against the sandbox.
+ */
+import { InterruptedError } from '../errors.js';
+import type { AsyncTask, CreatedTask } from '../api/types.js';
+import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
+import { pickReusableTask } from './reuse.js';
+
+export interface TaskSteps {
+  /** Tasks of the last week that may be reused (PENDING, PROCESSING, DONE). */
+  listReusable: () => Promise<AsyncTask[]>;
+  /** Creates the task, waiting for a free queue slot (61002) within the timeout. */
+  start: (pathAndQuery: string) => Promise<CreatedTask>;
+  /** Polls until a final state; DONE returns, other final states throw their error. */
+  waitDone: (taskId: string) => Promise<AsyncTask>;
+  cancel: (taskId: string) => Promise<void>;
+  getResultLink: (taskId: string) => Promise<string>;
+  now: () => number;
+}
+
+export interface ExportEvents {
+  onTaskStarted?: (task: { id: string; reused: boolean; state?: string }) => void;
+  onCancelled?: (taskId: string) => void;
+}
+
+export type FetchPart = Omit<FetchResultOptions, 'taskId' | 'getResultLink'>;
+
+export interface ExportOptions extends FetchPart, ExportEvents {
+  /** Path and query of the report request, without async=true. */
+  pathAndQuery: string;
+  reuse: boolean;
+  cancelOnInterrupt: boolean;
+  /** `--out` as the user typed it, for the resume hint. */
+  outArgument: string;
+}
+
+export interface ExportSummary extends FetchResultSummary {
+  taskId: string;
+  reused: boolean;
+}
+
+export async function exportReport(steps: TaskSteps, options: ExportOptions): Promise<ExportSummary> {
+  let taskId: string;
+  let reused = false;
+  const candidate = options.reuse
+    ? pickReusableTask(await steps.listReusable(), options.pathAndQuery, steps.now())
+    : undefined;
+  if (candidate) {
+    taskId = candidate.id;
+    reused = true;
+    options.onTaskStarted?.({ id: taskId, reused, state: candidate.state });
+  } else {
+    taskId = (await steps.start(options.pathAndQuery)).id;
+    options.onTaskStarted?.({ id: taskId, reused });
+  }
+  await waitForResult(steps, taskId, options);
+  const summary = await fetchWithHint(steps, taskId, options);
+  return { ...summary, taskId, reused };
+}
+
+export interface FetchTaskOptions extends FetchPart, ExportEvents {
+  taskId: string;
+  wait: boolean;
+  cancelOnInterrupt: boolean;
+  outArgument: string;
+}
+
+export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
+  if (options.wait) await waitForResult(steps, options.taskId, options);
+  return fetchWithHint(steps, options.taskId, options);
+}
+
+/** Ctrl-C during the download: the result stays on the server until its deletionDate. */
+async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & { outArgument: string }) {
+  try {
+    return await fetchResult({ ...options, taskId, getResultLink: steps.getResultLink });
+  } catch (error) {
+    if (error instanceof InterruptedError && !error.hint) {
+      throw new InterruptedError(error.message, { hint: `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}` });
+    }
+    throw error;
+  }
+}
+
+/** Waits for DONE; on Ctrl-C leaves the task running (or cancels it) and says how to resume. */
+async function waitForResult(
+  steps: TaskSteps,
+  taskId: string,
+  options: { cancelOnInterrupt: boolean; outArgument: string } & ExportEvents,
+): Promise<void> {
+  try {
+    await steps.waitDone(taskId);
+  } catch (error) {
+    if (!(error instanceof InterruptedError)) throw error;
+    if (options.cancelOnInterrupt) {
+      await steps.cancel(taskId).catch(() => undefined);
+      options.onCancelled?.(taskId);
+      throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
+    }
+    throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
+      hint: resumeCommand(taskId, options.outArgument),
+    });
+  }
+}
+
+/** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */
+export function resumeCommand(taskId: string, out: string): string {
+  return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./:=@-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

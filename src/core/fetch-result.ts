@@ -1,0 +1,128 @@
+/**
+ * Download a DONE task's result and convert it into the target, safely: everything is written to
+ * temporary files beside `--out` and renamed over it only when download, parse and conversion
+ * all succeeded. A result that turns out cut short or malformed is downloaded once more before
+ * giving up with exit 7 (cli-contract.md, "Exit codes").
+ */
+import { createWriteStream } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { BadResultError, InterruptedError } from '../errors.js';
+import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
+import { downloadToFile, type DownloadProgress } from '../download/download.js';
+import type { ReportSpec } from '../reports/catalog.js';
+import { removeAll, temporaryPath, type OutputTarget } from './output.js';
+
+export interface FetchResultOptions {
+  taskId: string;
+  /** Asks the API for the storage link of the task's result (a fresh one on each call). */
+  getResultLink: (taskId: string) => Promise<string>;
+  target: OutputTarget;
+  report: ReportSpec | undefined;
+  csv: Partial<CsvOptions>;
+  /** Where `--out -` writes. */
+  stdout: Writable;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+  userAgent?: string;
+  onDownloadStart?: () => void;
+  onDownloadProgress?: (progress: DownloadProgress) => void;
+  onConvertStart?: (total: number | undefined) => void;
+  onConvertProgress?: (progress: { records: number; total?: number }) => void;
+  onLog?: (line: string) => void;
+  onWarning?: (line: string) => void;
+}
+
+export interface FetchResultSummary extends ConvertResult {
+  bytes: number;
+  path: string | undefined;
+}
+
+/** How many times a result that downloads but does not parse is fetched in all. */
+const DOWNLOADS_FOR_BAD_RESULT = 2;
+
+export async function fetchResult(options: FetchResultOptions): Promise<FetchResultSummary> {
+  const { target } = options;
+  const downloadPath = temporaryPath(target, 'download.json');
+  const partPath = temporaryPath(target, 'part');
+  const temporaries = [downloadPath, `${downloadPath}.raw`, partPath];
+  try {
+    for (let round = 1; ; round += 1) {
+      options.onDownloadStart?.();
+      const download = await downloadToFile({
+        getLink: () => options.getResultLink(options.taskId),
+        destPath: downloadPath,
+        sleep: options.sleep,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+        ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+        ...(options.onLog ? { onLog: options.onLog } : {}),
+      });
+      try {
+        const result = await convertToTarget(downloadPath, partPath, options);
+        if (result.metaSize !== undefined && result.metaSize !== result.records) {
+          options.onWarning?.(
+            `the result holds ${result.records} records but its meta.size says ${result.metaSize}; ` +
+              'MoySklad may add or drop items changed while the report ran',
+          );
+        }
+        return { ...result, bytes: download.bytes, path: target.path };
+      } catch (error) {
+        if (options.signal?.aborted) throw new InterruptedError('interrupted during the conversion');
+        if (!(error instanceof BadResultError) || round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) {
+          throw error;
+        }
+        // Storage sometimes hands out a cut file; one fresh download settles whether it is real.
+        options.onLog?.(`the downloaded result is broken (${error.message}); downloading it again`);
+        await removeAll(temporaries);
+      }
+    }
+  } finally {
+    await removeAll(temporaries);
+  }
+}
+
+export interface ConvertToTargetOptions {
+  target: OutputTarget;
+  report: ReportSpec | undefined;
+  csv: Partial<CsvOptions>;
+  stdout: Writable;
+  signal?: AbortSignal | undefined;
+  onConvertStart?: ((total: number | undefined) => void) | undefined;
+  onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
+}
+
+/**
+ * Converts a complete result file into the target: into `partPath` and then renamed over
+ * `--out`, or straight to stdout. The part file is the caller's to remove on failure.
+ */
+export async function convertToTarget(
+  inputPath: string,
+  partPath: string,
+  options: ConvertToTargetOptions,
+): Promise<ConvertResult> {
+  const convertOptions = {
+    format: options.target.format,
+    ...(options.report ? { report: options.report } : {}),
+    csv: options.csv,
+    ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  options.onConvertStart?.(undefined);
+  if (options.target.path === undefined) {
+    return convertFile(inputPath, options.stdout, convertOptions);
+  }
+  const output = createWriteStream(partPath, { flags: 'wx' });
+  let result: ConvertResult;
+  try {
+    result = await convertFile(inputPath, output, convertOptions);
+    if (!output.writableEnded) output.end();
+    await finished(output);
+  } catch (error) {
+    output.destroy();
+    throw error;
+  }
+  await rename(partPath, options.target.path);
+  return result;
+}

@@ -1,0 +1,71 @@
+/**
+ * The output side of fetch/export: choosing the format, checking `--out` before any request, and
+ * the temporary-file-then-rename dance that makes the output appear complete or not at all
+ * (cli-contract.md, "Files are safe").
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { FORMATS, formatFromPath, type OutputFormat } from '../convert/index.js';
+
+export interface OutputTarget {
+  /** Absolute path of `--out`, or undefined for stdout (`--out -`). */
+  path: string | undefined;
+  format: OutputFormat;
+  /** Folder for temporary files: beside `--out` (same file system, so rename is atomic). */
+  workDir: string;
+}
+
+/** Validates `--out` and `--format` before anything is sent (exit 2 on a bad one). */
+export async function resolveOutputTarget(out: string | undefined, format: string | undefined): Promise<OutputTarget> {
+  if (out === undefined || out === '') {
+    throw new UsageError('--out is required: a file path, or - for stdout', { hint: 'add --out result.csv' });
+  }
+  const chosen = format === undefined ? undefined : parseFormat(format);
+  if (out === '-') {
+    return { path: undefined, format: chosen ?? 'ndjson', workDir: tmpdir() };
+  }
+  const path = resolve(out);
+  const byExtension = formatFromPath(path);
+  const finalFormat = chosen ?? byExtension;
+  if (!finalFormat) {
+    throw new UsageError(`cannot tell the format of "${out}" from its extension`, {
+      hint: `name it .csv, .ndjson, .jsonl or .json, or add --format ${Object.keys(FORMATS).join('|')}`,
+    });
+  }
+  const dir = dirname(path);
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) throw new UsageError(`the folder of --out does not exist: ${dir}`);
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`cannot write into the folder of --out: ${dir}`);
+  }
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`--out names a folder, not a file: ${out}`);
+  return { path, format: finalFormat, workDir: dir };
+}
+
+function parseFormat(format: string): OutputFormat {
+  const lower = format.toLowerCase();
+  if (lower === 'jsonl') return 'ndjson';
+  if (lower in FORMATS) return lower as OutputFormat;
+  throw new UsageError(`unknown --format "${format}"`, { hint: `use one of: ${Object.keys(FORMATS).join(', ')}` });
+}
+
+/**
+ * A hidden temporary path beside the target, unique per run: `.stock.csv.3f9a1c.part`.
+ * Hidden so that a half-written file never looks like a result to a directory watcher.
+ */
+export function temporaryPath(target: OutputTarget, suffix: string): string {
+  const name = target.path === undefined ? 'ms-async-stdout' : basename(target.path);
+  return join(target.workDir, `.${name}.${randomBytes(4).toString('hex')}.${suffix}`);
+}
+
+/** Removes temporary files, ignoring ones that are already gone. */
+export async function removeAll(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => rm(p, { force: true })));
+}
