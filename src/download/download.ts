@@ -12,6 +12,7 @@ import { rm, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { backoffDelay } from '../api/retry.js';
 import { BadResultError, InterruptedError, NetworkError } from '../errors.js';
 
 export interface DownloadProgress {
@@ -85,7 +86,7 @@ export async function downloadToFile(options: DownloadOptions): Promise<Download
         if (error.renewLink) {
           link = await options.getLink();
         } else {
-          await options.sleep(backoff(attempt, options.random ?? Math.random), options.signal).catch(() => {
+          await options.sleep(backoffDelay(attempt - 1, { baseMs: 500, capMs: 10_000, random: options.random ?? Math.random }), options.signal).catch(() => {
             throw interrupted();
           });
         }
@@ -207,11 +208,6 @@ async function sizeOf(path: string): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-function backoff(attempt: number, random: () => number): number {
-  const cap = Math.min(10_000, 500 * 2 ** (attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
 function describeNetworkError(error: unknown): string {
