@@ -95,7 +95,10 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     progress.stop();
     if (summary.path !== undefined) {
       const size = (await stat(summary.path)).size;
-      log.info(`wrote ${summary.records.toLocaleString('en-US')} records to ${outArgument} (${formatBytes(size)}, ${target.format})`);
+      log.info(
+        `wrote ${summary.records.toLocaleString('en-US')} records to ${outArgument} ` +
+          `(${formatBytes(size)} ${target.format}, from a ${formatBytes(summary.bytes)} result)`,
+      );
     }
   } finally {
     progress.stop();
