@@ -131,6 +131,8 @@ describe('export: the happy path and what it leaves behind', () => {
       ['export', 'sales-plotseries', '--out', out],
       ['export', 'stock-bystore', '--out', out, '--format', 'xml'],
       ['export', 'stock-bystore', '--out', dir],
+      ['export', 'stock-bystore', '--out', out, '--delimiter', ';;'],
+      ['export', 'stock-bystore', '--out', out, '--timeout', 'soon'],
     ];
     for (const argv of cases) {
       const r = await cli(argv);
