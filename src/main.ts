@@ -16,6 +16,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     await program.parseAsync(argv as string[], { from: 'user' });
     return ExitCode.ok;
   } catch (error) {
+    // The reader of our stdout went away (`ms-async … --out - | head`): that ends the run, quietly.
+    if (isBrokenPipe(error) || isBrokenPipe(deps.signal.reason)) return ExitCode.ok;
     if (error instanceof CommanderError) {
       // Commander already printed help, the version, or its own usage message.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
@@ -24,6 +26,13 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     reportError(deps.io, error, { json: opts.json === true, color: decideTerminalMode(deps.io, opts).color });
     return exitCodeOf(error);
   }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
 }
 
 function reportError(io: Io, error: unknown, options: { json: boolean; color: boolean }): void {
@@ -43,6 +52,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Without a listener an EPIPE on stdout would crash the process with a stack trace. It stays
+  // on after run() returns: the error of a last write arrives after that.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') controller.abort(error);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     return await run(argv, {
       io: processIo(),

@@ -36,7 +36,6 @@ export const DEFAULT_TIMEOUT = '30m';
 
 /** Commander parser for a whole number ≥ 0. */
 export function wholeNumber(text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`"${text}" is not a whole number`);
-  return value;
+  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`"${text}" is not a whole number`);
+  return Number(text);
 }

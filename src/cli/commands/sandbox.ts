@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
-import { collectValue, parseDuration } from '../options.js';
+import { collectValue, parseDuration, wholeNumber } from '../options.js';
 // Type-only: the sandbox itself is imported when the command runs.
 import type { Faults, SandboxOptions } from '../../sandbox/index.js';
 import { FAULT_HELP, parseFaultSpec } from '../../sandbox/faults.js';
@@ -28,11 +28,6 @@ export interface SandboxCommandOptions {
   storageRange: boolean;
   dataDir?: string;
   fault: string[];
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
-  return Number(value);
 }
 
 function durationMs(value: string): number {
