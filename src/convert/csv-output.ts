@@ -1,0 +1,219 @@
+/**
+ * CSV output: flattened lines (csv.ts) from batches of raw records (one JSON.parse per batch) or
+ * from stream-json's values, and the temporary body file that lets the header come first.
+ */
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CsvFlattener } from './csv.js';
+import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
+import { JsonSyntaxError, skipValidated } from './scan.js';
+
+export interface CsvRecordWriter extends RecordWriter {
+  flattener: CsvFlattener;
+  staging: Buffer;
+  used: number;
+}
+
+/**
+ * CSV: one JSON.parse per batch of records ('[' + the records' bytes + ']'), then flattening. The
+ * lines of each batch are encoded into a reused staging buffer at once, so that neither parsed
+ * records nor line strings outlive a batch: they die young instead of piling up as old-space
+ * garbage (peak RSS; measured).
+ */
+export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
+  const stage = (): void => {
+    const text = flattener.takeBatch();
+    if (text === '') return;
+    const need = text.length * 3;
+    if (w.staging.length - w.used < need) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(w.used + need, w.staging.length * 2));
+      w.staging.copy(bigger, 0, 0, w.used);
+      w.staging = bigger;
+    }
+    w.used += w.staging.write(text, w.used, 'utf8');
+  };
+  const w: CsvRecordWriter = {
+    flattener,
+    staging: Buffer.allocUnsafeSlow(1 << 20),
+    used: 0,
+    validate: false,
+    batchBytes: 64 << 10,
+    lines: 0,
+    fast: {
+      records(b, starts, ends, _spaced, count) {
+        const start = starts[0]!;
+        const end = ends[count - 1]!;
+        const latin1 = !hasWideEscape(b, start, end);
+        const encoding = latin1 ? 'latin1' : 'utf8';
+        let values: unknown[];
+        try {
+          if (start > 0 && end < b.length) {
+            // Parse the records as one array: borrow the bytes around them for the brackets
+            // (a separator or whitespace, consumed already) instead of concatenating strings.
+            const before = b[start - 1]!;
+            const after = b[end]!;
+            b[start - 1] = 0x5b;
+            b[end] = 0x5d;
+            const text = b.toString(encoding, start - 1, end + 1);
+            b[start - 1] = before;
+            b[end] = after;
+            values = JSON.parse(text) as unknown[];
+          } else {
+            values = JSON.parse(`[${b.toString(encoding, start, end)}]`) as unknown[];
+          }
+        } catch (err) {
+          throw locateError(b, starts, ends, count, err);
+        }
+        for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
+        w.lines = flattener.lines;
+        stage();
+      },
+    },
+    values(records) {
+      for (const r of records) flattener.add(r);
+      w.lines = flattener.lines;
+      stage();
+    },
+    take() {
+      if (w.used === 0) return null;
+      const view = w.staging.subarray(0, w.used);
+      w.used = 0;
+      return view;
+    },
+  };
+  return w;
+}
+
+/**
+ * Whether b[start, end) may hold a \\u escape of a char ≥ U+0080, which would be ambiguous in
+ * latin1-decoded text (then the batch is decoded as UTF-8). False positives (an escaped backslash
+ * followed by u) only cost speed.
+ */
+function hasWideEscape(b: Buffer, start: number, end: number): boolean {
+  const region = b.subarray(start, end);
+  let i = region.indexOf(BACKSLASH_U);
+  while (i >= 0) {
+    if (region[i + 2] !== 0x30 || region[i + 3] !== 0x30 || (region[i + 4] ?? 0) >= 0x38) return true;
+    i = region.indexOf(BACKSLASH_U, i + 2);
+  }
+  return false;
+}
+const BACKSLASH_U = Buffer.from('\\u');
+
+/** JSON.parse refused a batch: find the exact byte with the validating scanner. */
+function locateError(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, err: unknown): Error {
+  for (let k = 0; k < count; k++) {
+    try {
+      if (skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+    } catch (e) {
+      if (e instanceof JsonSyntaxError) return e;
+      throw e;
+    }
+  }
+  return new JsonSyntaxError(starts[0]!, `malformed record (${(err as Error).message.split('\n')[0]})`);
+}
+
+/**
+ * The CSV body's temporary file. Lines are appended as records are converted; `epochs` says
+ * from which line on the column count grew, so that copyInto can pad earlier lines with empty
+ * trailing cells (new columns are always appended, never inserted).
+ */
+export class CsvBody implements Target {
+  private readonly scratch = new BufferRing(2);
+  private pendingWrite: Promise<void> | null = null;
+  private failure: unknown;
+
+  private constructor(
+    private readonly path: string,
+    private fh: FileHandle | null,
+  ) {}
+
+  static async create(dir: string, name: string): Promise<CsvBody> {
+    const path = join(dir, `.${name}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.csv-body`);
+    return new CsvBody(path, await open(path, 'wx+', 0o600));
+  }
+
+  async write(data: Buffer | string): Promise<void> {
+    // One write in flight while the next chunk is converted (two scratch buffers take turns).
+    if (this.pendingWrite) await this.pendingWrite;
+    const slot = this.scratch.acquire(data.length * 3)!;
+    const view = fill(slot, data);
+    slot.busy = true;
+    this.pendingWrite = this.fh!.write(view, 0, view.length).then(
+      () => {
+        slot.busy = false;
+      },
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Header, then the body with early lines padded, to the output. */
+  async copyInto(sink: OutputSink, header: string, flattener: CsvFlattener, signal: AbortSignal | undefined): Promise<void> {
+    if (this.pendingWrite) await this.pendingWrite;
+    this.pendingWrite = null;
+    if (this.failure !== undefined) throw this.failure;
+    await sink.write(header);
+    const padder = new LinePadder(flattener.epochs, flattener.columnCount, flattener.delimiter, flattener.eol);
+    await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
+  }
+
+  async dispose(): Promise<void> {
+    await this.pendingWrite;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+    await rm(this.path, { force: true });
+  }
+}
+
+/**
+ * Pads the body's lines written before the last columns appeared. A line ends at the first byte of
+ * the line terminator outside quotes (CR and LF inside fields are always quoted), so the padding
+ * goes right before it; from the last epoch on, lines are complete and chunks pass unchanged.
+ */
+class LinePadder {
+  private line = 0;
+  private inQuote = false;
+  private epoch = 0;
+  private readonly pads: Buffer[];
+  private readonly lastStart: number;
+  private readonly eolByte: number;
+
+  constructor(
+    private readonly epochs: ReadonlyArray<readonly [number, number]>,
+    total: number,
+    delimiter: string,
+    eol: string,
+  ) {
+    this.pads = epochs.map(([, n]) => Buffer.from(delimiter.repeat(n === 0 ? Math.max(total - 1, 0) : total - n)));
+    this.lastStart = epochs.length > 1 ? epochs[epochs.length - 1]![0] : 0;
+    this.eolByte = eol.charCodeAt(0);
+  }
+
+  pad(chunk: Buffer): Buffer {
+    if (this.line >= this.lastStart) return chunk;
+    const parts: Buffer[] = [];
+    let seg = 0;
+    const eolByte = this.eolByte;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === 0x22) {
+        this.inQuote = !this.inQuote;
+      } else if (c === eolByte && !this.inQuote) {
+        while (this.epoch + 1 < this.epochs.length && this.epochs[this.epoch + 1]![0] <= this.line) this.epoch++;
+        const pad = this.pads[this.epoch]!;
+        if (pad.length > 0) {
+          parts.push(chunk.subarray(seg, i), pad);
+          seg = i;
+        }
+        this.line++;
+        if (this.line >= this.lastStart) break;
+      }
+    }
+    if (parts.length === 0) return chunk;
+    parts.push(chunk.subarray(seg));
+    return Buffer.concat(parts);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Writing big chunks to the caller's Writable with backpressure: a write the stream does not take
+ * at once is followed by waiting for 'drain' (or its error), so little is buffered whatever the
+ * size of the result.
+ *
+ * Memory: Buffers live outside the V8 heap and are freed only by a GC, which V8 starts after some
+ * tens of MB of external allocations; a fresh Buffer per chunk therefore adds ~30–60 MB of garbage
+ * to the peak RSS (measured). So output bytes are copied into a small ring of reused Buffers when
+ * the output is known to be done with a chunk once its write callback ran (files, sockets, pipes,
+ * stdout); for any other Writable (a Transform keeps references) a fresh copy is written.
+ */
+import { WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Socket } from 'node:net';
+import type { FileHandle } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import type { CopyTarget, RecordBatchSink } from './scan.js';
+
+interface Slot {
+  buf: Buffer;
+  busy: boolean;
+}
+
+const MIN_SLOT = 1 << 20;
+
+/** Reusable buffers handed to writes whose completion is reported by a callback. */
+export class BufferRing {
+  private readonly slots: Slot[] = [];
+  constructor(private readonly size: number) {}
+
+  /** A free slot of at least `bytes`, or null when all are busy. */
+  acquire(bytes: number): Slot | null {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      if (slot.buf.length < bytes) slot.buf = Buffer.allocUnsafeSlow(Math.max(bytes, slot.buf.length * 2));
+      return slot;
+    }
+    if (this.slots.length >= this.size) return null;
+    const slot = { buf: Buffer.allocUnsafeSlow(Math.max(bytes, MIN_SLOT)), busy: false };
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+/** Copies `data` into `slot` (UTF-8 for strings); returns the filled view. */
+export function fill(slot: Slot, data: Buffer | string): Buffer {
+  if (typeof data === 'string') {
+    if (slot.buf.length < data.length * 3) slot.buf = Buffer.allocUnsafeSlow(Math.max(data.length * 3, slot.buf.length * 2));
+    return slot.buf.subarray(0, slot.buf.write(data, 0, 'utf8'));
+  }
+  if (slot.buf.length < data.length) slot.buf = Buffer.allocUnsafeSlow(Math.max(data.length, slot.buf.length * 2));
+  data.copy(slot.buf, 0);
+  return slot.buf.subarray(0, data.length);
+}
+
+export class OutputSink {
+  bytes = 0;
+  private failure: unknown;
+  private pendingDrain: Promise<void> | null = null;
+  private readonly ring: BufferRing | null;
+  private readonly onError = (err: unknown): void => {
+    this.failure ??= err;
+  };
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly endOutput: boolean,
+  ) {
+    out.on('error', this.onError);
+    const handsToOs = out instanceof WriteStream || out instanceof Socket || out === process.stdout || out === process.stderr;
+    this.ring = handsToOs ? new BufferRing(3) : null;
+  }
+
+  /**
+   * Writes a copy of `data` (which the caller may overwrite right after) and waits for 'drain'
+   * when the stream asks for it.
+   */
+  async write(data: Buffer | string): Promise<void> {
+    // The previous write's 'drain' is awaited only now, so that converting the next chunk
+    // overlaps with the output's I/O while still never writing past a full stream.
+    if (this.pendingDrain) await this.pendingDrain;
+    if (this.failure !== undefined) throw this.failure;
+    if (data.length === 0) return;
+    const slot = this.ring?.acquire(typeof data === 'string' ? data.length * 3 : data.length) ?? null;
+    let chunk: Buffer;
+    let ok: boolean;
+    if (slot) {
+      chunk = fill(slot, data);
+      slot.busy = true;
+      ok = this.out.write(chunk, () => {
+        slot.busy = false;
+      });
+    } else {
+      chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      ok = this.out.write(chunk);
+    }
+    this.bytes += chunk.length;
+    this.pendingDrain = ok
+      ? null
+      : once(this.out as unknown as NodeJS.EventEmitter, 'drain').then(
+          () => {
+            this.pendingDrain = null;
+          },
+          (err: unknown) => {
+            this.failure ??= err;
+          },
+        );
+  }
+
+  /** Ends the output (unless told not to, e.g. stdout) and waits until it is flushed. */
+  async close(): Promise<void> {
+    if (this.pendingDrain) await this.pendingDrain;
+    if (this.failure !== undefined) throw this.failure;
+    if (this.endOutput) {
+      this.out.end();
+      await finished(this.out);
+    }
+    this.out.off('error', this.onError);
+  }
+
+  /** On failure: stop listening (the caller destroys or removes the output). */
+  release(): void {
+    // Keep swallowing a late 'error' of the abandoned output (the caller destroys it).
+    this.out.off('error', this.onError);
+    this.out.on('error', () => undefined);
+  }
+}
+
+/**
+ * Reads a file in chunks, the next read already running while the current chunk is converted.
+ * Call settle() before closing the file handle.
+ */
+export class PrefetchReader {
+  private readonly next: Buffer;
+  private pending: Promise<number> | null = null;
+  private error: unknown;
+  private pos = 0;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly chunkSize: number,
+  ) {
+    this.next = Buffer.allocUnsafeSlow(chunkSize);
+    this.start();
+  }
+
+  private start(): void {
+    this.pending = this.fh.read(this.next, 0, this.chunkSize, this.pos).then(
+      (r) => r.bytesRead,
+      (err: unknown) => {
+        this.error = err;
+        return 0;
+      },
+    );
+  }
+
+  /** Copies the next chunk into buf at offset; returns its length (0 at end of file). */
+  async readInto(buf: Buffer, offset: number): Promise<number> {
+    const n = this.pending ? await this.pending : 0;
+    this.pending = null;
+    if (this.error !== undefined) throw this.error;
+    if (n > 0) {
+      this.next.copy(buf, offset, 0, n);
+      this.pos += n;
+      this.start();
+    }
+    return n;
+  }
+
+  async settle(): Promise<void> {
+    if (this.pending) await this.pending;
+    this.pending = null;
+  }
+}
+
+/** What the converters do with records; one implementation per output format. */
+export interface RecordWriter {
+  /** Raw records from the fast scanner (buffer valid only during the call). */
+  fast: RecordBatchSink;
+  /** Validate-only (NDJSON/JSON) or boundaries + JSON.parse (CSV). */
+  validate: boolean;
+  /** Hand records on in batches of about this many bytes (default: one batch per read). */
+  batchBytes?: number;
+  /** NDJSON: where the scanner copies records (minified) while validating them. */
+  copyTo?: CopyTarget;
+  /** Records as values (stream-json engine). */
+  values(records: unknown[]): void;
+  /** Output produced so far, taken after each read (a view, valid until the next records). */
+  take(): Buffer | string | null;
+  /** Output lines so far (CSV: after explode). */
+  lines: number;
+}
+
+/** Where output goes: the caller's stream, or the CSV body's temporary file. */
+export interface Target {
+  write(data: Buffer | string): Promise<void>;
+}
+
+/** Reads fh from the start into one reused buffer and writes each chunk (maybe transformed). */
+export async function copyFile(
+  fh: FileHandle,
+  sink: OutputSink,
+  transform: ((chunk: Buffer) => Buffer) | null,
+  signal: AbortSignal | undefined,
+  chunkSize = 1 << 20,
+): Promise<void> {
+  const buf = Buffer.allocUnsafeSlow(chunkSize);
+  for (let pos = 0; ; ) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    const chunk = buf.subarray(0, bytesRead);
+    await sink.write(transform ? transform(chunk) : chunk);
+  }
+}

@@ -1,0 +1,580 @@
+/**
+ * The fast path (issue 5): a byte scanner over big Buffer chunks that finds the records array of a
+ * result file (`rows` or `series`, wherever it sits among the envelope's keys) and hands over each
+ * record as a byte range, so that NDJSON can pass the bytes through and CSV can `JSON.parse` a
+ * whole chunk's records at once. stream-json (records.ts) stays the parser of record; this scanner
+ * must agree with it record for record (test/convert/equivalence.test.ts).
+ *
+ * How it stays fast: the envelope is a small resumable state machine working token by token, but a
+ * record is scanned by a non-resumable loop over one contiguous buffer. When a record runs past the
+ * end of the buffer, the scanner reports how far it got and the reader carries the partial bytes
+ * into the next read (records are small, so re-scanning one per chunk costs nothing).
+ */
+import { isUtf8 } from 'node:buffer';
+
+/** Thrown by the scanning loops; the driver turns it into BadResultError with a file offset. */
+export class JsonSyntaxError extends Error {
+  constructor(
+    readonly pos: number,
+    readonly what: string,
+  ) {
+    super(what);
+  }
+}
+
+/** Returned by the skip functions when the value runs past the end of the buffer. */
+const NEED_MORE = -1;
+
+// Container stack shared by the skip functions (records are scanned one at a time, synchronously).
+let stack = new Uint8Array(1024);
+const OBJ = 1;
+const ARR = 2;
+/** Set by skipValidated: the value had whitespace outside strings. */
+let sawSpace = false;
+/**
+ * Minified copy made while validating (NDJSON): when `minOut` is set, skipValidated copies each run
+ * of bytes between whitespace to minOut at minPos; the caller copies the last run [minSeg, end).
+ * One pass instead of validate-then-minify (pretty input, issue 5's "within 20%").
+ */
+let minOut: Buffer | null = null;
+let minPos = 0;
+let minSeg = 0;
+
+function copyRun(b: Buffer, s: number, e: number, out: Buffer, o: number): number {
+  if (e - s > 48) return o + b.copy(out, o, s, e);
+  while (s < e) out[o++] = b[s++]!;
+  return o;
+}
+
+function push(depth: number, kind: number): void {
+  if (depth >= stack.length) {
+    const bigger = new Uint8Array(stack.length * 2);
+    bigger.set(stack);
+    stack = bigger;
+  }
+  stack[depth] = kind;
+}
+
+function describe(c: number | undefined): string {
+  if (c === undefined) return 'end of input';
+  if (c >= 0x21 && c < 0x7f) return `'${String.fromCharCode(c)}'`;
+  return `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
+
+function unexpected(b: Buffer, i: number): JsonSyntaxError {
+  return new JsonSyntaxError(i, `unexpected ${describe(b[i])}`);
+}
+
+/** 1 for the bytes a string may hold as they are: not a quote, backslash or control char. */
+const PLAIN = new Uint8Array(256).fill(1);
+PLAIN.fill(0, 0, 0x20);
+PLAIN[0x22] = 0;
+PLAIN[0x5c] = 0;
+
+/** Index after the closing quote of the string whose body starts at i, validating escapes. */
+function skipString(b: Buffer, i: number, end: number): number {
+  for (;;) {
+    if (i >= end) return NEED_MORE;
+    const c = b[i++]!;
+    if (PLAIN[c] === 1) continue; // the common case: one table load per byte
+    if (c === 0x22) return i;
+    if (c === 0x5c) {
+      if (i >= end) return NEED_MORE;
+      const e = b[i++]!;
+      if (e === 0x75) {
+        if (i + 4 > end) return NEED_MORE;
+        for (let k = 0; k < 4; k++) {
+          const h = b[i + k]!;
+          if (!((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) {
+            throw new JsonSyntaxError(i + k, 'bad \\u escape in a string');
+          }
+        }
+        i += 4;
+      } else if (
+        e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 &&
+        e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74
+      ) {
+        throw new JsonSyntaxError(i - 1, 'bad escape in a string');
+      }
+    } else if (c < 0x20) {
+      throw new JsonSyntaxError(i - 1, 'control character in a string');
+    }
+  }
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x30 && c <= 0x39;
+}
+
+/** Index after the number starting at i (JSON grammar). NEED_MORE if it touches the buffer end. */
+function skipNumber(b: Buffer, i: number, end: number): number {
+  if (b[i] === 0x2d) i++;
+  if (i >= end) return NEED_MORE;
+  if (b[i] === 0x30) i++;
+  else if (isDigit(b[i])) while (i < end && isDigit(b[i])) i++;
+  else throw new JsonSyntaxError(i, 'bad number');
+  if (i >= end) return NEED_MORE;
+  if (b[i] === 0x2e) {
+    i++;
+    if (i >= end) return NEED_MORE;
+    if (!isDigit(b[i])) throw new JsonSyntaxError(i, 'bad number');
+    while (i < end && isDigit(b[i])) i++;
+    if (i >= end) return NEED_MORE;
+  }
+  if (b[i] === 0x65 || b[i] === 0x45) {
+    i++;
+    if (i >= end) return NEED_MORE;
+    if (b[i] === 0x2b || b[i] === 0x2d) i++;
+    if (i >= end) return NEED_MORE;
+    if (!isDigit(b[i])) throw new JsonSyntaxError(i, 'bad number');
+    while (i < end && isDigit(b[i])) i++;
+    if (i >= end) return NEED_MORE;
+  }
+  return i;
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
+function skipLiteral(b: Buffer, i: number, end: number, lit: Buffer): number {
+  for (let k = 0; k < lit.length; k++, i++) {
+    if (i >= end) return NEED_MORE;
+    if (b[i] !== lit[k]) throw new JsonSyntaxError(i, `bad literal (expected ${lit.toString()})`);
+  }
+  return i;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+// States of skipValidated.
+const V_VALUE = 0; // a value must come
+const V_VALUE_OR_CLOSE = 1; // right after '['
+const V_AFTER = 2; // after a value inside a container: ',' or the closer
+const V_KEY_OR_CLOSE = 3; // right after '{'
+const V_KEY = 4; // after ',' in an object
+const V_COLON = 5;
+
+/**
+ * End index of the JSON value starting at i (b[i] is not whitespace), validating everything the
+ * grammar says (RFC 8259), or NEED_MORE. Sets `sawSpace`.
+ */
+export function skipValidated(b: Buffer, i: number, end: number): number {
+  let depth = 0;
+  let st = V_VALUE;
+  sawSpace = false;
+  minSeg = i;
+  for (;;) {
+    if (i >= end) return NEED_MORE;
+    let c = b[i]!;
+    if (c <= 0x20) {
+      if (!isSpace(c)) throw unexpected(b, i);
+      // Pretty-printed input: skip the whole run (indentation) at once.
+      sawSpace = true;
+      if (minOut !== null) minPos = copyRun(b, minSeg, i, minOut, minPos);
+      do c = b[++i]!;
+      while (i < end && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09));
+      minSeg = i;
+      if (i >= end) return NEED_MORE;
+      if (c < 0x20) throw unexpected(b, i);
+    }
+    if (st === V_VALUE_OR_CLOSE) {
+      if (c === 0x5d) {
+        depth--;
+        i++;
+        if (depth === 0) return i;
+        st = V_AFTER;
+        continue;
+      }
+      st = V_VALUE;
+    } else if (st === V_KEY_OR_CLOSE) {
+      if (c === 0x7d) {
+        depth--;
+        i++;
+        if (depth === 0) return i;
+        st = V_AFTER;
+        continue;
+      }
+      st = V_KEY;
+    }
+    switch (st) {
+      case V_VALUE:
+        if (c === 0x22) {
+          i = skipString(b, i + 1, end);
+        } else if (c === 0x7b) {
+          push(depth++, OBJ);
+          i++;
+          st = V_KEY_OR_CLOSE;
+          continue;
+        } else if (c === 0x5b) {
+          push(depth++, ARR);
+          i++;
+          st = V_VALUE_OR_CLOSE;
+          continue;
+        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+          i = skipNumber(b, i, end);
+        } else if (c === 0x74) {
+          i = skipLiteral(b, i, end, TRUE);
+        } else if (c === 0x66) {
+          i = skipLiteral(b, i, end, FALSE);
+        } else if (c === 0x6e) {
+          i = skipLiteral(b, i, end, NULL);
+        } else {
+          throw unexpected(b, i);
+        }
+        if (i < 0) return NEED_MORE;
+        if (depth === 0) return i;
+        st = V_AFTER;
+        continue;
+      case V_AFTER: {
+        const kind = stack[depth - 1];
+        if (c === 0x2c) {
+          i++;
+          st = kind === OBJ ? V_KEY : V_VALUE;
+        } else if ((c === 0x7d && kind === OBJ) || (c === 0x5d && kind === ARR)) {
+          depth--;
+          i++;
+          if (depth === 0) return i;
+        } else {
+          throw unexpected(b, i);
+        }
+        continue;
+      }
+      case V_KEY:
+        if (c !== 0x22) throw unexpected(b, i);
+        i = skipString(b, i + 1, end);
+        if (i < 0) return NEED_MORE;
+        st = V_COLON;
+        continue;
+      default: // V_COLON
+        if (c !== 0x3a) throw unexpected(b, i);
+        i++;
+        st = V_VALUE;
+    }
+  }
+}
+
+/**
+ * End index of the object or array starting at i, finding only its boundaries: strings, escapes and
+ * matching brackets. Everything else is left to the JSON.parse that follows (CSV path), which is
+ * why this loop can be a third of the cost of skipValidated.
+ */
+export function skipBoundaries(b: Buffer, i: number, end: number): number {
+  let depth = 0;
+  for (;;) {
+    if (i >= end) return NEED_MORE;
+    const c = b[i++]!;
+    if (c === 0x22) {
+      // Short strings (keys) byte by byte; past 16 bytes, let memchr find the closing quote.
+      const short = i + 16 < end ? i + 16 : end;
+      let closed = false;
+      while (i < short) {
+        const d = b[i++]!;
+        if (d === 0x22) {
+          closed = true;
+          break;
+        }
+        if (d === 0x5c) i++;
+      }
+      if (!closed) {
+        if (i >= end) return NEED_MORE;
+        for (;;) {
+          const q = b.indexOf(0x22, i);
+          if (q < 0 || q >= end) return NEED_MORE;
+          let k = q - 1;
+          while (k >= i && b[k] === 0x5c) k--;
+          i = q + 1;
+          if (((q - 1 - k) & 1) === 0) break; // an even run of backslashes: the quote is real
+        }
+      }
+    } else if (c === 0x7b) {
+      push(depth++, OBJ);
+    } else if (c === 0x5b) {
+      push(depth++, ARR);
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth === 0 || stack[--depth] !== (c === 0x7d ? OBJ : ARR)) throw unexpected(b, i - 1);
+      if (depth === 0) return i;
+    }
+  }
+}
+
+/** Receives the records found in one buffer: b[starts[k], ends[k]) for k < count. */
+export interface RecordBatchSink {
+  /**
+   * `spaced[k]` is 1 when record k has whitespace outside strings (only in validating mode).
+   * Called synchronously; the buffer's contents are valid only during the call.
+   */
+  records(b: Buffer, starts: Int32Array, ends: Int32Array, spaced: Uint8Array, count: number): void;
+}
+
+export interface ScannerOptions {
+  /** Top-level keys whose array elements are the records (e.g. ['rows']). */
+  recordsKeys: readonly string[];
+  /**
+   * true: validate each record fully (NDJSON pass-through, JSON validation); false: find record
+   * boundaries only, the sink's JSON.parse validates (CSV).
+   */
+  validate: boolean;
+  sink: RecordBatchSink;
+  /** Hand records on once a batch spans this many bytes (bounds the CSV path's JSON.parse heap). */
+  batchBytes?: number;
+  /**
+   * Validating mode only: append each record, minified, and '\n' to this buffer (NDJSON). The
+   * scanner grows `buf` as needed; the owner takes buf[0, used) and resets `used`.
+   */
+  copyTo?: CopyTarget;
+}
+
+export interface CopyTarget {
+  buf: Buffer;
+  used: number;
+}
+
+/** Top-level key information, for detecting where the records are in a file of unknown shape. */
+export interface TopLevelKey {
+  key: string;
+  isArray: boolean;
+}
+
+// Envelope states.
+const S_TOP = 0; // before the top-level value
+const S_KEY_OR_END = 1; // after the top-level '{'
+const S_KEY = 2; // after ',' at depth 1
+const S_COLON = 3;
+const S_VALUE = 4;
+const S_AFTER_VALUE = 5; // ',' or '}' at depth 1
+const S_REC_OR_END = 6; // after '[' of a records array
+const S_REC = 7; // after ',' in a records array
+const S_REC_AFTER = 8; // ',' or ']' in a records array
+const S_DONE = 9; // after the top-level value: only whitespace may follow
+
+/** Thrown when the file is not an object at the top level: the caller falls back to stream-json. */
+export class NotAnEnvelopeError extends Error {}
+
+const BATCH = 4096;
+
+/**
+ * The resumable envelope scanner. Feed it buffers with `feed`; it returns how many bytes it
+ * consumed (the rest must be fed again, followed by more bytes); call `finish` at end of file.
+ */
+export class RecordScanner {
+  /** Top-level `meta.size`, wherever `meta` appears. */
+  metaSize: number | undefined;
+  readonly topKeys: TopLevelKey[] = [];
+  records = 0;
+  private state = S_TOP;
+  private key = '';
+  private inRecords = false;
+  private readonly starts = new Int32Array(BATCH);
+  private readonly ends = new Int32Array(BATCH);
+  private readonly spaced = new Uint8Array(BATCH);
+  private readonly recordsKeys: readonly string[];
+  private readonly validate: boolean;
+  private readonly sink: RecordBatchSink;
+  private readonly batchBytes: number;
+  private readonly copyTo: CopyTarget | null;
+
+  constructor(options: ScannerOptions) {
+    this.batchBytes = options.batchBytes ?? Infinity;
+    this.copyTo = options.validate ? (options.copyTo ?? null) : null;
+    this.recordsKeys = options.recordsKeys;
+    this.validate = options.validate;
+    this.sink = options.sink;
+  }
+
+  /**
+   * Scans b[0, end); returns the offset up to which everything was consumed. Throws
+   * JsonSyntaxError (pos relative to b) on malformed input.
+   */
+  feed(b: Buffer, end: number): number {
+    let i = 0;
+    let consumed = 0;
+    let count = 0;
+    const { starts, ends, spaced } = this;
+    try {
+      outer: for (;;) {
+        while (i < end && isSpace(b[i]!)) i++;
+        consumed = i;
+        if (i >= end) break;
+        const c = b[i]!;
+        switch (this.state) {
+          case S_TOP:
+            if (c !== 0x7b) {
+              if (c === 0x5b || c === 0x22 || c === 0x2d || isDigit(c) || c === 0x74 || c === 0x66 || c === 0x6e) {
+                throw new NotAnEnvelopeError();
+              }
+              throw unexpected(b, i);
+            }
+            i++;
+            this.state = S_KEY_OR_END;
+            break;
+          case S_KEY_OR_END:
+          case S_KEY: {
+            if (c === 0x7d && this.state === S_KEY_OR_END) {
+              i++;
+              this.state = S_DONE;
+              break;
+            }
+            if (c !== 0x22) throw unexpected(b, i);
+            const e = skipString(b, i + 1, end);
+            if (e < 0) break outer;
+            this.key = JSON.parse(b.toString('utf8', i, e)) as string;
+            i = e;
+            this.state = S_COLON;
+            break;
+          }
+          case S_COLON:
+            if (c !== 0x3a) throw unexpected(b, i);
+            i++;
+            this.state = S_VALUE;
+            break;
+          case S_VALUE: {
+            const isRecords = this.recordsKeys.includes(this.key);
+            this.topKeys.push({ key: this.key, isArray: c === 0x5b });
+            if (isRecords && c === 0x5b) {
+              i++;
+              this.state = S_REC_OR_END;
+              this.inRecords = true;
+              break;
+            }
+            if (isRecords) throw new JsonSyntaxError(i, `"${this.key}" is not an array`);
+            const e = skipValidated(b, i, end);
+            if (e < 0) {
+              this.topKeys.pop();
+              break outer;
+            }
+            if (this.key === 'meta' && c === 0x7b) {
+              const meta = JSON.parse(b.toString('utf8', i, e)) as { size?: unknown };
+              if (typeof meta.size === 'number') this.metaSize = meta.size;
+            }
+            i = e;
+            this.state = S_AFTER_VALUE;
+            break;
+          }
+          case S_AFTER_VALUE:
+            if (c === 0x2c) {
+              i++;
+              this.state = S_KEY;
+            } else if (c === 0x7d) {
+              i++;
+              this.state = S_DONE;
+            } else {
+              throw unexpected(b, i);
+            }
+            break;
+          case S_REC_OR_END:
+          case S_REC: {
+            if (c === 0x5d && this.state === S_REC_OR_END) {
+              i++;
+              this.state = S_AFTER_VALUE;
+              this.inRecords = false;
+              break;
+            }
+            // The hot loop: one record after another while they are complete in this buffer.
+            const validate = this.validate;
+            const copyTo = this.copyTo;
+            for (;;) {
+              const start = i;
+              const first = b[i]!;
+              let e: number;
+              if (copyTo !== null) {
+                // The record is at most the rest of the buffer: make room for that and '\n'.
+                if (copyTo.buf.length - copyTo.used <= end - i) {
+                  const bigger = Buffer.allocUnsafeSlow(Math.max(copyTo.buf.length * 2, copyTo.used + end - i + 1));
+                  copyTo.buf.copy(bigger, 0, 0, copyTo.used);
+                  copyTo.buf = bigger;
+                }
+                minOut = copyTo.buf;
+                minPos = copyTo.used;
+                try {
+                  e = skipValidated(b, i, end);
+                } finally {
+                  minOut = null;
+                }
+                if (e >= 0) {
+                  const out = copyTo.buf;
+                  let o = copyRun(b, minSeg, e, out, minPos);
+                  out[o++] = 0x0a;
+                  copyTo.used = o;
+                }
+              } else if (validate || (first !== 0x7b && first !== 0x5b)) {
+                e = skipValidated(b, i, end);
+              } else {
+                e = skipBoundaries(b, i, end);
+              }
+              if (e < 0) {
+                this.state = S_REC;
+                break outer;
+              }
+              if (count === BATCH || (count > 0 && e - starts[0]! > this.batchBytes)) {
+                const n = count;
+                count = 0; // not delivered again by `finally` if the sink throws
+                this.sink.records(b, starts, ends, spaced, n);
+              }
+              starts[count] = start;
+              ends[count] = e;
+              spaced[count] = sawSpace ? 1 : 0;
+              count++;
+              this.records++;
+              i = e;
+              this.state = S_REC_AFTER;
+              while (i < end && isSpace(b[i]!)) i++;
+              consumed = i;
+              if (i >= end) break outer;
+              const d = b[i]!;
+              if (d === 0x5d) {
+                i++;
+                this.state = S_AFTER_VALUE;
+                this.inRecords = false;
+                continue outer;
+              }
+              if (d !== 0x2c) throw unexpected(b, i);
+              i++;
+              this.state = S_REC;
+              while (i < end && isSpace(b[i]!)) i++;
+              consumed = i;
+              if (i >= end) break outer;
+            }
+          }
+          // falls through (never reached: the loop above only leaves by break/continue)
+          case S_REC_AFTER:
+            if (c === 0x2c) {
+              i++;
+              this.state = S_REC;
+            } else if (c === 0x5d) {
+              i++;
+              this.state = S_AFTER_VALUE;
+              this.inRecords = false;
+            } else {
+              throw unexpected(b, i);
+            }
+            break;
+          default: // S_DONE
+            throw new JsonSyntaxError(i, `unexpected ${describe(c)} after the end of the JSON value`);
+        }
+      }
+    } finally {
+      // Records found before an error are still delivered, in order (a CSV batch's JSON.parse may
+      // find an earlier error than the scanner); the caller discards the output anyway.
+      if (count > 0) this.sink.records(b, starts, ends, spaced, count);
+    }
+    return consumed;
+  }
+
+  /** At end of file: throws unless the top-level value is complete. */
+  finish(): void {
+    if (this.state !== S_DONE) {
+      throw new JsonSyntaxError(
+        -1,
+        this.inRecords ? 'it ends inside the records array' : 'it ends before the JSON value is complete',
+      );
+    }
+  }
+}
+
+/** UTF-8 check of consumed bytes (they end at a token boundary, never inside a character). */
+export function checkUtf8(b: Buffer, start: number, end: number): boolean {
+  return end <= start || isUtf8(b.subarray(start, end));
+}

@@ -1,0 +1,200 @@
+/**
+ * CSV rules (cli-contract.md "Output formats"): quoting, flattening, meta reduction, explode,
+ * --rubles, --columns, and the Excel options. Read back with csv-parse, not with our own code.
+ */
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FORMATS, formatFromPath, formatRubles } from '../../src/convert/index.js';
+import { CsvFlattener, DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
+import { UsageError } from '../../src/errors.js';
+import { findReportByAlias, type ReportSpec } from '../../src/reports/catalog.js';
+import { convertToText, makeTmp } from './helpers.js';
+
+let tmp: Awaited<ReturnType<typeof makeTmp>>;
+beforeAll(async () => {
+  tmp = await makeTmp();
+});
+afterAll(async () => {
+  await tmp.cleanup();
+});
+
+function flatten(records: unknown[], options: Partial<typeof DEFAULT_CSV> = {}, report: Partial<ReportSpec> = {}): string {
+  const f = new CsvFlattener(resolveCsvOptions(options), report);
+  for (const r of records) f.add(r);
+  // No padding here: callers use records whose columns all appear in the first one.
+  const lines = f.takeBatch();
+  return f.header() + lines;
+}
+
+async function csvOf(rows: unknown[], options: Parameters<typeof convertToText>[1]): Promise<string> {
+  const path = await tmp.file(`in-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ meta: { size: rows.length }, rows }));
+  return (await convertToText(path, options)).text;
+}
+
+describe('formats table', () => {
+  it('maps extensions to formats', () => {
+    expect(Object.keys(FORMATS)).toEqual(['csv', 'ndjson', 'json']);
+    expect(formatFromPath('out/stock.csv')).toBe('csv');
+    expect(formatFromPath('stock.CSV')).toBe('csv');
+    expect(formatFromPath('stock.ndjson')).toBe('ndjson');
+    expect(formatFromPath('stock.jsonl')).toBe('ndjson');
+    expect(formatFromPath('/tmp/x.json')).toBe('json');
+    expect(formatFromPath('stock.txt')).toBeUndefined();
+    expect(formatFromPath('-')).toBeUndefined();
+  });
+});
+
+describe('quoting (RFC 4180)', () => {
+  it('quotes exactly the fields with the delimiter, a quote, CR or LF, doubling quotes', () => {
+    const text = flatten([{ a: 'plain', b: 'a,b', c: 'say "hi"', d: 'cr\rx', e: 'lf\nx', f: 'semi;colon', g: ' spaces ', h: 'tab\tx' }]);
+    expect(text).toBe('a,b,c,d,e,f,g,h\nplain,"a,b","say ""hi""","cr\rx","lf\nx",semi;colon, spaces ,tab\tx\n');
+  });
+
+  it("with ';' quotes semicolons instead of commas; BOM and CRLF on request", async () => {
+    const text = await csvOf([{ a: 'a,b', b: 'a;b', c: 1.5 }], { format: 'csv', csv: { delimiter: ';', bom: true, crlf: true } });
+    expect(text).toBe('\uFEFFa;b;c\r\na,b;"a;b";1.5\r\n');
+    expect(parse(text, { bom: true, columns: true, delimiter: ';' })).toEqual([{ a: 'a,b', b: 'a;b', c: '1.5' }]);
+  });
+
+  it('quotes header names that need it', () => {
+    expect(flatten([{ 'a,b': 1, 'q"': 2 }])).toBe('"a,b","q"""\n1,2\n');
+  });
+
+  it('refuses delimiters that cannot work', () => {
+    for (const delimiter of ['', ';;', '"', '\n']) {
+      expect(() => resolveCsvOptions({ delimiter })).toThrow(UsageError);
+    }
+    expect(resolveCsvOptions({ delimiter: '\\t' }).delimiter).toBe('\t');
+  });
+});
+
+describe('flattening', () => {
+  it('dots nested objects, reduces meta to id and type, keeps other arrays as JSON cells', () => {
+    const text = flatten([
+      {
+        meta: { href: 'https://api.moysklad.ru/api/remap/1.2/entity/product/0b5e7a10-2a11-11f0-0a80-00aa00000101?expand=supplier', type: 'product', mediaType: 'application/json' },
+        id: 'own-id',
+        name: 'Чай',
+        folder: { meta: { href: 'https://x/entity/productfolder/f-1', type: 'productfolder' }, name: 'Напитки', deeper: { x: null } },
+        tags: ['опт', 'москва'],
+        empty: [],
+        flag: true,
+        off: false,
+        nothing: null,
+        n: 1.0,
+        big: 1e21,
+        neg: -0.5,
+      },
+    ]);
+    const [header, line] = text.split('\n');
+    expect(header).toBe('meta.id,meta.type,id,name,folder.meta.id,folder.meta.type,folder.name,folder.deeper.x,tags,empty,flag,off,nothing,n,big,neg');
+    expect(line).toBe('0b5e7a10-2a11-11f0-0a80-00aa00000101,product,own-id,Чай,f-1,productfolder,Напитки,,"[""опт"",""москва""]",[],true,false,,1,1e+21,-0.5');
+  });
+
+  it('takes the id from hrefs with queries, fragments, trailing slashes, or none at all', () => {
+    const text = flatten([
+      { meta: { href: 'https://x/entity/variant/abc?expand=product.supplier&x=/y', type: 'variant' } },
+      { meta: { href: 'https://x/entity/product/def/', type: 'product' } },
+      { meta: { type: 'service' } },
+      { meta: { href: 'https://x/entity/counterparty/ghi/accounts#top' } },
+    ]);
+    expect(text).toBe('meta.id,meta.type\nabc,variant\ndef,product\n,service\naccounts,\n');
+  });
+
+  it('takes the union of columns in first-appearance order; the converter pads early lines', async () => {
+    const text = await csvOf([{ a: 1 }, { b: 2, a: 3 }, { c: { d: 4 } }], { format: 'csv' });
+    expect(text).toBe('a,b,c.d\n1,,\n3,2,\n,,4\n');
+  });
+
+  it('pads early lines whose quoted cells hold line breaks (also with CRLF)', async () => {
+    const rows = [{ a: 'x\r\ny', b: '"q"\n' }, { a: 'z' }, { c: 'late' }];
+    for (const crlf of [false, true]) {
+      const text = await csvOf(rows, { format: 'csv', csv: { crlf } });
+      expect(parse(text, { columns: true })).toEqual([
+        { a: 'x\r\ny', b: '"q"\n', c: '' },
+        { a: 'z', b: '', c: '' },
+        { a: '', b: '', c: 'late' },
+      ]);
+    }
+  });
+
+  it('writes a record that is not an object as a column named value', () => {
+    expect(flatten([1, 'two', null])).toBe('value\n1\ntwo\n\n');
+  });
+});
+
+describe('explode (stock-bystore)', () => {
+  const report = findReportByAlias('stock-bystore')!;
+  const store = (id: string, name: string, stock: number) => ({ meta: { href: `https://x/entity/store/${id}`, type: 'store' }, name, stock, reserve: 0, inTransit: 1 });
+
+  it('yields one record per element with the parent columns; empty or absent arrays yield one record', async () => {
+    const rows = [
+      { meta: { href: 'https://x/entity/product/p1?expand=supplier', type: 'product' }, stockByStore: [store('s1', 'Основной склад', 7), store('s2', 'Склад; "Юг", 2', -3)] },
+      { meta: { href: 'https://x/entity/variant/v1', type: 'variant' }, stockByStore: [] },
+      { meta: { href: 'https://x/entity/product/p2', type: 'product' } },
+      { meta: { href: 'https://x/entity/product/p3', type: 'product' }, stockByStore: [store('s1', 'Основной склад', 0.5)], extra: 'after' },
+    ];
+    const text = await csvOf(rows, { format: 'csv', report });
+    expect(text).toBe(
+      [
+        'meta.id,meta.type,stockByStore.meta.id,stockByStore.meta.type,stockByStore.name,stockByStore.stock,stockByStore.reserve,stockByStore.inTransit,extra',
+        'p1,product,s1,store,Основной склад,7,0,1,',
+        'p1,product,s2,store,"Склад; ""Юг"", 2",-3,0,1,',
+        'v1,variant,,,,,,,',
+        'p2,product,,,,,,,',
+        'p3,product,s1,store,Основной склад,0.5,0,1,after',
+        '',
+      ].join('\n'),
+    );
+    const ndjson = await csvOf(rows, { format: 'ndjson', report });
+    expect(ndjson.split('\n')).toHaveLength(5);
+  });
+
+  it('does not explode without the catalogue entry (the array is one JSON cell)', async () => {
+    const text = await csvOf([{ stockByStore: [{ a: 1 }] }], { format: 'csv' });
+    expect(text).toBe('stockByStore\n"[{""a"":1}]"\n');
+  });
+});
+
+describe('--rubles', () => {
+  it('formats kopecks exactly', () => {
+    expect(formatRubles(8900)).toBe('89.00');
+    expect(formatRubles(15900.5)).toBe('159.005');
+    expect(formatRubles(5)).toBe('0.05');
+    expect(formatRubles(-5)).toBe('-0.05');
+    expect(formatRubles(0)).toBe('0.00');
+    expect(formatRubles(-0)).toBe('0.00');
+    expect(formatRubles(30)).toBe('0.30');
+    expect(formatRubles(0.1 + 0.2)).toBe('0.0030000000000000004'); // the input's own digits, shifted
+    expect(formatRubles(123456789012)).toBe('1234567890.12');
+    expect(formatRubles(1e21)).toBe('1e+19');
+    expect(formatRubles(1e-7)).toBe('1e-9');
+  });
+
+  it('divides only the catalogue money columns, only numbers, and only when asked', async () => {
+    const report = findReportByAlias('assortment')!; // money: minPrice.value, buyPrice.value
+    const rows = [{ name: 'x', minPrice: { value: 12345 }, buyPrice: { value: 'n/a' }, value: 500 }];
+    expect(await csvOf(rows, { format: 'csv', report, csv: { rubles: true } })).toBe('name,minPrice.value,buyPrice.value,value\nx,123.45,n/a,500\n');
+    expect(await csvOf(rows, { format: 'csv', report })).toBe('name,minPrice.value,buyPrice.value,value\nx,12345,n/a,500\n');
+  });
+});
+
+describe('--columns', () => {
+  const rows = [{ meta: { href: 'https://x/e/p/1', type: 'product' }, name: 'a,b', stock: 1 }, { name: 'c', stock: 2, late: true }];
+
+  it('picks and orders columns in one pass', async () => {
+    const text = await csvOf(rows, { format: 'csv', csv: { columns: ['stock', 'meta.id', 'late'] } });
+    expect(text).toBe('stock,meta.id,late\n1,1,\n2,,true\n');
+  });
+
+  it('refuses a column no record has, listing the available ones', async () => {
+    const err = await csvOf(rows, { format: 'csv', csv: { columns: ['name', 'nmae'] } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('--columns: no column "nmae" in this result; available: meta.id, meta.type, name, stock, late');
+  });
+
+  it('refuses empty and duplicate names at once', () => {
+    expect(() => resolveCsvOptions({ columns: [' ', ''] })).toThrow(UsageError);
+    expect(() => resolveCsvOptions({ columns: ['a', 'a'] })).toThrow(UsageError);
+  });
+});
