@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './test/helpers/summary-reporter.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', new SummaryReporter()],
     // Tests start real servers and child processes; forks keep them isolated on 2 cores.
     pool: 'forks',
     testTimeout: 30_000,

@@ -12,7 +12,7 @@
  */
 import { open } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
-import { BadResultError, UsageError } from '../errors.js';
+import { BadResultError } from '../errors.js';
 import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
 import { CsvBody, csvWriter } from './csv-output.js';
 import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
@@ -72,6 +72,9 @@ export interface ConvertResult {
   lines?: number;
   /** Which engine did the work. */
   engine: 'fast' | 'stream-json';
+  /** `--columns` names that no record had (their cells are empty), and the columns there were. */
+  missingColumns?: string[];
+  availableColumns?: string[];
 }
 
 /**
@@ -152,8 +155,7 @@ async function convert(
     // Columns known up front: header now, lines straight to the output, one pass.
     await sink.write(bom + flattener.header());
     const found = await runEngine(run, writer, sink);
-    checkColumns(flattener, found.records);
-    return resultOf(found, writer.lines);
+    return { ...resultOf(found, writer.lines), ...missingColumns(flattener, found.records) };
   }
   // Columns are discovered while converting: lines go to a temporary body file, then the header
   // and the body (early lines padded with empty cells for columns that appeared later) are copied
@@ -194,12 +196,14 @@ function resultOf(found: Found, lines: number | undefined): ConvertResult {
   };
 }
 
-function checkColumns(flattener: CsvFlattener, records: number): void {
+/**
+ * `--columns` names no record had: their cells stay empty and the caller warns. Not an error: a
+ * nightly job must not fail on the night an optional field happens to be absent everywhere.
+ */
+function missingColumns(flattener: CsvFlattener, records: number): Pick<ConvertResult, 'missingColumns' | 'availableColumns'> {
   const missing = flattener.missingColumns();
-  if (missing.length === 0 || records === 0) return;
-  throw new UsageError(
-    `--columns: no column ${missing.map((m) => `"${m}"`).join(', ')} in this result; available: ${flattener.discovered.join(', ')}`,
-  );
+  if (missing.length === 0 || records === 0) return {};
+  return { missingColumns: missing, availableColumns: [...flattener.discovered] };
 }
 
 const RECORDS_KEYS: Record<RecordsLocation, readonly string[]> = { rows: ['rows'], series: ['series'], root: [] };

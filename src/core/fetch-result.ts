@@ -61,6 +61,12 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
       });
       try {
         const result = await convertToTarget(downloadPath, partPath, options);
+        if (result.missingColumns) {
+          options.onWarning?.(
+            `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
+              `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
+          );
+        }
         if (result.metaSize !== undefined && result.metaSize !== result.records) {
           options.onWarning?.(
             `the result holds ${result.records} records but its meta.size says ${result.metaSize}; ` +
@@ -69,7 +75,6 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         }
         return { ...result, bytes: download.bytes, path: target.path };
       } catch (error) {
-        if (options.signal?.aborted) throw new InterruptedError('interrupted during the conversion');
         if (!(error instanceof BadResultError) || round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) {
           throw error;
         }
@@ -106,23 +111,32 @@ export async function convertToTarget(
     format: options.target.format,
     ...(options.report ? { report: options.report } : {}),
     csv: options.csv,
+    // The CSV body's temporary file goes where we may write: beside --out (or the system tmp).
+    tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
   options.onConvertStart?.(undefined);
-  if (options.target.path === undefined) {
-    return convertFile(inputPath, options.stdout, convertOptions);
-  }
-  const output = createWriteStream(partPath, { flags: 'wx' });
-  let result: ConvertResult;
   try {
-    result = await convertFile(inputPath, output, convertOptions);
-    if (!output.writableEnded) output.end();
-    await finished(output);
+    if (options.target.path === undefined) {
+      return await convertFile(inputPath, options.stdout, { ...convertOptions, end: false });
+    }
+    const output = createWriteStream(partPath, { flags: 'wx' });
+    let result: ConvertResult;
+    try {
+      result = await convertFile(inputPath, output, convertOptions);
+      if (!output.writableEnded) output.end();
+      await finished(output);
+    } catch (error) {
+      output.destroy();
+      throw error;
+    }
+    await rename(partPath, options.target.path);
+    return result;
   } catch (error) {
-    output.destroy();
+    if (options.signal?.aborted && !(error instanceof BadResultError)) {
+      throw new InterruptedError('interrupted during the conversion', { cause: error });
+    }
     throw error;
   }
-  await rename(partPath, options.target.path);
-  return result;
 }

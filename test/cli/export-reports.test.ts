@@ -165,6 +165,17 @@ describe('CSV details', () => {
     expect(rows).toHaveLength(ROWS);
   });
 
+  it('--columns picks and orders; a name no record has is left empty with a warning, exit 0', async () => {
+    const out = join(dir, 'columns.csv');
+    const r = await runCli(['export', 'stock-bystore', '--out', out, '--columns', 'stockByStore.name,meta.id,stockByStore.stok'], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: --columns: no record has "stockByStore\.stok" \(left empty\); the result's columns are: meta\.id, meta\.type, stockByStore\.meta\.id/);
+    const rows = parseCsv(await readFile(out, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0]!)).toEqual(['stockByStore.name', 'meta.id', 'stockByStore.stok']);
+    expect(rows).toHaveLength(ROWS * STORES);
+    expect(rows.every((row) => row['stockByStore.stok'] === '' && row['meta.id'] !== '')).toBe(true);
+  });
+
   it('--rubles divides the money columns by 100 and leaves the rest', async () => {
     const spec = REPORTS.find((r) => r.alias === 'stock-all')!;
     const plain = parseCsv(await exportTo(spec, 'kopecks.csv'), { columns: true }) as Array<Record<string, string>>;

@@ -187,10 +187,12 @@ describe('--columns', () => {
     expect(text).toBe('stock,meta.id,late\n1,1,\n2,,true\n');
   });
 
-  it('refuses a column no record has, listing the available ones', async () => {
-    const err = await csvOf(rows, { format: 'csv', csv: { columns: ['name', 'nmae'] } }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toBe('--columns: no column "nmae" in this result; available: meta.id, meta.type, name, stock, late');
+  it('leaves a column no record has empty and reports it with the available ones', async () => {
+    const path = await tmp.file('missing-column.json', JSON.stringify({ meta: { size: rows.length }, rows }));
+    const { text, result } = await convertToText(path, { format: 'csv', csv: { columns: ['name', 'nmae'] } });
+    expect(text).toBe('name,nmae\n"a,b",\nc,\n');
+    expect(result.missingColumns).toEqual(['nmae']);
+    expect(result.availableColumns).toEqual(['meta.id', 'meta.type', 'name', 'stock', 'late']);
   });
 
   it('refuses empty and duplicate names at once', () => {
