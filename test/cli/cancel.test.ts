@@ -1,34 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
-import { runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDepsOptions } from '../helpers/test-io.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-CANCEL-abcdefabcdefabcdefabcdefabcdef12';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
-
-const cli = (argv: string[], options: TestDepsOptions = {}) =>
-  runCli(argv, { configDir, env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, ...options }, outputs);
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-cancel-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) expect(text).not.toContain(TOKEN);
-});
+const t = useCliSandbox(TOKEN, 'cancel');
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 
 describe('ms-async cancel', () => {
   it('cancels a running task: nothing on stdout, a line on stderr, exit 0', async () => {
-    sb.setFaults({ pendingMs: 600_000 });
+    t.sb.setFaults({ pendingMs: 600_000 });
     const id = (await cli(['start', 'stock-all'])).stdout.trim();
     const r = await cli(['cancel', id]);
     expect(r).toMatchObject({ code: 0, stdout: '' });

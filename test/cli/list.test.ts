@@ -1,36 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
-import { runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDepsOptions } from '../helpers/test-io.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-LIST-c0ffee00c0ffee00c0ffee00c0ffee00';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
-
-const env = () => ({ MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN });
-const cli = (argv: string[], options: TestDepsOptions = {}) => runCli(argv, { configDir, env: env(), ...options }, outputs);
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN, queueLimit: 10 });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-list-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) expect(text).not.toContain(TOKEN);
-});
+const t = useCliSandbox(TOKEN, 'list', { queueLimit: 10 });
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 
 describe('ms-async list', () => {
   it('a table of the tasks; --json an array; --state and --request filter', async () => {
     const a = (await cli(['start', 'stock-all'])).stdout.trim();
     await cli(['status', a, '--wait'], { realCapMs: 15 });
-    sb.setFaults({ pendingMs: 600_000 });
+    t.sb.setFaults({ pendingMs: 600_000 });
     const b = (await cli(['start', 'profit-byproduct', '-p', 'momentFrom=2026-11-01 00:00:00'])).stdout.trim();
 
     const table = await cli(['list']);
@@ -49,12 +29,12 @@ describe('ms-async list', () => {
     expect(byText.map((t) => t.id)).toEqual([b]);
     const many = JSON.parse((await cli(['--json', 'list', '--state', 'DONE', '--state', 'PENDING', '--all'])).stdout) as unknown[];
     expect(many).toHaveLength(2);
-    expect(sb.requests.some((q) => decodeURIComponent(q.url).includes('filter=state=DONE;state=PENDING'))).toBe(true);
+    expect(t.sb.requests.some((q) => decodeURIComponent(q.url).includes('filter=state=DONE;state=PENDING'))).toBe(true);
   });
 
   it('states are coloured only when colour is on and stdout is a terminal', async () => {
     await cli(['start', 'stock-all']);
-    const plainTty = await cli(['list'], { stdoutTTY: true, env: { ...env(), NO_COLOR: '1' } });
+    const plainTty = await cli(['list'], { stdoutTTY: true, env: { ...t.env(), NO_COLOR: '1' } });
     expect(plainTty.stdout).not.toContain('\u001b[');
     const coloured = await cli(['list'], { stdoutTTY: true, stderrTTY: true });
     expect(coloured.stdout).toMatch(/\u001b\[\d+m(PENDING|PROCESSING|DONE)/);

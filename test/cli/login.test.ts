@@ -1,50 +1,32 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
-import { createTestDeps, runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { readFile, stat } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { createTestDeps, type TestDepsOptions } from '../helpers/test-io.js';
 import { run } from '../../src/main.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-LOGIN-5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
-
-const cli = (argv: string[], options: TestDepsOptions = {}) => runCli(argv, { configDir, ...options }, outputs);
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-login-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) expect(text).not.toContain(TOKEN);
-});
+const t = useCliSandbox(TOKEN, 'login');
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, { env: {}, ...options });
 
 describe('ms-async login / logout', () => {
   it('reads the token from stdin when not a TTY, checks it with GET /context/employee, stores it 0600', async () => {
-    const r = await cli(['login', '--base-url', sb.baseUrl], { stdin: `${TOKEN}\n` });
+    const r = await cli(['login', '--base-url', t.sb.baseUrl], { stdin: `${TOKEN}\n` });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/logged in.*profile "default"/);
-    expect(sb.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(['GET /api/remap/1.2/context/employee']);
+    expect(t.sb.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(['GET /api/remap/1.2/context/employee']);
 
     const path = (await cli(['config', 'path'])).stdout.trim();
-    expect(path.startsWith(configDir)).toBe(true);
+    expect(path.startsWith(t.configDir)).toBe(true);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(await readFile(path, 'utf8')).toContain(sb.baseUrl);
+    expect(await readFile(path, 'utf8')).toContain(t.sb.baseUrl);
 
     // The stored profile now works with no flags or environment at all.
     const started = await cli(['start', 'stock-all']);
     expect(started.code).toBe(0);
 
     expect((await cli(['config', 'get', 'token'])).stdout).toBe(`${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
-    expect((await cli(['config', 'list'])).stdout).toBe(`default.base-url=${sb.baseUrl}\ndefault.token=${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
+    expect((await cli(['config', 'list'])).stdout).toBe(`default.base-url=${t.sb.baseUrl}\ndefault.token=${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
 
     const out = await cli(['logout']);
     expect(out.code).toBe(0);
@@ -53,25 +35,25 @@ describe('ms-async login / logout', () => {
   });
 
   it('a hidden prompt on a TTY: nothing echoed', async () => {
-    const { deps, out } = createTestDeps({ configDir, stdinTTY: true, stderrTTY: true, env: { MS_BASE_URL: sb.baseUrl } });
+    const { deps, out } = createTestDeps({ configDir: t.configDir, stdinTTY: true, stderrTTY: true, env: { MS_BASE_URL: t.sb.baseUrl } });
     const pending = run(['login', '--profile', 'shop2'], deps);
     await new Promise((r) => setTimeout(r, 50));
     out.type(`${TOKEN}\r`);
     expect(await pending).toBe(0);
-    outputs.push(out.all());
+    t.outputs.push(out.all());
     expect(out.stderr()).toContain('MoySklad token (input hidden): \n');
     const listed = await cli(['--profile', 'shop2', 'config', 'get', 'base-url']);
-    expect(listed.stdout).toBe(`${sb.baseUrl}\n`);
+    expect(listed.stdout).toBe(`${t.sb.baseUrl}\n`);
   });
 
   it('a refused token → exit 3 and nothing stored', async () => {
-    const r = await cli(['login', '--base-url', sb.baseUrl], { stdin: 'wrong-token-value\n' });
+    const r = await cli(['login', '--base-url', t.sb.baseUrl], { stdin: 'wrong-token-value\n' });
     expect(r.code).toBe(3);
     expect((await cli(['config', 'list'])).stdout).toBe('');
   });
 
   it('an empty stdin → exit 2', async () => {
-    expect((await cli(['login', '--base-url', sb.baseUrl], { stdin: '\n' })).code).toBe(2);
+    expect((await cli(['login', '--base-url', t.sb.baseUrl], { stdin: '\n' })).code).toBe(2);
   });
 });
 

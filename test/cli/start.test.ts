@@ -1,33 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
+import { describe, expect, it } from 'vitest';
 import { runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
+import { startTestSandbox } from '../helpers/start-sandbox.js';
+import type { Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
 
 const TOKEN = 'tok-START-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
+const t = useCliSandbox(TOKEN, 'start');
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 
-const cli = (argv: string[], options: TestDepsOptions = {}) =>
-  runCli(argv, { configDir, env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, ...options }, outputs);
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-start-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) {
-    expect(text).not.toContain(TOKEN);
-    expect(text).not.toContain('\u001b[');
+/** A sandbox of its own whose account queue holds one task. */
+async function withQueueOfOne(options: Partial<SandboxOptions>, body: (sb: Sandbox, env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const sb = await startTestSandbox({ token: TOKEN, queueLimit: 1, ...options });
+  try {
+    await body(sb, { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN });
+  } finally {
+    await sb.close();
   }
-});
+}
 
 describe('ms-async start', () => {
   it('prints the task id on stdout and the next command on stderr', async () => {
@@ -35,8 +24,8 @@ describe('ms-async start', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     expect(r.stderr).toContain(`ms-async status ${r.stdout.trim()} --wait`);
-    const create = sb.requests.find((q) => q.url.includes('async=true'));
-    expect(create?.url).toBe(`${sb.baseUrl}/report/stock/bystore?filter=stockMode%3Dall&async=true`);
+    const create = t.sb.requests.find((q) => q.url.includes('async=true'));
+    expect(create?.url).toBe(`${t.sb.baseUrl}/report/stock/bystore?filter=stockMode%3Dall&async=true`);
   });
 
   it('--json: id, state, statusUrl, resultUrl, request', async () => {
@@ -65,7 +54,7 @@ describe('ms-async start', () => {
     const r = await cli(argv);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(sb.requests).toHaveLength(0);
+    expect(t.sb.requests).toHaveLength(0);
   });
 
   it('an endpoint without async support → API error 61000, exit 4', async () => {
@@ -75,36 +64,36 @@ describe('ms-async start', () => {
   });
 
   it('61002: waits for a free queue slot, saying so once, then creates the task', async () => {
-    await sb.close();
-    sb = await startTestSandbox({ token: TOKEN, queueLimit: 1, pendingMs: 150, processingMs: 50 });
-    expect((await cli(['start', 'stock-all'])).code).toBe(0);
-    const r = await cli(['start', 'stock-all'], { realCapMs: 20 });
-    expect(r.code).toBe(0);
-    expect(r.stderr.match(/queue is full/g)).toHaveLength(1);
-    expect(r.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
-    expect(sb.requests.filter((q) => q.status === 429).length).toBeGreaterThan(0);
+    await withQueueOfOne({ pendingMs: 150, processingMs: 50 }, async (sb, env) => {
+      expect((await cli(['start', 'stock-all'], { env })).code).toBe(0);
+      const r = await cli(['start', 'stock-all'], { realCapMs: 20, env });
+      expect(r.code).toBe(0);
+      expect(r.stderr.match(/queue is full/g)).toHaveLength(1);
+      expect(r.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+      expect(sb.requests.filter((q) => q.status === 429).length).toBeGreaterThan(0);
+    });
   });
 
   it('61002 until --timeout → exit 6', async () => {
-    await sb.close();
-    sb = await startTestSandbox({ token: TOKEN, queueLimit: 1, pendingMs: 60_000 });
-    await cli(['start', 'stock-all']);
-    const r = await cli(['start', 'stock-all', '--timeout', '20s']);
-    expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/queue stayed full/);
+    await withQueueOfOne({ pendingMs: 60_000 }, async (_sb, env) => {
+      await cli(['start', 'stock-all'], { env });
+      const r = await cli(['start', 'stock-all', '--timeout', '20s'], { env });
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/queue stayed full/);
+    });
   });
 
   it('no credentials → exit 3 with a login hint; plain http to another host → exit 2', async () => {
-    const none = await runCli(['start', 'stock-all'], { configDir, env: { MS_BASE_URL: sb.baseUrl } }, outputs);
+    const none = await runCli(['start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl } }, t.outputs);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/ms-async login/);
-    const insecure = await runCli(['start', 'stock-all'], { configDir, env: { MS_BASE_URL: 'http://api.moysklad.ru/api/remap/1.2', MS_TOKEN: TOKEN } }, outputs);
+    const insecure = await runCli(['start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: 'http://api.moysklad.ru/api/remap/1.2', MS_TOKEN: TOKEN } }, t.outputs);
     expect(insecure.code).toBe(2);
     expect(insecure.stderr).toMatch(/plain http/);
   });
 
   it('a wrong token → exit 3, and --json errors parse', async () => {
-    const r = await runCli(['--json', 'start', 'stock-all'], { configDir, env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: 'wrong-token' } }, outputs);
+    const r = await runCli(['--json', 'start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl, MS_TOKEN: 'wrong-token' } }, t.outputs);
     expect(r.code).toBe(3);
     const json = JSON.parse(r.stdout) as { error: { code: string; apiErrors: Array<{ code: number }> } };
     expect(json.error.code).toBe('ERR_MS_AUTH');
@@ -112,7 +101,7 @@ describe('ms-async start', () => {
   });
 
   it('5xx that retries do not overcome → exit 7', async () => {
-    sb.setFaults({ status5xx: { at: 1, count: 100, status: 503 } });
+    t.sb.setFaults({ status5xx: { at: 1, count: 100, status: 503 } });
     const r = await cli(['start', 'stock-all']);
     expect(r.code).toBe(7);
     expect(r.sleeps.length).toBeGreaterThan(0);

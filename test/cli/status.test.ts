@@ -1,32 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
-import { runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDepsOptions } from '../helpers/test-io.js';
 import { InterruptSignal } from '../../src/main.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-STATUS-0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
-
-const env = () => ({ MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN });
-const cli = (argv: string[], options: TestDepsOptions = {}) => runCli(argv, { configDir, env: env(), ...options }, outputs);
+const t = useCliSandbox(TOKEN, 'status');
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 const start = async (): Promise<string> => (await cli(['start', 'stock-all'])).stdout.trim();
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-status-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) expect(text).not.toContain(TOKEN);
-});
 
 describe('ms-async status', () => {
   it('one read: details on stdout, exit 0 while running', async () => {
@@ -62,7 +42,7 @@ describe('ms-async status', () => {
   it('-v logs each request with method, URL, status and time, never the token', async () => {
     const id = await start();
     const r = await cli(['-v', 'status', id]);
-    expect(r.stderr).toMatch(new RegExp(`GET ${sb.baseUrl}/async/${id} 200 \\d+ms`));
+    expect(r.stderr).toMatch(new RegExp(`GET ${t.sb.baseUrl}/async/${id} 200 \\d+ms`));
   });
 
   it.each([
@@ -71,7 +51,7 @@ describe('ms-async status', () => {
     ['API_ERROR', 4, /API error 1040/],
     ['API_ERROR_AUTH', 3, /permission or authentication/],
   ] as const)('a task ending %s → exit %i', async (outcome, code, message) => {
-    sb.setFaults({ taskOutcome: outcome });
+    t.sb.setFaults({ taskOutcome: outcome });
     const id = await start();
     const r = await cli(['status', id, '--wait'], { realCapMs: 15 });
     expect(r.code).toBe(code);
@@ -80,7 +60,7 @@ describe('ms-async status', () => {
   });
 
   it('--json on a failed state: one JSON document, the error carrying the task', async () => {
-    sb.setFaults({ taskOutcome: 'API_ERROR' });
+    t.sb.setFaults({ taskOutcome: 'API_ERROR' });
     const id = await start();
     const r = await cli(['--json', 'status', id, '--wait'], { realCapMs: 15 });
     expect(r.code).toBe(4);
@@ -90,7 +70,7 @@ describe('ms-async status', () => {
   });
 
   it('--timeout reached → exit 6 with the resume command', async () => {
-    sb.setFaults({ pendingMs: 600_000 });
+    t.sb.setFaults({ pendingMs: 600_000 });
     const id = await start();
     const r = await cli(['status', id, '--wait', '--timeout', '30s']);
     expect(r.code).toBe(6);
@@ -100,23 +80,23 @@ describe('ms-async status', () => {
   });
 
   it('Ctrl-C leaves the task running and prints how to resume → 130', async () => {
-    sb.setFaults({ pendingMs: 600_000 });
+    t.sb.setFaults({ pendingMs: 600_000 });
     const id = await start();
     const controller = new AbortController();
     const r = await cli(['status', id, '--wait'], { signal: controller.signal, onSleep: (_ms, n) => { if (n === 2) controller.abort(new InterruptSignal()); } });
     expect(r.code).toBe(130);
     expect(r.stderr).toContain(`ms-async status ${id} --wait`);
-    expect(sb.requests.some((q) => q.method === 'PUT')).toBe(false);
+    expect(t.sb.requests.some((q) => q.method === 'PUT')).toBe(false);
   });
 
   it('--cancel-on-interrupt cancels the task first → 130', async () => {
-    sb.setFaults({ pendingMs: 600_000 });
+    t.sb.setFaults({ pendingMs: 600_000 });
     const id = await start();
     const controller = new AbortController();
     const r = await cli(['status', id, '--wait', '--cancel-on-interrupt'], { signal: controller.signal, onSleep: (_ms, n) => { if (n === 1) controller.abort(new InterruptSignal()); } });
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/was cancelled/);
-    expect(sb.requests.find((q) => q.method === 'PUT')?.status).toBe(204);
+    expect(t.sb.requests.find((q) => q.method === 'PUT')?.status).toBe(204);
     expect((await cli(['--json', 'status', id])).stdout).toContain('"CANCEL"');
   });
 
@@ -127,7 +107,7 @@ describe('ms-async status', () => {
 
   it('on a TTY a spinner is drawn on stderr and stdout stays clean', async () => {
     const id = await start();
-    const r = await cli(['status', id, '--wait'], { stderrTTY: true, realCapMs: 15, env: { ...env(), NO_COLOR: '1' } });
+    const r = await cli(['status', id, '--wait'], { stderrTTY: true, realCapMs: 15, env: { ...t.env(), NO_COLOR: '1' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/state: +DONE/);
     expect(r.stdout).not.toContain('\u001b[');

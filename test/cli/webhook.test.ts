@@ -1,30 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestSandbox } from '../helpers/start-sandbox.js';
-import { runCli, type TestDepsOptions } from '../helpers/test-io.js';
-import type { Sandbox } from '../../src/sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TestDepsOptions } from '../helpers/test-io.js';
+import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-HOOK-1234567890abcdef1234567890abcdef';
-const outputs: string[] = [];
-let sb: Sandbox;
-let configDir: string;
-
-const cli = (argv: string[], options: TestDepsOptions = {}) =>
-  runCli(argv, { configDir, env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, ...options }, outputs);
-
-beforeEach(async () => {
-  sb = await startTestSandbox({ token: TOKEN });
-  configDir = await mkdtemp(join(tmpdir(), 'ms-async-hook-'));
-});
-afterEach(async () => {
-  await sb.close();
-  await rm(configDir, { recursive: true, force: true });
-});
-afterAll(() => {
-  for (const text of outputs) expect(text).not.toContain(TOKEN);
-});
+const t = useCliSandbox(TOKEN, 'hook');
+const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 
 describe('ms-async webhook', () => {
   it('add, list, remove', async () => {
@@ -32,8 +12,8 @@ describe('ms-async webhook', () => {
     expect(added.code).toBe(0);
     const hook = JSON.parse(added.stdout) as { id: string; entityType: string; action: string };
     expect(hook).toMatchObject({ entityType: 'async', action: 'PROCESSED' });
-    const post = sb.requests.find((q) => q.method === 'POST');
-    expect(post?.url).toBe(`${sb.baseUrl}/entity/webhook`);
+    const post = t.sb.requests.find((q) => q.method === 'POST');
+    expect(post?.url).toBe(`${t.sb.baseUrl}/entity/webhook`);
 
     const update = await cli(['webhook', 'add', '--url', 'https://example.com/hook', '--action', 'UPDATE']);
     expect(update.code).toBe(0);
@@ -61,6 +41,6 @@ describe('ms-async webhook', () => {
     expect((await cli(['webhook', 'add', '--url', 'https://e.com/h', '--action', 'DELETE'])).code).toBe(2);
     expect((await cli(['webhook', 'add', '--url', 'not a url'])).code).toBe(2);
     expect((await cli(['webhook', 'add'])).code).toBe(2);
-    expect(sb.requests).toHaveLength(0);
+    expect(t.sb.requests).toHaveLength(0);
   });
 });
