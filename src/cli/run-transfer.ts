@@ -78,7 +78,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onDownloadProgress: progress.onDownloadProgress,
       onConvertProgress: progress.onConvertProgress,
       onLog: ctx.mode.verbose ? (line: string) => log.verbose(line) : undefined,
-      onWarning: (line: string) => ctx.deps.io.stderr.write(`ms-async: warning: ${line}\n`),
+      onWarning: (line: string) => log.warn(line),
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
       onCancelled: (id: string) => log.info(`task ${id} cancelled`),

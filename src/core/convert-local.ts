@@ -16,6 +16,7 @@ export interface ConvertLocalOptions {
   stdout: Writable;
   signal?: AbortSignal | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
+  onWarning?: ((line: string) => void) | undefined;
 }
 
 export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertResult> {
@@ -32,6 +33,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
       stdout: options.stdout,
       signal: options.signal,
       onConvertProgress: options.onConvertProgress,
+      onWarning: options.onWarning,
     });
   } finally {
     await removeAll([partPath]);

@@ -61,18 +61,6 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
       });
       try {
         const result = await convertToTarget(downloadPath, partPath, options);
-        if (result.missingColumns) {
-          options.onWarning?.(
-            `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
-              `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
-          );
-        }
-        if (result.metaSize !== undefined && result.metaSize !== result.records) {
-          options.onWarning?.(
-            `the result holds ${result.records} records but its meta.size says ${result.metaSize}; ` +
-              'MoySklad may add or drop items changed while the report ran',
-          );
-        }
         return { ...result, bytes: download.bytes, path: target.path };
       } catch (error) {
         if (!(error instanceof BadResultError) || round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) {
@@ -96,6 +84,7 @@ export interface ConvertToTargetOptions {
   signal?: AbortSignal | undefined;
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
+  onWarning?: ((line: string) => void) | undefined;
 }
 
 /**
@@ -119,7 +108,9 @@ export async function convertToTarget(
   options.onConvertStart?.(undefined);
   try {
     if (options.target.path === undefined) {
-      return await convertFile(inputPath, options.stdout, { ...convertOptions, end: false });
+      const result = await convertFile(inputPath, options.stdout, { ...convertOptions, end: false });
+      warnAbout(result, options.onWarning);
+      return result;
     }
     const output = createWriteStream(partPath, { flags: 'wx' });
     let result: ConvertResult;
@@ -132,11 +123,28 @@ export async function convertToTarget(
       throw error;
     }
     await rename(partPath, options.target.path);
+    warnAbout(result, options.onWarning);
     return result;
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
     throw error;
+  }
+}
+
+/** What the user should know about a conversion that succeeded. */
+function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | undefined): void {
+  if (result.missingColumns) {
+    onWarning?.(
+      `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
+        `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
+    );
+  }
+  if (result.metaSize !== undefined && result.metaSize !== result.records) {
+    onWarning?.(
+      `the result holds ${result.records} records but its meta.size says ${result.metaSize}; ` +
+        'MoySklad may add or drop items changed while the report ran',
+    );
   }
 }

@@ -6,6 +6,8 @@ export interface Log {
   info(line: string): void;
   /** A request log line (only under -v). */
   verbose(line: string): void;
+  /** Something that went through but deserves a look (not under -q: that prints errors only). */
+  warn(line: string): void;
 }
 
 export function createLog(io: Io, mode: TerminalMode): Log {
@@ -15,6 +17,9 @@ export function createLog(io: Io, mode: TerminalMode): Log {
     },
     verbose(line) {
       if (mode.verbose) io.stderr.write(`${line}\n`);
+    },
+    warn(line) {
+      if (!mode.quiet) io.stderr.write(`ms-async: warning: ${line}\n`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
+import { createLog } from '../../ui/log.js';
 import { createTransferProgress } from '../transfer-progress.js';
 import { addOutputOptions, csvOptionsFrom, type OutputFlags } from '../output-options.js';
 
@@ -35,6 +36,7 @@ export function registerConvert(program: Command, deps: CliDeps): void {
           stdout: deps.io.stdout,
           signal: deps.signal,
           onConvertProgress: progress.onConvertProgress,
+          onWarning: (line) => createLog(deps.io, ctx.mode).warn(line),
         });
       } finally {
         progress.stop();
