@@ -30,7 +30,7 @@ export interface TerminalFlags {
 }
 
 /**
- * Interactive: stderr is a TTY, TERM is not dumb, CI is unset, and neither --quiet nor --json.
+ * Interactive: stderr is a TTY, TERM is not dumb, CI is unset, and none of --quiet, --json, -v.
  * Colour: --no-color/--color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY.
  */
 export function decideTerminalMode(io: Io, flags: TerminalFlags): TerminalMode {
@@ -38,7 +38,8 @@ export function decideTerminalMode(io: Io, flags: TerminalFlags): TerminalMode {
   const stderrTty = io.stderr.isTTY === true;
   const dumb = env.TERM === 'dumb';
   const quiet = flags.quiet === true;
-  const interactive = stderrTty && !dumb && !env.CI && !quiet && flags.json !== true;
+  // -v interleaves request logs with everything else: plain lines read better than a spinner.
+  const interactive = stderrTty && !dumb && !env.CI && !quiet && flags.json !== true && flags.verbose !== true;
   let color: boolean;
   if (flags.color === false) color = false;
   else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') color = false;
