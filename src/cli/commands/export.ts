@@ -24,7 +24,7 @@ export function registerExport(program: Command, deps: CliDeps): void {
     .option('--reuse', 'follow an identical running task, or download an identical DONE one, instead of starting another')
     .option('--cancel-on-interrupt', 'on Ctrl-C while waiting, cancel the task instead of leaving it running')
     .option('--sandbox', 'export from a local sandbox started for this run (no account needed)')
-    .addOption(new Option('--sandbox-rows <n>', 'rows the sandbox generates').argParser(wholeNumber).default(1000).hideHelp());
+    .addOption(new Option('--sandbox-rows <n>', 'with --sandbox: how many rows its report has').argParser(wholeNumber).default(1000));
   addOutputOptions(command)
     .addHelpText('after', `
 Examples:
