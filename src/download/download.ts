@@ -8,8 +8,7 @@
  * offsets count encoded bytes) and decoded in a second step only when they were gzip-encoded.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { open, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { backoffDelay } from '../api/retry.js';
@@ -168,19 +167,22 @@ async function fetchOnce(
 
   let transferred = start;
   options.onProgress?.({ transferred, total });
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+  // Each chunk is on disk before the next is read (backpressure), and whatever arrived before a
+  // cut is on disk when the file closes: the resume's Range starts exactly there. (With pipeline()
+  // a cut destroyed the file stream and could drop bytes still buffered in it.)
+  // 200 after a Range request means the server ignored it: the file starts over.
+  const file = await open(rawPath, start > 0 ? 'a' : 'w');
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      await file.write(chunk);
       transferred += chunk.length;
       options.onProgress?.({ transferred, total });
-      callback(null, chunk);
-    },
-  });
-  try {
-    // 200 after a Range request means the server ignored it: the file starts over.
-    await pipeline(request, counter, createWriteStream(rawPath, { flags: start > 0 ? 'a' : 'w' }));
+    }
   } catch (error) {
     if (options.signal?.aborted) throw interrupted();
     throw new RetryableDownloadError(`the transfer was cut after ${transferred} bytes (${describeNetworkError(error)})`, false);
+  } finally {
+    await file.close();
   }
   if (total !== undefined && transferred !== total) {
     throw new RetryableDownloadError(`the transfer ended at ${transferred} of ${total} bytes`, false);
