@@ -1,72 +1,93 @@
 /**
- * CSV output: flattened lines (csv.ts) from batches of raw records (one JSON.parse per batch) or
- * from stream-json's values, and the temporary body file that lets the header come first.
+ * CSV output: flattened lines (csv.ts) from raw records (flattened from their bytes, or one
+ * JSON.parse per record or batch where that path does not apply) or from stream-json's values, and
+ * the temporary body file that lets the header come first.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
-import { JsonSyntaxError, skipValidated } from './scan.js';
+import { JsonSyntaxError, skipValidated, type CopyTarget } from './scan.js';
 
 export interface CsvRecordWriter extends RecordWriter {
   flattener: CsvFlattener;
-  staging: Buffer;
-  used: number;
+  /** The lines of the current batch, encoded (the flattener's addBytes writes here too). */
+  out: CopyTarget;
 }
 
 /**
- * CSV: one JSON.parse per batch of records ('[' + the records' bytes + ']'), then flattening. The
- * lines of each batch are encoded into a reused staging buffer at once, so that neither parsed
- * records nor line strings outlive a batch: they die young instead of piling up as old-space
- * garbage (peak RSS; measured).
+ * CSV: each record is flattened straight from its bytes (CsvFlattener.addBytes, no JSON.parse);
+ * a record that path does not take is JSON.parse'd and flattened as a value, in its place. The
+ * lines are encoded into a reused staging buffer, so that neither parsed records nor line strings
+ * outlive a batch: they die young instead of piling up as old-space garbage (peak RSS; measured).
+ * With a delimiter addBytes cannot use, a batch is one JSON.parse ('[' + the records' bytes + ']').
  */
 export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
+  const out: CopyTarget = { buf: Buffer.allocUnsafeSlow(1 << 20), used: 0 };
+  flattener.out = out;
   const stage = (): void => {
     const text = flattener.takeBatch();
     if (text === '') return;
     const need = text.length * 3;
-    if (w.staging.length - w.used < need) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(w.used + need, w.staging.length * 2));
-      w.staging.copy(bigger, 0, 0, w.used);
-      w.staging = bigger;
+    if (out.buf.length - out.used < need) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(out.used + need, out.buf.length * 2));
+      out.buf.copy(bigger, 0, 0, out.used);
+      out.buf = bigger;
     }
-    w.used += w.staging.write(text, w.used, 'utf8');
+    out.used += out.buf.write(text, out.used, 'utf8');
+  };
+  const parseBatch = (b: Buffer, starts: Int32Array, ends: Int32Array, count: number): void => {
+    const start = starts[0]!;
+    const end = ends[count - 1]!;
+    const latin1 = !hasWideEscape(b, start, end);
+    const encoding = latin1 ? 'latin1' : 'utf8';
+    let values: unknown[];
+    try {
+      if (start > 0 && end < b.length) {
+        // Parse the records as one array: borrow the bytes around them for the brackets
+        // (a separator or whitespace, consumed already) instead of concatenating strings.
+        const before = b[start - 1]!;
+        const after = b[end]!;
+        b[start - 1] = 0x5b;
+        b[end] = 0x5d;
+        const text = b.toString(encoding, start - 1, end + 1);
+        b[start - 1] = before;
+        b[end] = after;
+        values = JSON.parse(text) as unknown[];
+      } else {
+        values = JSON.parse(`[${b.toString(encoding, start, end)}]`) as unknown[];
+      }
+    } catch (err) {
+      throw locateError(b, starts, ends, count, err);
+    }
+    for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
+    stage();
   };
   const w: CsvRecordWriter = {
     flattener,
-    staging: Buffer.allocUnsafeSlow(1 << 20),
-    used: 0,
+    out,
     validate: false,
     batchBytes: 64 << 10,
     lines: 0,
+    ...(flattener.bytesPath
+      ? {
+          direct(b: Buffer, i: number, end: number): number {
+            const e = flattener.flattenAt(b, i, end);
+            w.lines = flattener.lines;
+            return e;
+          },
+        }
+      : {}),
     fast: {
       records(b, starts, ends, _spaced, count) {
-        const start = starts[0]!;
-        const end = ends[count - 1]!;
-        const latin1 = !hasWideEscape(b, start, end);
-        const encoding = latin1 ? 'latin1' : 'utf8';
-        let values: unknown[];
-        try {
-          if (start > 0 && end < b.length) {
-            // Parse the records as one array: borrow the bytes around them for the brackets
-            // (a separator or whitespace, consumed already) instead of concatenating strings.
-            const before = b[start - 1]!;
-            const after = b[end]!;
-            b[start - 1] = 0x5b;
-            b[end] = 0x5d;
-            const text = b.toString(encoding, start - 1, end + 1);
-            b[start - 1] = before;
-            b[end] = after;
-            values = JSON.parse(text) as unknown[];
-          } else {
-            values = JSON.parse(`[${b.toString(encoding, start, end)}]`) as unknown[];
+        if (flattener.bytesPath) {
+          for (let k = 0; k < count; k++) {
+            if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
           }
-        } catch (err) {
-          throw locateError(b, starts, ends, count, err);
+        } else {
+          parseBatch(b, starts, ends, count);
         }
-        for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
         w.lines = flattener.lines;
-        stage();
       },
     },
     values(records) {
@@ -75,9 +96,9 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
       stage();
     },
     take() {
-      if (w.used === 0) return null;
-      const view = w.staging.subarray(0, w.used);
-      w.used = 0;
+      if (out.used === 0) return null;
+      const view = out.buf.subarray(0, out.used);
+      out.used = 0;
       return view;
     },
   };

@@ -12,8 +12,9 @@ export interface NdjsonWriter extends RecordWriter {
 
 /**
  * NDJSON: the scanner copies each record's bytes (minified when they have whitespace outside
- * strings) and '\n' into a reused staging buffer while validating it; the output copies from
- * there (see output.ts on why not fresh Buffers). The stream-json engine gives values instead.
+ * strings: skipMinify) and '\n' into a staging buffer while validating it; the output takes that
+ * buffer as it is and hands back a free one of its ring (OutputSink.writeTarget; see output.ts on
+ * why not fresh Buffers). The stream-json engine gives values instead.
  */
 export function ndjsonWriter(): NdjsonWriter {
   const w: NdjsonWriter = {

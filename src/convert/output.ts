@@ -107,6 +107,43 @@ export class OutputSink {
         );
   }
 
+  /**
+   * Writes t.buf[0, t.used) and empties t, without copying when it can: t's buffer goes to the
+   * stream as it is and t takes the free ring buffer it replaces (NDJSON, where the output is as
+   * big as the input).
+   */
+  async writeTarget(t: CopyTarget): Promise<void> {
+    if (t.used === 0) return;
+    if (this.pendingDrain) await this.pendingDrain;
+    if (this.failure !== undefined) throw this.failure;
+    const slot = this.ring?.acquire(0) ?? null;
+    if (slot === null) {
+      await this.write(t.buf.subarray(0, t.used));
+      t.used = 0;
+      return;
+    }
+    const whole = t.buf;
+    const chunk = whole.subarray(0, t.used);
+    t.buf = slot.buf;
+    t.used = 0;
+    slot.buf = whole;
+    slot.busy = true;
+    const ok = this.out.write(chunk, () => {
+      slot.busy = false;
+    });
+    this.bytes += chunk.length;
+    this.pendingDrain = ok
+      ? null
+      : once(this.out as unknown as NodeJS.EventEmitter, 'drain').then(
+          () => {
+            this.pendingDrain = null;
+          },
+          (err: unknown) => {
+            this.failure ??= err;
+          },
+        );
+  }
+
   /** Ends the output (unless told not to, e.g. stdout) and waits until it is flushed. */
   async close(): Promise<void> {
     if (this.pendingDrain) await this.pendingDrain;
@@ -127,11 +164,15 @@ export class OutputSink {
 }
 
 /**
- * Reads a file in chunks, the next read already running while the current chunk is converted.
- * Call settle() before closing the file handle.
+ * Reads a file in chunks into two buffers taking turns: the next read already runs (into the other
+ * buffer) while the current chunk is converted, and the bytes go from the kernel straight to where
+ * they are scanned. Each buffer keeps `chunkSize` bytes of room in front of its read, where the
+ * previous chunk's unconsumed tail (a record cut by the chunk boundary) is put. Call settle()
+ * before closing the file handle.
  */
 export class PrefetchReader {
-  private readonly next: Buffer;
+  private readonly bufs: Buffer[];
+  private turn = 0;
   private pending: Promise<number> | null = null;
   private error: unknown;
   private pos = 0;
@@ -140,12 +181,12 @@ export class PrefetchReader {
     private readonly fh: FileHandle,
     private readonly chunkSize: number,
   ) {
-    this.next = Buffer.allocUnsafeSlow(chunkSize);
+    this.bufs = [Buffer.allocUnsafeSlow(chunkSize * 2), Buffer.allocUnsafeSlow(chunkSize * 2)];
     this.start();
   }
 
   private start(): void {
-    this.pending = this.fh.read(this.next, 0, this.chunkSize, this.pos).then(
+    this.pending = this.fh.read(this.bufs[this.turn]!, this.chunkSize, this.chunkSize, this.pos).then(
       (r) => r.bytesRead,
       (err: unknown) => {
         this.error = err;
@@ -154,17 +195,32 @@ export class PrefetchReader {
     );
   }
 
-  /** Copies the next chunk into buf at offset; returns its length (0 at end of file). */
-  async readInto(buf: Buffer, offset: number): Promise<number> {
+  /**
+   * The next chunk (bytesRead = 0 at end of file) preceded by prev[from, to), as one view. prev is
+   * not used after this call returns.
+   */
+  async next(prev: Buffer, from: number, to: number): Promise<{ view: Buffer; bytesRead: number }> {
     const n = this.pending ? await this.pending : 0;
     this.pending = null;
     if (this.error !== undefined) throw this.error;
+    const room = this.chunkSize;
+    const cur = this.bufs[this.turn]!;
+    const carry = to - from;
+    let view: Buffer;
+    if (carry <= room) {
+      prev.copy(cur, room - carry, from, to);
+      view = cur.subarray(room - carry, room + n);
+    } else {
+      view = Buffer.allocUnsafe(carry + n);
+      prev.copy(view, 0, from, to);
+      cur.copy(view, carry, room, room + n);
+    }
     if (n > 0) {
-      this.next.copy(buf, offset, 0, n);
       this.pos += n;
+      this.turn ^= 1;
       this.start();
     }
-    return n;
+    return { view, bytesRead: n };
   }
 
   async settle(): Promise<void> {
@@ -181,6 +237,8 @@ export interface RecordWriter {
   validate: boolean;
   /** Hand records on in batches of about this many bytes (default: one batch per read). */
   batchBytes?: number;
+  /** CSV: records the writer flattens straight from the scanner's buffer (ScannerOptions.direct). */
+  direct?: (b: Buffer, i: number, end: number) => number;
   /** NDJSON: where the scanner copies records (minified) while validating them. */
   copyTo?: CopyTarget;
   /** Records as values (stream-json engine). */

@@ -1,14 +1,17 @@
 /**
  * The fast path (issue 5): a byte scanner over big Buffer chunks that finds the records array of a
  * result file (`rows` or `series`, wherever it sits among the envelope's keys) and hands over each
- * record as a byte range, so that NDJSON can pass the bytes through and CSV can `JSON.parse` a
- * whole chunk's records at once. stream-json (records.ts) stays the parser of record; this scanner
- * must agree with it record for record (test/convert/equivalence.test.ts).
+ * record as a byte range, so that NDJSON can pass the bytes through and CSV can flatten them
+ * (`direct`: CsvFlattener.flattenAt reads the record's bytes itself; records it declines are handed
+ * on for JSON.parse). stream-json (records.ts) stays the parser of record; this scanner must agree
+ * with it record for record (test/convert/equivalence.test.ts, fast-paths.test.ts).
  *
  * How it stays fast: the envelope is a small resumable state machine working token by token, but a
  * record is scanned by a non-resumable loop over one contiguous buffer. When a record runs past the
  * end of the buffer, the scanner reports how far it got and the reader carries the partial bytes
- * into the next read (records are small, so re-scanning one per chunk costs nothing).
+ * into the next read (records are small, so re-scanning one per chunk costs nothing). String bodies
+ * are scanned four bytes at a time (one DataView read and a few word operations: stringWord), and
+ * indentation eight at a time, which is what keeps pretty-printed input close to compact input.
  */
 import { isUtf8 } from 'node:buffer';
 
@@ -71,6 +74,39 @@ PLAIN.fill(0, 0, 0x20);
 PLAIN[0x22] = 0;
 PLAIN[0x5c] = 0;
 
+/** Eight spaces read as a little-endian double (finite, not zero: equal only to itself). */
+export const SPACES8 = new DataView(new Uint8Array(8).fill(0x20).buffer).getFloat64(0, true);
+
+/**
+ * Whether none of the four bytes of w is a control char, quote or backslash; bytes ≥ 0x80 (UTF-8
+ * sequences) pass. Exact: the has-zero-byte / has-byte-less-than tests with the `& ~x` term.
+ */
+function stringWord(w: number): boolean {
+  const q = w ^ 0x22222222;
+  const s = w ^ 0x5c5c5c5c;
+  return ((((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) === 0;
+}
+
+/** Reads of four bytes at any offset (DataView: unaligned, inlined by the optimizing compiler). */
+let viewBuf: Buffer | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+export function viewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== viewBuf) {
+    viewBuf = b;
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return view;
+}
+let outViewBuf: Buffer | null = null;
+let outView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+function outViewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== outViewBuf) {
+    outViewBuf = b;
+    outView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return outView;
+}
+
 /** Index after the closing quote of the string whose body starts at i, validating escapes. */
 function skipString(b: Buffer, i: number, end: number): number {
   for (;;) {
@@ -107,7 +143,7 @@ function isDigit(c: number | undefined): boolean {
 }
 
 /** Index after the number starting at i (JSON grammar). NEED_MORE if it touches the buffer end. */
-function skipNumber(b: Buffer, i: number, end: number): number {
+export function skipNumber(b: Buffer, i: number, end: number): number {
   if (b[i] === 0x2d) i++;
   if (i >= end) return NEED_MORE;
   if (b[i] === 0x30) i++;
@@ -256,6 +292,199 @@ export function skipValidated(b: Buffer, i: number, end: number): number {
   }
 }
 
+/** Set by skipMinify: the end of the minified copy in its output buffer. */
+let minOutEnd = 0;
+
+/**
+ * skipValidated that also copies the value, minified (whitespace outside strings dropped), to
+ * out[o, …) (NDJSON of pretty-printed input). One pass: structural bytes and string bodies are
+ * copied by the loops that validate them, and each run of whitespace (a line break and its
+ * indentation) is skipped by a tight loop of its own. out must have room for end - i bytes.
+ * Returns the end index or NEED_MORE; sets `minOutEnd` and `sawSpace`.
+ */
+export function skipMinify(b: Buffer, i: number, end: number, out: Buffer, o: number): number {
+  let depth = 0;
+  let st = V_VALUE;
+  sawSpace = false;
+  const win = viewOf(b);
+  const wout = outViewOf(out);
+  main: for (;;) {
+    if (i >= end) return NEED_MORE;
+    let c = b[i]!;
+    if (c <= 0x20) {
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) throw unexpected(b, i);
+      sawSpace = true;
+      for (;;) {
+        i++;
+        // Indentation: eight spaces at a time (an exact test: equal doubles have equal bits here),
+        // then four, then one.
+        while (i + 8 <= end && win.getFloat64(i, true) === SPACES8) i += 8;
+        if (i + 4 <= end && win.getInt32(i, true) === 0x20202020) i += 4;
+        while (i < end && b[i] === 0x20) i++;
+        if (i >= end) return NEED_MORE;
+        c = b[i]!;
+        if (c > 0x20) break;
+        if (c !== 0x0a && c !== 0x0d && c !== 0x09) throw unexpected(b, i);
+      }
+    }
+    if (st === V_VALUE_OR_CLOSE) {
+      if (c === 0x5d) {
+        out[o++] = c;
+        i++;
+        if (--depth === 0) break;
+        st = V_AFTER;
+        continue;
+      }
+      st = V_VALUE;
+    } else if (st === V_KEY_OR_CLOSE) {
+      if (c === 0x7d) {
+        out[o++] = c;
+        i++;
+        if (--depth === 0) break;
+        st = V_AFTER;
+        continue;
+      }
+      st = V_KEY;
+    }
+    if (st === V_AFTER) {
+      const kind = stack[depth - 1];
+      if (c === 0x2c) {
+        st = kind === OBJ ? V_KEY : V_VALUE;
+      } else if ((c === 0x7d && kind === OBJ) || (c === 0x5d && kind === ARR)) {
+        depth--;
+      } else {
+        throw unexpected(b, i);
+      }
+      out[o++] = c;
+      i++;
+      if (depth === 0) break;
+      continue;
+    }
+    if (st === V_COLON) {
+      if (c !== 0x3a) throw unexpected(b, i);
+      out[o++] = c;
+      i++;
+      st = V_VALUE;
+      continue;
+    }
+    if (c === 0x22) {
+      // A key (V_KEY) or a string value: copied as it is validated. Pretty input's common run of
+      // members, `"key": "value",⏎  "key2": …`, stays in this loop (see its end).
+      strings: for (;;) {
+        out[o++] = 0x22;
+        i++;
+        for (;;) {
+          // Four bytes at a time (stringWord), then one byte at a time.
+          while (i + 4 <= end) {
+            const w = win.getInt32(i, true);
+            if (!stringWord(w)) break;
+            wout.setInt32(o, w, true);
+            i += 4;
+            o += 4;
+          }
+          if (i >= end) return NEED_MORE;
+          const d = b[i++]!;
+          out[o++] = d;
+          if (PLAIN[d] === 1) continue;
+          if (d === 0x22) break;
+          if (d === 0x5c) {
+            if (i >= end) return NEED_MORE;
+            const e = b[i++]!;
+            out[o++] = e;
+            if (e === 0x75) {
+              if (i + 4 > end) return NEED_MORE;
+              for (let k = 0; k < 4; k++) {
+                const h = b[i]!;
+                if (!((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) {
+                  throw new JsonSyntaxError(i, 'bad \\u escape in a string');
+                }
+                out[o++] = h;
+                i++;
+              }
+            } else if (
+              e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 &&
+              e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74
+            ) {
+              throw new JsonSyntaxError(i - 1, 'bad escape in a string');
+            }
+          } else {
+            throw new JsonSyntaxError(i - 1, 'control character in a string');
+          }
+        }
+        if (st === V_KEY) {
+          // The colon, and in pretty input one space after it, without another round of the loop.
+          if (i + 1 < end && b[i] === 0x3a) {
+            out[o++] = 0x3a;
+            if (b[++i] === 0x20) {
+              i++;
+              sawSpace = true;
+            }
+            st = V_VALUE;
+            if (i < end && b[i] === 0x22) continue strings; // a string value
+          } else {
+            st = V_COLON;
+          }
+          continue main;
+        }
+        // A string value.
+        if (depth === 0) break main;
+        st = V_AFTER;
+        if (i < end && b[i] === 0x2c && stack[depth - 1] === OBJ) {
+          // ',' then whitespace then the next key's quote: straight on to the key. Anything else is
+          // left to the main loop, from the ','.
+          let k = i + 1;
+          while (k < end) {
+            const d = b[k]!;
+            if (d === 0x20 || d === 0x0d || d === 0x09) {
+              k++;
+            } else if (d === 0x0a) {
+              k++;
+              while (k + 8 <= end && win.getFloat64(k, true) === SPACES8) k += 8;
+            } else {
+              break;
+            }
+          }
+          if (k < end && b[k] === 0x22) {
+            out[o++] = 0x2c;
+            if (k > i + 1) sawSpace = true;
+            i = k;
+            st = V_KEY;
+            continue strings;
+          }
+        }
+        continue main;
+      }
+    } else if (st === V_KEY) {
+      throw unexpected(b, i);
+    } else if (c === 0x7b) {
+      push(depth++, OBJ);
+      out[o++] = c;
+      i++;
+      st = V_KEY_OR_CLOSE;
+      continue;
+    } else if (c === 0x5b) {
+      push(depth++, ARR);
+      out[o++] = c;
+      i++;
+      st = V_VALUE_OR_CLOSE;
+      continue;
+    } else {
+      const s = i;
+      if (c === 0x2d || (c >= 0x30 && c <= 0x39)) i = skipNumber(b, i, end);
+      else if (c === 0x74) i = skipLiteral(b, i, end, TRUE);
+      else if (c === 0x66) i = skipLiteral(b, i, end, FALSE);
+      else if (c === 0x6e) i = skipLiteral(b, i, end, NULL);
+      else throw unexpected(b, i);
+      if (i < 0) return NEED_MORE;
+      for (let k = s; k < i; k++) out[o++] = b[k]!;
+    }
+    if (depth === 0) break;
+    st = V_AFTER;
+  }
+  minOutEnd = o;
+  return i;
+}
+
 /**
  * End index of the object or array starting at i, finding only its boundaries: strings, escapes and
  * matching brackets. Everything else is left to the JSON.parse that follows (CSV path), which is
@@ -263,42 +492,56 @@ export function skipValidated(b: Buffer, i: number, end: number): number {
  */
 export function skipBoundaries(b: Buffer, i: number, end: number): number {
   let depth = 0;
+  const win = viewOf(b);
   for (;;) {
     if (i >= end) return NEED_MORE;
     const c = b[i++]!;
-    if (c === 0x22) {
-      // Short strings (keys) byte by byte; past 16 bytes, let memchr find the closing quote.
-      const short = i + 16 < end ? i + 16 : end;
-      let closed = false;
-      while (i < short) {
-        const d = b[i++]!;
-        if (d === 0x22) {
-          closed = true;
-          break;
+    const k = BOUND[c]!;
+    if (k === B_OTHER) continue;
+    if (k === B_SPACE) {
+      // Indentation of pretty-printed input: eight spaces at a time, then four.
+      while (i + 8 <= end && win.getFloat64(i, true) === SPACES8) i += 8;
+      if (i + 4 <= end && win.getInt32(i, true) === 0x20202020) i += 4;
+    } else if (k === B_QUOTE) {
+      for (;;) {
+        // Four bytes at a time while none is a quote or a backslash (exact zero-byte tests).
+        while (i + 4 <= end) {
+          const w = win.getInt32(i, true);
+          const q = w ^ 0x22222222;
+          const s = w ^ 0x5c5c5c5c;
+          if ((((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) break;
+          i += 4;
         }
-        if (d === 0x5c) i++;
-      }
-      if (!closed) {
         if (i >= end) return NEED_MORE;
-        for (;;) {
-          const q = b.indexOf(0x22, i);
-          if (q < 0 || q >= end) return NEED_MORE;
-          let k = q - 1;
-          while (k >= i && b[k] === 0x5c) k--;
-          i = q + 1;
-          if (((q - 1 - k) & 1) === 0) break; // an even run of backslashes: the quote is real
-        }
+        const d = b[i++]!;
+        if (d === 0x22) break;
+        if (d === 0x5c) i++;
       }
     } else if (c === 0x7b) {
       push(depth++, OBJ);
     } else if (c === 0x5b) {
       push(depth++, ARR);
-    } else if (c === 0x7d || c === 0x5d) {
+    } else {
+      // '}' or ']'
       if (depth === 0 || stack[--depth] !== (c === 0x7d ? OBJ : ARR)) throw unexpected(b, i - 1);
       if (depth === 0) return i;
     }
   }
 }
+
+/** skipBoundaries' byte classes. */
+const B_OTHER = 0;
+const B_SPACE = 1;
+const B_QUOTE = 2;
+const B_BRACKET = 3;
+const BOUND = new Uint8Array(256);
+BOUND[0x20] = B_SPACE;
+BOUND[0x0a] = B_SPACE;
+BOUND[0x22] = B_QUOTE;
+BOUND[0x7b] = B_BRACKET;
+BOUND[0x7d] = B_BRACKET;
+BOUND[0x5b] = B_BRACKET;
+BOUND[0x5d] = B_BRACKET;
 
 /** Receives the records found in one buffer: b[starts[k], ends[k]) for k < count. */
 export interface RecordBatchSink {
@@ -320,6 +563,13 @@ export interface ScannerOptions {
   sink: RecordBatchSink;
   /** Hand records on once a batch spans this many bytes (bounds the CSV path's JSON.parse heap). */
   batchBytes?: number;
+  /**
+   * Boundaries mode only: called with each record that starts with '{' (b, its start, the end of
+   * the bytes); returns the index after the record when it consumed it (then it is not handed to
+   * the sink), or -1 when not (malformed, incomplete or not for it: then the scanner finds the
+   * record's end itself and hands it to the sink at once, so the sink sees records in order).
+   */
+  direct?: ((b: Buffer, i: number, end: number) => number) | undefined;
   /**
    * Validating mode only: append each record, minified, and '\n' to this buffer (NDJSON). The
    * scanner grows `buf` as needed; the owner takes buf[0, used) and resets `used`.
@@ -367,6 +617,8 @@ export class RecordScanner {
   private state = S_TOP;
   private key = '';
   private inRecords = false;
+  /** The last record had whitespace outside strings: the next is minified by skipMinify. */
+  private lastSpaced = false;
   private readonly starts = new Int32Array(BATCH);
   private readonly ends = new Int32Array(BATCH);
   private readonly spaced = new Uint8Array(BATCH);
@@ -375,10 +627,12 @@ export class RecordScanner {
   private readonly sink: RecordBatchSink;
   private readonly batchBytes: number;
   private readonly copyTo: CopyTarget | null;
+  private readonly direct: ((b: Buffer, i: number, end: number) => number) | null;
 
   constructor(options: ScannerOptions) {
     this.batchBytes = options.batchBytes ?? Infinity;
     this.copyTo = options.validate ? (options.copyTo ?? null) : null;
+    this.direct = options.validate ? null : (options.direct ?? null);
     this.recordsKeys = options.recordsKeys;
     this.validate = options.validate;
     this.sink = options.sink;
@@ -475,10 +729,12 @@ export class RecordScanner {
             // The hot loop: one record after another while they are complete in this buffer.
             const validate = this.validate;
             const copyTo = this.copyTo;
+            const direct = this.direct;
             for (;;) {
               const start = i;
               const first = b[i]!;
               let e: number;
+              let done = false;
               if (copyTo !== null) {
                 // The record is at most the rest of the buffer: make room for that and '\n'.
                 if (copyTo.buf.length - copyTo.used <= end - i) {
@@ -486,27 +742,84 @@ export class RecordScanner {
                   copyTo.buf.copy(bigger, 0, 0, copyTo.used);
                   copyTo.buf = bigger;
                 }
-                minOut = copyTo.buf;
-                minPos = copyTo.used;
-                try {
-                  e = skipValidated(b, i, end);
-                } finally {
-                  minOut = null;
+                if (this.lastSpaced) {
+                  // Pretty-printed input (so was the last record): validate and minify in one pass.
+                  e = skipMinify(b, i, end, copyTo.buf, copyTo.used);
+                  if (e >= 0) {
+                    copyTo.buf[minOutEnd] = 0x0a;
+                    copyTo.used = minOutEnd + 1;
+                  }
+                } else {
+                  // Compact input: validate, then copy the record's bytes at once (minified by
+                  // runs if it had whitespace after all).
+                  minOut = copyTo.buf;
+                  minPos = copyTo.used;
+                  try {
+                    e = skipValidated(b, i, end);
+                  } finally {
+                    minOut = null;
+                  }
+                  if (e >= 0) {
+                    const out = copyTo.buf;
+                    let o = copyRun(b, minSeg, e, out, minPos);
+                    out[o++] = 0x0a;
+                    copyTo.used = o;
+                  }
                 }
-                if (e >= 0) {
-                  const out = copyTo.buf;
-                  let o = copyRun(b, minSeg, e, out, minPos);
-                  out[o++] = 0x0a;
-                  copyTo.used = o;
-                }
+                if (e >= 0) this.lastSpaced = sawSpace;
               } else if (validate || (first !== 0x7b && first !== 0x5b)) {
                 e = skipValidated(b, i, end);
+              } else if (direct !== null && first === 0x7b) {
+                // The sink flattens the record itself (CSV from bytes), in order with the others.
+                if (count > 0) {
+                  const n = count;
+                  count = 0;
+                  this.sink.records(b, starts, ends, spaced, n);
+                }
+                e = direct(b, i, end);
+                if (e >= 0) {
+                  this.records++;
+                  done = true;
+                } else {
+                  e = skipBoundaries(b, i, end);
+                  if (e >= 0) {
+                    // Not taken: handed to the sink alone, right now.
+                    starts[0] = start;
+                    ends[0] = e;
+                    spaced[0] = 0;
+                    this.records++;
+                    this.sink.records(b, starts, ends, spaced, 1);
+                    done = true;
+                  }
+                }
               } else {
                 e = skipBoundaries(b, i, end);
               }
               if (e < 0) {
                 this.state = S_REC;
                 break outer;
+              }
+              if (done) {
+                // Handed on above (direct).
+                i = e;
+                this.state = S_REC_AFTER;
+                while (i < end && isSpace(b[i]!)) i++;
+                consumed = i;
+                if (i >= end) break outer;
+                const d = b[i]!;
+                if (d === 0x5d) {
+                  i++;
+                  this.state = S_AFTER_VALUE;
+                  this.inRecords = false;
+                  continue outer;
+                }
+                if (d !== 0x2c) throw unexpected(b, i);
+                i++;
+                this.state = S_REC;
+                while (i < end && isSpace(b[i]!)) i++;
+                consumed = i;
+                if (i >= end) break outer;
+                continue;
               }
               if (count === BATCH || (count > 0 && e - starts[0]! > this.batchBytes)) {
                 const n = count;
