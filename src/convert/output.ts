@@ -95,6 +95,11 @@ export class OutputSink {
       ok = this.out.write(chunk);
     }
     this.bytes += chunk.length;
+    this.noteBackpressure(ok);
+  }
+
+  /** After a write that returned false, the next write waits for 'drain' (backpressure). */
+  private noteBackpressure(ok: boolean): void {
     this.pendingDrain = ok
       ? null
       : once(this.out as unknown as NodeJS.EventEmitter, 'drain').then(
@@ -132,16 +137,7 @@ export class OutputSink {
       slot.busy = false;
     });
     this.bytes += chunk.length;
-    this.pendingDrain = ok
-      ? null
-      : once(this.out as unknown as NodeJS.EventEmitter, 'drain').then(
-          () => {
-            this.pendingDrain = null;
-          },
-          (err: unknown) => {
-            this.failure ??= err;
-          },
-        );
+    this.noteBackpressure(ok);
   }
 
   /** Ends the output (unless told not to, e.g. stdout) and waits until it is flushed. */

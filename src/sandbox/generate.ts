@@ -68,7 +68,7 @@ const CHANNEL_TYPES = ['ECOMMERCE', 'MESSENGER', 'SOCIAL_NETWORK', 'MARKETPLACE'
 // Deterministic randomness
 
 /** mulberry32: a tiny, fast, well-distributed 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -12,19 +12,11 @@ import { describe, expect, it, afterAll, beforeAll } from 'vitest';
 import { CsvFlattener, resolveCsvOptions, canonicalNumber, type CsvOptions } from '../../src/convert/csv.js';
 import { JsonSyntaxError, skipBoundaries, skipMinify, skipValidated } from '../../src/convert/scan.js';
 import { findReportByAlias } from '../../src/reports/catalog.js';
+import { mulberry32 } from '../../src/sandbox/generate.js';
 import { convertToText, makeTmp, parseLines } from './helpers.js';
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG: the sandbox generator's own. */
+const rng = mulberry32;
 
 const NUMBERS = [
   '0', '-0', '1', '-1', '10', '100', '1.0', '1.50', '1.5', '-1.5', '1e2', '1E2', '1e+2', '1e-2', '-0.0', '0.5',
