@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import type { ConvertResult, CsvOptions } from '../convert/index.js';
 import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
+import { closestAlias } from '../reports/request.js';
 import { convertToTarget } from './fetch-result.js';
 import { removeAll, resolveOutputTarget, temporaryPath } from './output.js';
 
@@ -45,7 +46,10 @@ export function reportFromArgument(report: string | undefined): ReportSpec | und
   if (report === undefined) return undefined;
   const spec = report.startsWith('/') ? findReportByPath(report) : findReportByAlias(report);
   if (!spec && !report.startsWith('/')) {
-    throw new UsageError(`unknown report "${report}"`, { hint: 'run `ms-async reports` to see the catalogue' });
+    const near = closestAlias(report);
+    throw new UsageError(`unknown report "${report}"${near ? `; did you mean "${near}"?` : ''}`, {
+      hint: 'run `ms-async reports` to see the catalogue',
+    });
   }
   return spec;
 }
