@@ -46,6 +46,11 @@ export abstract class MsAsyncError extends Error {
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * What a transfer had done when it failed (task id, state, …), set by the command that ran it so
+   * that `--json` shows the same summary object as on success.
+   */
+  summary: Record<string, unknown> | undefined;
 
   constructor(message: string, options: MsAsyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import type { CliDeps } from './context.js';
+import { recordTypedOptions } from './command-line.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerList } from './commands/list.js';
@@ -63,5 +64,6 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
   }
+  recordTypedOptions(program);
   return program;
 }

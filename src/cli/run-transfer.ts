@@ -6,12 +6,15 @@
 import { stat } from 'node:fs/promises';
 import type { CommandContext } from './context.js';
 import { csvOptionsFrom, type OutputFlags } from './output-options.js';
-import { openSession } from './session.js';
+import { openSession, printJson } from './session.js';
 import { createTaskSteps } from './task-steps.js';
 import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
-import { formatBytes } from '../ui/progress.js';
 import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
+import { unknownColumns } from '../reports/columns.js';
+import { MsAsyncError, UsageError } from '../errors.js';
+import type { TaskHints } from '../core/export.js';
+import { buildCommandLine } from './command-line.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -35,20 +38,25 @@ export interface ExportTransfer extends CommonTransfer {
 }
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
-  const [{ resolveOutputTarget }, { buildReportRequest }, { exportReport, fetchTask, resumeCommand }, { reportFromArgument }] =
+  const [{ resolveOutputTarget }, { buildReportRequest }, { exportReport, fetchTask }, { reportFromArgument }, summaries] =
     await Promise.all([
       import('../core/output.js'),
       import('../reports/request.js'),
       import('../core/export.js'),
       import('../core/convert-local.js'),
+      import('../core/summary.js'),
     ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
   (await import('../convert/csv.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
   const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
+  checkColumns(request.report, spec, csv.columns);
   const target = await resolveOutputTarget(request.out, request.format);
   const outArgument = request.out ?? '-';
+  assertJsonHasStdout(ctx, target.path);
+  const tracker = summaries.createSummaryTracker({ path: target.path, format: target.format, now: ctx.deps.now });
+  const hints = transferHints(ctx, request);
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
   const sessionCtx: CommandContext = sandbox
@@ -61,11 +69,14 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     const { client } = await openSession(sessionCtx);
     const steps = await createTaskSteps(sessionCtx, client, {
       timeoutMs: request.timeout,
-      resumeHint: (id) => resumeCommand(id, outArgument),
+      resumeHint: hints.resume,
+      onTaskUpdate: (task) => tracker.state(task.state),
     });
+    if (request.kind === 'fetch') tracker.task(request.taskId, false);
     if (request.kind === 'fetch' && spec === undefined) {
       // The task's request says which report it was, and so where its records are.
       const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
+      tracker.state(task.state);
       spec = reportFromRequest(task.request);
     }
     const fetchPart = {
@@ -80,31 +91,78 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onLog: ctx.mode.verbose ? (line: string) => log.verbose(line) : undefined,
       onWarning: (line: string) => log.warn(line),
       cancelOnInterrupt: request.cancelOnInterrupt === true,
-      outArgument,
-      onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      hints,
+      onCancelled: (id: string) => {
+        tracker.state('CANCEL');
+        log.info(`task ${id} cancelled`);
+      },
     };
-    const summary =
+    const result =
       request.kind === 'export'
         ? await exportReport(steps, {
             ...fetchPart,
             pathAndQuery: built?.pathAndQuery ?? '',
             reuse: request.reuse === true,
-            onTaskStarted: (task) =>
-              log.info(task.reused ? `reusing task ${task.id} (${task.state ?? 'DONE'})` : `task ${task.id} created`),
+            onTaskStarted: (task) => {
+              tracker.task(task.id, task.reused);
+              tracker.state(task.state ?? (task.reused ? 'DONE' : 'PENDING'));
+              log.info(task.reused ? `reusing task ${task.id} (${task.state ?? 'DONE'})` : `task ${task.id} created`);
+            },
           })
         : await fetchTask(steps, { ...fetchPart, taskId: request.taskId, wait: request.wait === true });
     progress.stop();
-    if (summary.path !== undefined) {
-      const size = (await stat(summary.path)).size;
-      log.info(
-        `wrote ${summary.records.toLocaleString('en-US')} records to ${outArgument} ` +
-          `(${formatBytes(size)} ${target.format}, from a ${formatBytes(summary.bytes)} result)`,
-      );
-    }
+    tracker.state('DONE');
+    tracker.converted(result, result.path === undefined ? null : (await stat(result.path)).size);
+    const summary = tracker.snapshot();
+    if (ctx.globals.json) printJson(ctx, summary);
+    if (result.path !== undefined) log.info(summaries.describeSummary(summary, outArgument));
+  } catch (error) {
+    if (error instanceof MsAsyncError && tracker.hasTask) error.summary = { ...tracker.snapshot() };
+    throw error;
   } finally {
     progress.stop();
     await sandbox?.close();
   }
+}
+
+/** `--json` prints its summary on stdout, which `--out -` already fills with data. */
+export function assertJsonHasStdout(ctx: CommandContext, path: string | undefined): void {
+  if (ctx.globals.json && path === undefined) {
+    throw new UsageError('--json and --out - both write to stdout', {
+      hint: 'write the data to a file (--out FILE) to get the --json summary',
+    });
+  }
+}
+
+/**
+ * A `--columns` name the report's catalogue cannot produce is a typo: exit 2 before any request.
+ * Only for a report named by its alias: an API path is the way round the catalogue.
+ */
+export function checkColumns(named: string | undefined, spec: ReportSpec | undefined, columns: readonly string[] | undefined): void {
+  if (!spec || !columns || named === undefined || named.startsWith('/')) return;
+  const unknown = unknownColumns(spec, columns);
+  if (unknown.length === 0) return;
+  const lines = unknown.map(({ name, near }) => `"${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}`);
+  throw new UsageError(`--columns: ${spec.alias} has no column ${lines.join(', ')}`, {
+    hint: `\`ms-async reports --json\` lists the columns of ${spec.alias}; an API path (${spec.path}) is not checked`,
+  });
+}
+
+/**
+ * The hints of a transfer: under `--sandbox` the task lived in a sandbox that is gone, so the only
+ * useful command is the whole export again; otherwise a fetch that keeps every output flag typed.
+ */
+function transferHints(ctx: CommandContext, request: FetchTransfer | ExportTransfer): TaskHints {
+  if (request.kind === 'export' && request.sandbox) {
+    const again = `the task lived in this run's sandbox, which is gone; run it again: ${buildCommandLine(ctx.command, {
+      words: ['export', request.report],
+    })}`;
+    return { resume: () => again, fetchLater: () => again };
+  }
+  return {
+    resume: (id) => `resume with: ${buildCommandLine(ctx.command, { words: ['fetch', id], extra: ['--wait'] })}`,
+    fetchLater: (id) => `fetch it later with: ${buildCommandLine(ctx.command, { words: ['fetch', id] })}`,
+  };
 }
 
 /** The catalogue entry of a task's request URL (`…/api/remap/1.2/report/stock/bystore?…`). */

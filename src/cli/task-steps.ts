@@ -3,6 +3,7 @@
  * terminal: a spinner or plain state lines while waiting, a line when the queue is full.
  */
 import type { ApiClient } from '../api/client.js';
+import type { AsyncTask } from '../api/types.js';
 import type { TaskSteps } from '../core/export.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
@@ -11,6 +12,8 @@ export interface TaskStepOptions {
   timeoutMs: number;
   /** The command that resumes the wait, for timeout and Ctrl-C hints. */
   resumeHint: (taskId: string) => string;
+  /** Every task read while waiting (the summary keeps the last state). */
+  onTaskUpdate?: ((task: AsyncTask) => void) | undefined;
 }
 
 export async function createTaskSteps(ctx: CommandContext, client: ApiClient, options: TaskStepOptions): Promise<TaskSteps> {
@@ -43,7 +46,10 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
           now: deps.now,
           signal: deps.signal,
           resumeHint: options.resumeHint(taskId),
-          onUpdate: watcher.onUpdate,
+          onUpdate: (task, elapsed) => {
+            options.onTaskUpdate?.(task);
+            watcher.onUpdate(task, elapsed);
+          },
         });
       } finally {
         watcher.stop();

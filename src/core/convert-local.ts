@@ -20,14 +20,20 @@ export interface ConvertLocalOptions {
   onWarning?: ((line: string) => void) | undefined;
 }
 
-export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertResult> {
+export interface ConvertLocalResult extends ConvertResult {
+  /** The written file; undefined for stdout. */
+  path: string | undefined;
+  format: string;
+}
+
+export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertLocalResult> {
   const report = reportFromArgument(options.report);
   const inputStat = await stat(options.input).catch(() => undefined);
   if (!inputStat?.isFile()) throw new UsageError(`no such file: ${options.input}`);
   const target = await resolveOutputTarget(options.out, options.format);
   const partPath = temporaryPath(target, 'part');
   try {
-    return await convertToTarget(options.input, partPath, {
+    const result = await convertToTarget(options.input, partPath, {
       target,
       report,
       csv: options.csv,
@@ -36,6 +42,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
       onConvertProgress: options.onConvertProgress,
       onWarning: options.onWarning,
     });
+    return { ...result, path: target.path, format: target.format };
   } finally {
     await removeAll([partPath]);
   }

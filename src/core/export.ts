@@ -32,8 +32,15 @@ export interface ExportOptions extends FetchPart, ExportEvents {
   pathAndQuery: string;
   reuse: boolean;
   cancelOnInterrupt: boolean;
-  /** `--out` as the user typed it, for the resume hint. */
-  outArgument: string;
+  hints: TaskHints;
+}
+
+/** The next command to run, built by the command layer from what the user typed. */
+export interface TaskHints {
+  /** After an interrupted or timed-out wait: the command that waits again and fetches. */
+  resume: (taskId: string) => string;
+  /** After an interrupted download: the command that fetches the (finished) task's result. */
+  fetchLater: (taskId: string) => string;
 }
 
 export interface ExportSummary extends FetchResultSummary {
@@ -64,7 +71,7 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
   taskId: string;
   wait: boolean;
   cancelOnInterrupt: boolean;
-  outArgument: string;
+  hints: TaskHints;
 }
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
@@ -73,12 +80,12 @@ export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Pr
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
-async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & { outArgument: string }) {
+async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & { hints: TaskHints }) {
   try {
     return await fetchResult({ ...options, taskId, getResultLink: steps.getResultLink });
   } catch (error) {
     if (error instanceof InterruptedError && !error.hint) {
-      throw new InterruptedError(error.message, { hint: `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}` });
+      throw new InterruptedError(error.message, { hint: options.hints.fetchLater(taskId) });
     }
     throw error;
   }
@@ -88,7 +95,7 @@ async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPar
 async function waitForResult(
   steps: TaskSteps,
   taskId: string,
-  options: { cancelOnInterrupt: boolean; outArgument: string } & ExportEvents,
+  options: { cancelOnInterrupt: boolean; hints: TaskHints } & ExportEvents,
 ): Promise<void> {
   try {
     await steps.waitDone(taskId);
@@ -100,16 +107,7 @@ async function waitForResult(
       throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
-      hint: resumeCommand(taskId, options.outArgument),
+      hint: options.hints.resume(taskId),
     });
   }
-}
-
-/** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */
-export function resumeCommand(taskId: string, out: string): string {
-  return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
-}
-
-function shellQuote(text: string): string {
-  return /^[\w./:=@-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
