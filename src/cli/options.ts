@@ -39,3 +39,15 @@ export function wholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`"${text}" is not a whole number`);
   return Number(text);
 }
+
+/**
+ * Commander parser for a task or webhook id: MoySklad ids are UUIDs, so anything else is a typo
+ * (or a pasted URL) caught before any request, exit 2, instead of an API 404 (exit 8).
+ */
+export function taskId(text: string): string {
+  const id = text.trim();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new InvalidArgumentError(`"${text}" is not a task id (a UUID like 5d2b7e40-1c9a-11f0-0a80-0b4c00000012)`);
+  }
+  return id;
+}

@@ -1,5 +1,6 @@
 /** `reports`: the catalogue as data (cli-contract.md "Commands"). */
 import { REPORTS, type ReportSpec } from '../reports/catalog.js';
+import { REPORT_COLUMNS } from '../reports/columns.js';
 
 export interface ReportRow {
   alias: string;
@@ -8,10 +9,15 @@ export interface ReportRow {
   required: string[];
   records: ReportSpec['records'];
   explode: string | null;
+  /** Columns holding kopecks, divided by 100 with --rubles. */
+  money: string[];
+  /** Every column a CSV of this report can have (what --columns accepts). */
+  columns: string[];
 }
 
 export function listReports(): ReportRow[] {
   return REPORTS.map((r) => ({
     alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null,
+    money: [...r.money], columns: [...(REPORT_COLUMNS[r.alias] ?? [])],
   }));
 }
