@@ -25,6 +25,11 @@ export interface ApiClientOptions {
   /** `https://api.moysklad.ru/api/remap/1.2`, no trailing slash needed. */
   baseUrl: string;
   auth: Auth;
+  /**
+   * Where the credentials came from (`MS_TOKEN`, `profile "shop2"` …) and what to do when the API
+   * refuses them: a 401/403 names the source instead of a generic "run ms-async login".
+   */
+  credentials?: { source: string; hint: string };
   /** One line per request (method, URL, status, ms) for `-v`. The client never writes to a terminal. */
   onLog?: (line: string) => void;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -169,7 +174,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   });
 
   async function send(method: Method, url: string, opts: SendOptions): Promise<Answer> {
-    const context: ErrorContext = { method, url, taskId: opts.taskId };
+    const context: ErrorContext = { method, url, taskId: opts.taskId, credentials: options.credentials };
     const isOk = opts.ok ?? ((s: number): boolean => s >= 200 && s < 300);
     let failures = 0; // 5xx, network errors, 1073s
     let rateLimitWaited = 0;

@@ -17,6 +17,8 @@ export interface ErrorContext {
   url: string;
   /** The task id when the request was about one task. */
   taskId?: string | undefined;
+  /** Where the credentials came from and what to do when they are refused (see ApiClientOptions). */
+  credentials?: { source: string; hint: string } | undefined;
 }
 
 /** The `errors[]` of an API error body, or [] when the body is empty, HTML or otherwise odd. */
@@ -80,8 +82,18 @@ export function errorFromResponse(status: number, body: string, context: ErrorCo
   const task = context.taskId === undefined ? 'the task' : `task ${context.taskId}`;
 
   if (status === 401 || status === 403 || codes.some((c) => AUTH_API_CODES.has(c))) {
-    const what = status === 403 || codes.includes(1016) || codes.includes(13003)
-      ? 'permission refused' : 'authentication failed';
+    const permission = status === 403 || codes.includes(1016) || codes.includes(13003);
+    const what = permission ? 'permission refused' : 'authentication failed';
+    const credentials = context.credentials;
+    if (credentials) {
+      // The API's own words follow as "API error …" lines: the headline would say them twice.
+      const said = apiErrors.length > 0 ? '' : `: ${headline}`;
+      const message = permission
+        ? `${what} for the user of the credentials from ${credentials.source}${said}`
+        : `${what}: the API refused the credentials from ${credentials.source}${said}`;
+      const hint = permission ? 'the user lacks this right in MoySklad: ask the account\'s administrator' : credentials.hint;
+      return new AuthError(message, { ...base, hint });
+    }
     return new AuthError(`${what}: ${headline}`, { ...base, hint: LOGIN_HINT });
   }
   if (codes.includes(61003)) {

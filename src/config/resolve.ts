@@ -30,6 +30,8 @@ export interface Connection {
   auth: Auth;
   profile: string;
   sources: { baseUrl: Source; auth: Source };
+  /** Which credentials were used, named as the user knows them, and what to do if refused. */
+  credentials: { source: string; hint: string };
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -54,8 +56,8 @@ export function resolveBaseUrl(input: ConnectionInput): { baseUrl: string; sourc
 }
 
 /**
- * Base URL, credentials and profile. Credentials: --token > MS_TOKEN > MS_LOGIN+MS_PASSWORD >
- * the stored profile's token. No credentials → AuthError (exit 3) pointing at `ms-async login`;
+ * Base URL, credentials and profile. Credentials: --token > MS_TOKEN > MOYSKLAD_TOKEN (the name
+ * other MoySklad tools use) > MS_LOGIN+MS_PASSWORD > the stored profile's token. No credentials → AuthError (exit 3) pointing at `ms-async login`;
  * credentials over plain http:// to a non-loopback host → UsageError (exit 2).
  */
 export function resolveConnection(input: ConnectionInput): Connection {
@@ -63,25 +65,35 @@ export function resolveConnection(input: ConnectionInput): Connection {
   const stored = input.stored?.[profile];
   const { baseUrl, source: baseSource } = resolveBaseUrl(input);
 
-  let auth: Auth | undefined;
-  let authSource: Source = 'default';
-  const flagToken = nonEmpty(input.flags.token);
-  const envToken = nonEmpty(input.env.MS_TOKEN);
   const login = nonEmpty(input.env.MS_LOGIN);
   const password = input.env.MS_PASSWORD;
-  const storedToken = nonEmpty(stored?.token);
-  if (flagToken) [auth, authSource] = [{ kind: 'bearer', token: flagToken }, 'flag'];
-  else if (envToken) [auth, authSource] = [{ kind: 'bearer', token: envToken }, 'env'];
-  else if (login && password) [auth, authSource] = [{ kind: 'basic', login, password }, 'env'];
-  else if (storedToken) [auth, authSource] = [{ kind: 'bearer', token: storedToken }, 'stored'];
-
-  if (!auth) {
+  const loginHint = `run \`ms-async login${profile === DEFAULT_PROFILE ? '' : ` --profile ${profile}`}\` with a valid token`;
+  const envHint = (name: string): string =>
+    `${name} is set and wins over a stored token: put a valid token in it, or unset it and ${loginHint}`;
+  const candidates: Array<[Auth | undefined, Source, Connection['credentials']]> = [
+    [bearer(input.flags.token), 'flag', { source: '--token', hint: `check the token given with --token, or ${loginHint}` }],
+    [bearer(input.env.MS_TOKEN), 'env', { source: 'MS_TOKEN', hint: envHint('MS_TOKEN') }],
+    [bearer(input.env.MOYSKLAD_TOKEN), 'env', { source: 'MOYSKLAD_TOKEN', hint: envHint('MOYSKLAD_TOKEN') }],
+    [login && password ? { kind: 'basic', login, password } : undefined, 'env', {
+      source: `Basic login ${login ?? ''} (MS_LOGIN, MS_PASSWORD)`,
+      hint: 'check MS_LOGIN and MS_PASSWORD (the login is user@account), or unset them and use a token',
+    }],
+    [bearer(stored?.token), 'stored', { source: `profile "${profile}"`, hint: `the stored token may be revoked: ${loginHint}` }],
+  ];
+  const found = candidates.find(([auth]) => auth !== undefined);
+  if (!found?.[0]) {
     throw new AuthError(`no credentials for profile "${profile}"`, {
       hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
     });
   }
+  const [auth, authSource, credentials] = found;
   assertSafeTransport(baseUrl);
-  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
+  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource }, credentials };
+}
+
+function bearer(token: string | undefined): Auth | undefined {
+  const value = nonEmpty(token);
+  return value === undefined ? undefined : { kind: 'bearer', token: value };
 }
 
 /** Credentials may travel over plain http only to this machine (the sandbox). */

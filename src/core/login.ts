@@ -36,6 +36,11 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   assertSafeTransport(baseUrl);
   const client = createApiClient({
     baseUrl, auth: { kind: 'bearer', token }, now: options.now, sleep: options.sleep,
+    // Not "run ms-async login": this is it. The token itself is what to check.
+    credentials: {
+      source: options.flags.token === undefined ? 'the token typed for login' : 'the token given with --token',
+      hint: 'copy the whole token again (MoySklad: Settings → Users → the user → Tokens), or create one with POST /security/token',
+    },
     ...(options.onLog ? { onLog: options.onLog } : {}),
   });
   const employee = await client.getEmployee({ signal: options.signal }) as { name?: unknown; uid?: unknown; fullName?: unknown } | null;

@@ -28,6 +28,7 @@ export async function createSession(input: SessionInput): Promise<Session> {
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
+    credentials: connection.credentials,
     now: input.now,
     sleep: input.sleep,
     ...(input.random ? { random: input.random } : {}),
@@ -38,7 +39,7 @@ export async function createSession(input: SessionInput): Promise<Session> {
 
 function needsStore(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
-  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
+  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || set(input.env.MOYSKLAD_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);
   return !(auth && base);
 }
