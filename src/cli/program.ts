@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import type { CliDeps } from './context.js';
 import { recordTypedOptions } from './command-line.js';
+import { configureHelpEverywhere } from './help.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerList } from './commands/list.js';
@@ -19,6 +20,7 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerCompletion } from './commands/completion.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const VERSION: string = packageJson.version;
@@ -35,10 +37,6 @@ export function createProgram(deps: CliDeps): Command {
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
     .showSuggestionAfterError()
-    .configureOutput({
-      writeOut: (s) => deps.io.stdout.write(s),
-      writeErr: (s) => deps.io.stderr.write(s),
-    })
     .exitOverride();
   program.addHelpText(
     'after',
@@ -57,13 +55,12 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
   for (const register of [
     registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
     registerWebhook, registerReports, registerConvert, registerLogin, registerConfig, registerSandbox,
+    registerCompletion,
   ]) {
     register(program, deps);
   }
-  // Subcommands inherit the output routing and exit override.
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput(program.configureOutput());
-  }
+  // Every command, whoever added it, gets the same help, output routing and exit override.
+  configureHelpEverywhere(program, deps.io);
   recordTypedOptions(program);
   return program;
 }
