@@ -20,7 +20,8 @@ export function configureHelpEverywhere(program: Command, io: Io): void {
     writeErr: (text: string) => io.stderr.write(wrapText(text, width(io.stderr))),
     getOutHelpWidth: () => width(io.stdout),
     getErrHelpWidth: () => width(io.stderr),
-    outputError: (text: string, write: (s: string) => void) => write(text.replace(/^error: /, 'ms-async: error: ')),
+    // Errors stay one line (scripts grep them): written as they are, not wrapped like help.
+    outputError: (text: string) => io.stderr.write(text.replace(/^error: /, 'ms-async: error: ')),
   };
   const help = {
     showGlobalOptions: true,

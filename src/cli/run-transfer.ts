@@ -10,6 +10,7 @@ import { openSession, printJson } from './session.js';
 import { createTaskSteps } from './task-steps.js';
 import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
+import { describeSummary } from '../ui/summary.js';
 import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { unknownColumns } from '../reports/columns.js';
 import { MsAsyncError, UsageError } from '../errors.js';
@@ -115,7 +116,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     tracker.converted(result, result.path === undefined ? null : (await stat(result.path)).size);
     const summary = tracker.snapshot();
     if (ctx.globals.json) printJson(ctx, summary);
-    if (result.path !== undefined) log.info(summaries.describeSummary(summary, outArgument));
+    if (result.path !== undefined) log.info(describeSummary(summary, outArgument));
   } catch (error) {
     if (error instanceof MsAsyncError && tracker.hasTask) error.summary = { ...tracker.snapshot() };
     throw error;

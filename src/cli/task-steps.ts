@@ -37,7 +37,7 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
         onQueueFull: () => log.info("the account's async queue is full (61002); waiting for a free slot…"),
       }),
     waitDone: async (taskId) => {
-      const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
+      const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId, deps.now);
       let task;
       try {
         task = await pollTask((signal) => client.getTask(taskId, { signal }), {

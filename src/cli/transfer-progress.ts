@@ -15,8 +15,8 @@ export interface TransferProgress {
 export async function createTransferProgress(ctx: CommandContext): Promise<TransferProgress> {
   const { mode, deps } = ctx;
   if (!mode.interactive) return { onDownloadProgress: () => {}, onConvertProgress: () => {}, stop: () => {} };
-  const download = await createProgressBar(mode, deps.io.stderr, 'download', 'bytes');
-  const convert = await createProgressBar(mode, deps.io.stderr, 'records', 'records');
+  const download = await createProgressBar(mode, deps.io.stderr, 'download', 'bytes', deps.now);
+  const convert = await createProgressBar(mode, deps.io.stderr, 'records', 'records', deps.now);
   let downloading = false;
   let converting = false;
   const stopBar = (bar: ProgressBar | null, active: boolean): void => {

@@ -100,9 +100,13 @@ describe('ms-async status', () => {
     expect((await cli(['--json', 'status', id])).stdout).toContain('"CANCEL"');
   });
 
-  it('an unknown task → exit 8; a malformed id → exit 4', async () => {
+  it('an unknown task → exit 8; a malformed id → exit 2 before any request', async () => {
     expect((await cli(['status', '00000000-0000-4000-8000-000000000000'])).code).toBe(8);
-    expect((await cli(['status', 'not-a-uuid'])).code).toBe(4);
+    const sent = t.sb.requests.length;
+    const malformed = await cli(['status', 'not-a-uuid']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^ms-async: error: .*"not-a-uuid" is not a task id/);
+    expect(t.sb.requests).toHaveLength(sent);
   });
 
   it('on a TTY a spinner is drawn on stderr and stdout stays clean', async () => {

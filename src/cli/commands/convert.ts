@@ -28,7 +28,8 @@ export function registerConvert(program: Command, deps: CliDeps): void {
     .action(async (input: string, flags: ConvertFlags, cmd: Command) => {
       const ctx = commandContext(cmd, deps);
       const { convertLocalFile, reportFromArgument } = await import('../../core/convert-local.js');
-      const { createSummaryTracker, describeSummary } = await import('../../core/summary.js');
+      const { createSummaryTracker } = await import('../../core/summary.js');
+      const { describeSummary } = await import('../../ui/summary.js');
       const { checkColumns, assertJsonHasStdout } = await import('../run-transfer.js');
       const csv = csvOptionsFrom(flags);
       checkColumns(flags.report, flags.report === undefined ? undefined : reportFromArgument(flags.report), csv.columns);
