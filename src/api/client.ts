@@ -7,7 +7,9 @@
 import { createRequire } from 'node:module';
 import got, { type Got, type Headers, type Method } from 'got';
 import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncError } from '../errors.js';
-import { API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS } from './deadlines.js';
+import {
+  API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
+} from './deadlines.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import {
   errorFromResponse, isAsyncCode, parseApiErrors, parseJsonBody, parseTask, parseTaskList, parseWebhook, parseWebhookList,
@@ -48,6 +50,8 @@ export interface ApiClientOptions {
   responseTimeoutMs?: number;
   idleTimeoutMs?: number;
   answerTimeoutMs?: number;
+  /** Largest answer body taken in, decoded (MAX_API_ANSWER_BYTES). */
+  maxAnswerBytes?: number;
 }
 
 export interface CallOptions {
@@ -144,6 +148,8 @@ interface Answer {
   url: string;
 }
 
+const TOO_LARGE = 'ERR_MS_ANSWER_TOO_LARGE';
+
 /** Same-origin hops one call may make (a 308 for an application id, a 303 for a print form). */
 const MAX_REDIRECTS = 5;
 
@@ -184,6 +190,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
   });
   const answerTimeoutMs = options.answerTimeoutMs ?? API_ANSWER_TIMEOUT_MS;
+  const maxAnswerBytes = options.maxAnswerBytes ?? MAX_API_ANSWER_BYTES;
 
   /**
    * Every request of the client goes out here, and only here: one request, one answer, no
@@ -200,11 +207,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       let status = 0;
       let headers: Headers = {};
       const chunks: Buffer[] = [];
+      let size = 0;
       stream.on('response', (response: { statusCode: number; headers: Headers }) => {
         status = response.statusCode;
         headers = response.headers;
       });
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Counted after decoding: a small gzip bomb stops here, not in V8's heap.
+        if (size > maxAnswerBytes) {
+          chunks.length = 0;
+          stream.destroy(Object.assign(new Error(`answer larger than ${maxAnswerBytes} bytes`), { code: TOO_LARGE }));
+          return;
+        }
+        chunks.push(chunk);
+      });
       stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8'), url }));
       stream.on('error', reject);
       // A stream without a body to send (GET, PUT …/cancel, DELETE) must be ended by us.
@@ -248,6 +265,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const event = (error as { event?: string }).event;
         const connectPhase = event === 'lookup' || event === 'connect' || event === 'secureConnect';
         log(`${method} ${url} ${code === 'ETIMEDOUT' ? `timed out (${event ?? 'request'})` : (code ?? 'failed')} ${now() - started}ms`);
+        if (code === TOO_LARGE) {
+          throw new NetworkError(
+            `the API's answer to ${method} ${url} is over ${Math.round(maxAnswerBytes / 1048576)} MiB decoded; ` +
+              'an API answer is small JSON (a compression bomb?), so it was not read further',
+            { request: { method, url }, hint: 'check --base-url: is it the MoySklad API?' },
+          );
+        }
         if (code === 'ETIMEDOUT' && deadline !== undefined && now() >= deadline - 1) {
           throw pastDeadline('while waiting for the answer');
         }

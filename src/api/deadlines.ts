@@ -26,6 +26,13 @@ export const API_ANSWER_TIMEOUT_MS = 120_000;
  */
 export const MAX_PACING_MS = 60_000;
 
+/**
+ * Largest API answer, decoded, that the client takes in. Its answers are small JSON (a page of
+ * 1000 tasks is under 1 MiB); a few MB of gzip can inflate to gigabytes (issue 14 item 4).
+ * Result files are not API answers: they go through the download, which streams to disk.
+ */
+export const MAX_API_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** setTimeout's largest delay; anything above fires at once with a TimeoutOverflowWarning. */
 export const MAX_TIMER_MS = 2_147_483_647;
 

@@ -2,6 +2,7 @@
  * The client against a hostile server of our own (issue 14): redirects, stalls, trickles, bombs
  * and odd answers end in clear errors, within deadlines, without the token going anywhere else.
  */
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClientOptions } from '../../src/api/client.js';
 import { NetworkError, TimeoutError } from '../../src/errors.js';
@@ -224,5 +225,31 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
     expect(run.code).toBe(6);
     expect(run.stderr).toContain('--timeout reached');
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe('bombs: decoded sizes are capped where the answer must be small', () => {
+  it('a 2 MB gzip bomb (2 GiB decoded) to /async/{id} ends in a clear error (exit 7) with memory bounded', async () => {
+    // 32 gzip members of 64 MiB of spaces each: about 2 MB on the wire, 2 GiB decoded.
+    const member = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20), { level: 9 });
+    const bomb = Buffer.concat([gzipSync('{"id":"'), ...Array.from({ length: 32 }, () => member)]);
+    expect(bomb.length).toBeGreaterThan(1_000_000);
+    const api = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    });
+    const before = process.memoryUsage().rss;
+    const error = await client(`${api.url}/api/remap/1.2`).getTask(TASK_ID).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError).exitCode).toBe(7);
+    expect((error as Error).message).toMatch(/over 8 MiB decoded/);
+    expect(api.requests).toHaveLength(1); // not fetched again
+    expect(process.memoryUsage().rss - before).toBeLessThan(300 * 1024 * 1024);
+  });
+
+  it('an answer just under the cap is read', async () => {
+    const api = await server((_req, res) => sendJson(res, 200, taskObject('http://x', TASK_ID, { pad: 'x'.repeat(900_000) })));
+    const task = await client(`${api.url}/api/remap/1.2`, { maxAnswerBytes: 1_000_000 }).getTask(TASK_ID);
+    expect(task.id).toBe(TASK_ID);
   });
 });
