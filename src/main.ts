@@ -1,6 +1,6 @@
 /**
  * run(argv, deps) → exit code. The only top-level catch, and the only place where errors become
- * exit codes and the one-line messages of the contract (cli-contract.md, "Exit codes").
+ * exit codes and the one-line messages of the contract (README.md "Exit codes").
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommanderError } from 'commander';

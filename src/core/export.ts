@@ -105,7 +105,7 @@ async function waitForResult(
   }
 }
 
-/** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */
+/** The command that picks a still-running task up again (README.md "Command reference", export). */
 export function resumeCommand(taskId: string, out: string): string {
   return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
 }

@@ -28,7 +28,7 @@ export function requestKey(requestUrl: string): string {
 
 /**
  * MoySklad writes date-times in Moscow time (UTC+3, no DST) without a zone:
- * `2026-03-05 15:12:44.508` or without milliseconds (moysklad-async-api.md §1.5).
+ * `2026-03-05 15:12:44.508` or without milliseconds (docs/api-facts.md §1.5).
  */
 export function parseMoscowTime(text: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text.trim());

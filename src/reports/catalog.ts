@@ -1,5 +1,5 @@
 /**
- * The catalogue of async-capable endpoints (moysklad-async-api.md §5): one data table that says
+ * The catalogue of async-capable endpoints (docs/api-facts.md §5): one data table that says
  * where each result keeps its records and how they become CSV rows. Everything that needs to know
  * about a report's shape reads it from here.
  */
@@ -19,7 +19,7 @@ export interface ReportSpec {
   /** Query parameters the API needs; missing ones are refused before any request. */
   required: readonly string[];
   records: RecordsLocation;
-  /** The detail array a CSV explodes into one record per element (cli-contract.md, csv). */
+  /** The detail array a CSV explodes into one record per element (README.md "Output formats"). */
   explode?: string;
   /** Dotted column names holding money in kopecks (divided by 100 with --rubles). */
   money: readonly string[];

@@ -1,6 +1,6 @@
 /**
  * buildReportRequest: `<report>` + `-p k=v`… → the path and query of the API request, checked
- * before anything is sent (cli-contract.md "Commands": limit/offset and missing required
+ * before anything is sent (README.md "Command reference": limit/offset and missing required
  * parameters are exit 2). Pure.
  */
 import { UsageError } from '../errors.js';

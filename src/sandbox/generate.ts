@@ -1,6 +1,6 @@
 /**
  * Deterministic data for the sandbox: the records of every async-capable report
- * (moysklad-async-api.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
+ * (docs/api-facts.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
  *
  * Every record is a pure function of (report, seed, index), so the same parameters always give the
  * same bytes, a record can be generated without its predecessors, and memory stays flat whatever

@@ -1,5 +1,5 @@
 /**
- * The sandbox: a local, loopback-only stand-in for MoySklad's async API (moysklad-async-api.md),
+ * The sandbox: a local, loopback-only stand-in for MoySklad's async API (docs/api-facts.md),
  * with an API origin under `/api/remap/1.2` and a separate storage origin for result files.
  *
  *   const sandbox = await startSandbox({ pendingMs: 20, processingMs: 50 });

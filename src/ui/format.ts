@@ -25,7 +25,7 @@ export function formatShortDuration(ms: number): string {
 
 /**
  * MoySklad date-times are Moscow time (UTC+3, no DST) without a zone, with or without
- * milliseconds (moysklad-async-api.md §1.5) → epoch ms.
+ * milliseconds (docs/api-facts.md §1.5) → epoch ms.
  */
 export function parseMskDate(text: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text.trim());

@@ -1,5 +1,5 @@
 /**
- * The one place that decides colour and interactivity (style.md B3). Everything that writes to the
+ * The one place that decides colour and interactivity (docs/ARCHITECTURE.md). Everything that writes to the
  * terminal takes an `Io`; tests pass one built on in-memory streams with the TTY switches they need.
  */
 import type { Readable, Writable } from 'node:stream';

@@ -1,4 +1,4 @@
-/** argv → options tables for start, status and list, with the core mocked (style.md B4.8). */
+/** argv → options tables for start, status and list, with the core mocked. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/test-io.js';
 
