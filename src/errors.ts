@@ -112,7 +112,7 @@ export class InterruptedError extends MsAsyncError {
   readonly exitCode = ExitCode.interrupted;
 }
 
-/** API error codes that mean "who you are / what you may see" → exit 3 (README.md "Exit codes"; docs/api-facts.md §4.3). */
+/** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */
