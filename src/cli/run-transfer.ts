@@ -44,7 +44,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
-  (await import('../convert/csv.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
+  (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
   const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   const target = await resolveOutputTarget(request.out, request.format);

@@ -3,6 +3,7 @@
  * terminal: a spinner or plain state lines while waiting, a line when the queue is full.
  */
 import type { ApiClient } from '../api/client.js';
+import type { AsyncTask } from '../api/types.js';
 import type { TaskSteps } from '../core/export.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
@@ -35,7 +36,7 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
       }),
     waitDone: async (taskId) => {
       const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
-      let task;
+      let task: AsyncTask;
       try {
         task = await pollTask((signal) => client.getTask(taskId, { signal }), {
           timeoutMs: options.timeoutMs,

@@ -30,18 +30,22 @@ export interface ReportSpec {
 }
 
 const PLOT_REQUIRED = ['momentFrom', 'momentTo', 'interval'] as const;
+// biome-ignore format: short lists kept on few lines
 const PROFIT_A_MONEY = [
   'sellPrice', 'sellCost', 'sellSum', 'sellCostSum',
   'returnPrice', 'returnCost', 'returnSum', 'returnCostSum', 'profit',
 ] as const;
+// biome-ignore format: short lists kept on few lines
 const PROFIT_B_MONEY = [
   'salesAvgCheck', 'sellSum', 'sellCostSum', 'returnAvgCheck', 'returnSum', 'returnCostSum', 'profit',
 ] as const;
+// biome-ignore format: short lists kept on few lines
 const DASHBOARD_MONEY = [
   'sales.amount', 'sales.movementAmount', 'orders.amount', 'orders.movementAmount',
   'money.income', 'money.outcome', 'money.balance', 'money.todayMovement', 'money.movement',
 ] as const;
 
+// biome-ignore format: a data table reads best with one report per line
 export const REPORTS: readonly ReportSpec[] = [
   { alias: 'stock-all', path: '/report/stock/all', title: 'Stock, extended', required: [], records: 'rows', money: ['price', 'salePrice'], weight: 5, resultType: 'stock' },
   { alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore', money: [], weight: 5, resultType: 'stockbystore' },

@@ -17,13 +17,9 @@ import { defaultFaults, type Faults } from './faults.js';
 import type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
 import { handleStorage } from './storage.js';
 
-export type { Faults, RequestSpan, TaskOutcome } from './faults.js';
-export { defaultFaults, parseFaultSpec, FAULT_HELP } from './faults.js';
-export type {
-  RateLimitOptions, SandboxOptions, SandboxRequestRecord, StorageOptions, WebhookDeliveryRecord,
-} from './options.js';
-export { DEFAULT_ERROR_STATUS } from './options.js';
-export { generateRecords, generateRecordRange, writeResultFile, HOSTILE_STRINGS } from './generate.js';
+export type { Faults } from './faults.js';
+export type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
+export { generateRecords, HOSTILE_STRINGS } from './generate.js';
 
 export interface Sandbox {
   /** e.g. `http://127.0.0.1:PORT/api/remap/1.2` */

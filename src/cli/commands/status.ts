@@ -29,7 +29,7 @@ Examples:
       const { renderTaskDetails } = await import('../../ui/format.js');
       const { client } = await openSession(ctx);
       const watcher = opts.wait ? await createTaskWatcher(deps.io, ctx.mode, id) : undefined;
-      let result;
+      let result: Awaited<ReturnType<typeof getTaskStatus>>;
       try {
         result = await getTaskStatus(client, id, {
           wait: opts.wait === true, timeoutMs: opts.timeout, cancelOnInterrupt: opts.cancelOnInterrupt === true,
