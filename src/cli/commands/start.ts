@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
-import { collectParam, parseDuration, DEFAULT_TIMEOUT } from '../options.js';
+import { collectParam, parseTimeout, DEFAULT_TIMEOUT } from '../options.js';
 import { openSession, printJson } from '../session.js';
 
 export interface StartOptions {
@@ -43,6 +43,6 @@ Examples:
 /** `--timeout <duration>` parsed to milliseconds, default 30m. */
 export function timeoutOption(description: string): Option {
   return new Option('--timeout <duration>', `${description} (90s, 15m, 2h)`)
-    .argParser(parseDuration)
-    .default(parseDuration(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
+    .argParser(parseTimeout)
+    .default(parseTimeout(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
 }
