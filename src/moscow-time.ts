@@ -16,7 +16,15 @@ export function parseMoscowWallClock(text: unknown): number | undefined {
   const m = MOSCOW_DATE_TIME.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', ms = '0'] = m;
-  const value = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms.padEnd(3, '0')));
+  const value = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s),
+    Number(ms.padEnd(3, '0')),
+  );
   return Number.isNaN(value) ? undefined : value;
 }
 
