@@ -4,6 +4,7 @@
  * followed; a DONE one is downloaded while its result still has time to live.
  */
 import { parseMoscowTime } from '../moscow-time.js';
+import { pathBelowApiRoot } from '../reports/request.js';
 
 export interface ReusableTaskCandidate {
   id: string;
@@ -21,7 +22,7 @@ export function requestKey(requestUrl: string): string {
     return requestUrl;
   }
   // Compare below the API root, so that a task listed with the absolute URL matches our path.
-  const path = url.pathname.replace(/^.*\/api\/remap\/1\.2/, '').replace(/\/+$/, '');
+  const path = pathBelowApiRoot(url.pathname).replace(/\/+$/, '');
   const params = [...url.searchParams.entries()]
     .filter(([key]) => key !== 'async')
     .sort(([a, av], [b, bv]) => (a === b ? av.localeCompare(bv) : a.localeCompare(b)));

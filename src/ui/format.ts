@@ -3,8 +3,8 @@ import { Chalk } from 'chalk';
 import type { AsyncTask, Webhook } from '../api/types.js';
 import { parseMoscowTime } from '../moscow-time.js';
 import type { ReportSpec } from '../reports/catalog.js';
+import { pathBelowApiRoot } from '../reports/request.js';
 
-const API_ROOT = '/api/remap/1.2';
 
 /** `850ms`, `12s`, `4m 05s`, `1h 07m`. */
 export function formatDuration(ms: number): string {
@@ -43,8 +43,7 @@ export function shortenRequest(request: string, maxLength = 72): string {
   } catch {
     return cut(request, maxLength);
   }
-  const at = url.pathname.indexOf(API_ROOT);
-  const path = at >= 0 ? url.pathname.slice(at + API_ROOT.length) : url.pathname;
+  const path = pathBelowApiRoot(url.pathname);
   const params = [...url.searchParams.entries()]
     .filter(([key]) => key !== 'async')
     .map(([key, value]) => `${key}=${cut(value, 40)}`);
