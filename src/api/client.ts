@@ -2,7 +2,7 @@
  * createApiClient: the one got instance of a run and every rule of the API around it —
  * gzip, auth, User-Agent, our own retry loop (got's is off so that the policy is explicit and
  * testable), 429/1073 handling, at most 5 requests in flight, pacing on low rate-limit headers,
- * and errors wrapped once into src/errors.ts (issue 3; moysklad-async-api.md §1–4, §7, §8).
+ * and errors wrapped once into src/errors.ts (issue 3; docs/api-facts.md §1–4, §7, §8).
  */
 import { createRequire } from 'node:module';
 import got, { type Got, type Headers, type Method } from 'got';
