@@ -1,10 +1,47 @@
-/** Shared option parsing: durations, -p key=value, formats. Pure; errors are UsageError (exit 2). */
+/**
+ * Parsers for flags and arguments shared by several commands: durations, timeouts, -p key=value,
+ * task ids, whole numbers. Pure. They throw commander's InvalidArgumentError, which commander
+ * prints as a usage error and src/main.ts turns into exit 2.
+ */
 import { InvalidArgumentError } from 'commander';
 
 /** `90s`, `15m`, `2h`, `1h30m` or plain seconds → milliseconds. `0` means "no limit". */
 export function parseDuration(text: string): number {
+  return Math.round(durationExact(text));
+}
+
+/**
+ * `--timeout`: a duration, `0` for no limit. A non-zero value under a second is refused rather than
+ * rounded: rounding down made `0.0001` mean "no limit", and rounding up would end every wait before
+ * the first status read (about a second in), which no one asking for a timeout wants.
+ */
+export function parseTimeout(text: string): number {
+  const ms = durationExact(text);
+  if (ms !== 0 && ms < 1000) {
+    throw new InvalidArgumentError(`"${text}" is under a second: give at least 1s, or 0 for no limit`);
+  }
+  return Math.round(ms);
+}
+
+/**
+ * A task id argument: refused when empty (it would address the task list, not a task), and when
+ * not a UUID (MoySklad's ids are): a typo or a pasted URL is exit 2 before any request, not a 404.
+ */
+export function parseTaskId(text: string): string {
+  const id = text.trim();
+  if (id === '') {
+    throw new InvalidArgumentError('a task id is required (printed by `ms-async start`, listed by `ms-async list`)');
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new InvalidArgumentError(`"${text}" is not a task id (a UUID like 5d2b7e40-1c9a-11f0-0a80-0b4c00000012)`);
+  }
+  return id;
+}
+
+/** Milliseconds, not rounded: parseTimeout must tell `0.0001` from `0`. */
+function durationExact(text: string): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
@@ -17,7 +54,7 @@ export function parseDuration(text: string): number {
   if (consumed === 0 || consumed !== trimmed.length) {
     throw new InvalidArgumentError(`"${text}" is not a duration (try 90s, 15m, 2h, or seconds)`);
   }
-  return Math.round(total);
+  return total;
 }
 
 /** Commander collector for repeatable `-p key=value`. */
@@ -38,16 +75,4 @@ export const DEFAULT_TIMEOUT = '30m';
 export function wholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`"${text}" is not a whole number`);
   return Number(text);
-}
-
-/**
- * Commander parser for a task or webhook id: MoySklad ids are UUIDs, so anything else is a typo
- * (or a pasted URL) caught before any request, exit 2, instead of an API 404 (exit 8).
- */
-export function taskId(text: string): string {
-  const id = text.trim();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
-    throw new InvalidArgumentError(`"${text}" is not a task id (a UUID like 5d2b7e40-1c9a-11f0-0a80-0b4c00000012)`);
-  }
-  return id;
 }

@@ -11,7 +11,7 @@ import { createTaskSteps } from './task-steps.js';
 import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
 import { describeSummary } from '../ui/summary.js';
-import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
+import type { ReportSpec } from '../reports/catalog.js';
 import { unknownColumns } from '../reports/columns.js';
 import { MsAsyncError, UsageError } from '../errors.js';
 import type { TaskHints } from '../core/export.js';
@@ -39,17 +39,22 @@ export interface ExportTransfer extends CommonTransfer {
 }
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
-  const [{ resolveOutputTarget }, { buildReportRequest }, { exportReport, fetchTask }, { reportFromArgument }, summaries] =
-    await Promise.all([
-      import('../core/output.js'),
-      import('../reports/request.js'),
-      import('../core/export.js'),
-      import('../core/convert-local.js'),
-      import('../core/summary.js'),
-    ]);
+  const [
+    { resolveOutputTarget },
+    { buildReportRequest, reportFromRequestUrl },
+    { exportReport, fetchTask },
+    { reportFromArgument },
+    summaries,
+  ] = await Promise.all([
+    import('../core/output.js'),
+    import('../reports/request.js'),
+    import('../core/export.js'),
+    import('../core/convert-local.js'),
+    import('../core/summary.js'),
+  ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
-  (await import('../convert/csv.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
+  (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
   const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   checkColumns(request.report, spec, csv.columns);
@@ -78,7 +83,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       // The task's request says which report it was, and so where its records are.
       const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
       tracker.state(task.state);
-      spec = reportFromRequest(task.request);
+      spec = reportFromRequestUrl(task.request);
     }
     const fetchPart = {
       target,
@@ -164,12 +169,6 @@ function transferHints(ctx: CommandContext, request: FetchTransfer | ExportTrans
     resume: (id) => `resume with: ${buildCommandLine(ctx.command, { words: ['fetch', id], extra: ['--wait'] })}`,
     fetchLater: (id) => `fetch it later with: ${buildCommandLine(ctx.command, { words: ['fetch', id] })}`,
   };
-}
-
-/** The catalogue entry of a task's request URL (`…/api/remap/1.2/report/stock/bystore?…`). */
-function reportFromRequest(requestUrl: string): ReportSpec | undefined {
-  const pathname = new URL(requestUrl, 'http://relative.invalid').pathname;
-  return findReportByPath(pathname.replace(/^.*\/api\/remap\/1\.2/, ''));
 }
 
 /** The sandbox of `export --sandbox`: quick task delays, so that a first export takes seconds. */

@@ -41,6 +41,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
       signal: options.signal,
       onConvertProgress: options.onConvertProgress,
       onWarning: options.onWarning,
+      localFile: { name: options.input, out: options.out },
     });
     return { ...result, path: target.path, format: target.format };
   } finally {

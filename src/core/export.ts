@@ -6,6 +6,7 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
+import { cancelAfterInterrupt } from './cancel.js';
 import { pickReusableTask } from './reuse.js';
 
 export interface TaskSteps {
@@ -102,9 +103,7 @@ async function waitForResult(
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
-      await steps.cancel(taskId).catch(() => undefined);
-      options.onCancelled?.(taskId);
-      throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
+      throw await cancelAfterInterrupt(() => steps.cancel(taskId), taskId, options.onCancelled);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
       hint: options.hints.resume(taskId),
