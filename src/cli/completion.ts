@@ -55,7 +55,10 @@ function functionName(root: Command): string {
 
 function bashScript(root: Command, argumentValues: ArgumentValues): string {
   const all = nodes(root);
-  const known = all.filter((n) => n.path.length > 0).map((n) => q(n.path.join(' '))).join('|');
+  const known = all
+    .filter((n) => n.path.length > 0)
+    .map((n) => q(n.path.join(' ')))
+    .join('|');
   const valueFlags = new Set<string>();
   const cases: string[] = [];
   const choiceCases: string[] = [];
@@ -67,7 +70,8 @@ function bashScript(root: Command, argumentValues: ArgumentValues): string {
     for (const option of valueOptions(command, root)) {
       for (const flag of [option.long, option.short]) if (flag) valueFlags.add(flag);
       const choices = option.argChoices;
-      if (choices && option.long) choiceCases.push(`      ${q(`${path.join(' ')}|${option.long}`)}) words=${q(choices.join(' '))} ;;`);
+      if (choices && option.long)
+        choiceCases.push(`      ${q(`${path.join(' ')}|${option.long}`)}) words=${q(choices.join(' '))} ;;`);
     }
   }
   const fn = functionName(root);
@@ -104,19 +108,22 @@ function fishScript(root: Command, argumentValues: ArgumentValues): string {
   const lines = [`# ${name} completion for fish (ms-async completion fish)`, `complete -c ${name} -f`];
   const describe = (text: string): string => q(text.split('\n')[0] ?? '');
   for (const { path, command } of nodes(root)) {
-    const condition = path.length === 0
-      ? '__fish_use_subcommand'
-      : `__fish_seen_subcommand_from ${path[path.length - 1] ?? ''}`;
+    const condition =
+      path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path[path.length - 1] ?? ''}`;
     if (path.length > 0) {
-      const parent = path.length === 1 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path[path.length - 2] ?? ''}`;
-      lines.push(`complete -c ${name} -n ${q(parent)} -a ${q(command.name())} -d ${describe(command.summary() || command.description())}`);
+      const parent =
+        path.length === 1 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path[path.length - 2] ?? ''}`;
+      lines.push(
+        `complete -c ${name} -n ${q(parent)} -a ${q(command.name())} -d ${describe(command.summary() || command.description())}`,
+      );
     }
     for (const option of command.options) {
       // The root's options are global: offered after any subcommand too.
       const parts = [path.length === 0 ? `complete -c ${name}` : `complete -c ${name} -n ${q(condition)}`];
       if (option.long) parts.push(`-l ${option.long.replace(/^--/, '')}`);
       if (option.short) parts.push(`-s ${option.short.replace(/^-/, '')}`);
-      if (option.required || option.optional) parts.push(option.argChoices ? `-x -a ${q(option.argChoices.join(' '))}` : '-r -F');
+      if (option.required || option.optional)
+        parts.push(option.argChoices ? `-x -a ${q(option.argChoices.join(' '))}` : '-r -F');
       parts.push(`-d ${describe(option.description)}`);
       lines.push(parts.join(' '));
     }

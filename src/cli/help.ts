@@ -43,7 +43,10 @@ export function configureHelpEverywhere(program: Command, io: Io): void {
  * line's hang by two); an example command (`  $ …`) continues with ` \` so that it still pastes.
  */
 export function wrapText(text: string, width: number): string {
-  return text.split('\n').map((line) => wrapLine(line, width)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, width))
+    .join('\n');
 }
 
 function wrapLine(line: string, width: number): string {

@@ -35,11 +35,22 @@ export interface SummaryTracker {
   readonly hasTask: boolean;
 }
 
-export function createSummaryTracker(options: { path: string | undefined; format: string; now: () => number }): SummaryTracker {
+export function createSummaryTracker(options: {
+  path: string | undefined;
+  format: string;
+  now: () => number;
+}): SummaryTracker {
   const started = options.now();
   const summary: Omit<TransferSummary, 'durationMs'> = {
-    taskId: null, reused: false, state: null, records: null, rows: null,
-    resultBytes: null, outputBytes: null, path: options.path ?? null, format: options.format,
+    taskId: null,
+    reused: false,
+    state: null,
+    records: null,
+    rows: null,
+    resultBytes: null,
+    outputBytes: null,
+    path: options.path ?? null,
+    format: options.format,
   };
   return {
     task(id, reused) {

@@ -10,9 +10,10 @@ export function describeSummary(summary: TransferSummary, outArgument: string): 
   const n = (value: number): string => value.toLocaleString('en-US');
   const records = summary.records ?? 0;
   const rows = summary.rows ?? records;
-  const what = rows === records
-    ? `${n(records)} record${records === 1 ? '' : 's'}`
-    : `${n(rows)} row${rows === 1 ? '' : 's'} (${n(records)} record${records === 1 ? '' : 's'})`;
+  const what =
+    rows === records
+      ? `${n(records)} record${records === 1 ? '' : 's'}`
+      : `${n(rows)} row${rows === 1 ? '' : 's'} (${n(records)} record${records === 1 ? '' : 's'})`;
   const sizes = [
     summary.outputBytes === null ? undefined : `${formatBytes(summary.outputBytes)} ${summary.format}`,
     summary.resultBytes === null ? undefined : `from a ${formatBytes(summary.resultBytes)} result`,

@@ -28,21 +28,27 @@ function commandPaths(): string[][] {
 }
 
 describe('help', () => {
-  it.each(commandPaths().map((p) => [p.join(' '), p]))('%s --help: globals, no empty default, ≤ 80 columns', async (_name, path) => {
-    const r = await runCli([...path, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Global Options:[\s\S]*--profile <name>[\s\S]*--json/);
-    expect(r.stdout).not.toContain('(default: [])');
-    for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
-    // Every flag the usage line names is one the command (or the program) has.
-    const usage = r.stdout.slice(0, r.stdout.indexOf('\n\n'));
-    for (const flag of usage.match(/(?<=[\s[])--?[a-z][\w-]*/g) ?? []) {
-      expect(r.stdout.slice(usage.length), `${flag} in the usage of ${path.join(' ')}`).toMatch(new RegExp(`(^|[ ,])${flag}[ ,\\n]`, 'm'));
-    }
-  });
+  it.each(commandPaths().map((p) => [p.join(' '), p]))(
+    '%s --help: globals, no empty default, ≤ 80 columns',
+    async (_name, path) => {
+      const r = await runCli([...path, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Global Options:[\s\S]*--profile <name>[\s\S]*--json/);
+      expect(r.stdout).not.toContain('(default: [])');
+      for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+      // Every flag the usage line names is one the command (or the program) has.
+      const usage = r.stdout.slice(0, r.stdout.indexOf('\n\n'));
+      for (const flag of usage.match(/(?<=[\s[])--?[a-z][\w-]*/g) ?? []) {
+        expect(r.stdout.slice(usage.length), `${flag} in the usage of ${path.join(' ')}`).toMatch(
+          new RegExp(`(^|[ ,])${flag}[ ,\\n]`, 'm'),
+        );
+      }
+    },
+  );
 
   it('wraps at word boundaries; an example keeps pasting with a backslash', () => {
-    const text = '  $ ms-async export sales -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" --out s.csv';
+    const text =
+      '  $ ms-async export sales -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" --out s.csv';
     const lines = wrapText(text, 60).split('\n');
     expect(lines.every((l) => l.length <= 60)).toBe(true);
     expect(lines[0]).toMatch(/ \\$/);
@@ -56,7 +62,9 @@ describe('help', () => {
     const json = await runCli(['--json', 'exprot']);
     expect(json.code).toBe(2);
     expect(json.stderr).toMatch(/^ms-async: error: unknown command 'exprot'/);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'ERR_MS_USAGE', exitCode: 2, message: expect.stringMatching(/unknown command/) } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { code: 'ERR_MS_USAGE', exitCode: 2, message: expect.stringMatching(/unknown command/) },
+    });
   });
 });
 
@@ -65,9 +73,12 @@ describe('completion', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ms-async-completion-'));
     try {
       await writeFile(join(dir, 'c.bash'), script);
-      const call = `source ${JSON.stringify(join(dir, 'c.bash'))}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); ` +
+      const call =
+        `source ${JSON.stringify(join(dir, 'c.bash'))}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); ` +
         `COMP_CWORD=${words.length - 1}; _ms_async_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-      return execFileSync('bash', ['-c', call], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+      return execFileSync('bash', ['-c', call], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l !== '');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -38,8 +38,21 @@ describe('resume hints', () => {
   it('carry every output flag, the profile and the timeout; pasted, they write the same CSV', async () => {
     const out = join(dir, "p's.csv");
     const r = await t.cli([
-      '--profile', 'shop2', 'export', 'profit-byproduct', '--out', out, '--excel', '--rubles',
-      '--columns', 'assortment.meta.id,sellSum', '-p', 'momentFrom=2026-11-01 00:00:00', '--reuse', '--timeout', '20s',
+      '--profile',
+      'shop2',
+      'export',
+      'profit-byproduct',
+      '--out',
+      out,
+      '--excel',
+      '--rubles',
+      '--columns',
+      'assortment.meta.id,sellSum',
+      '-p',
+      'momentFrom=2026-11-01 00:00:00',
+      '--reuse',
+      '--timeout',
+      '20s',
     ]);
     expect(r.code).toBe(6);
     const hint = hintOf(r.stderr);
@@ -73,8 +86,13 @@ describe('resume hints', () => {
     const { error } = JSON.parse(r.stdout) as { error: { code: string; summary: Record<string, unknown> } };
     expect(error.code).toBe('ERR_MS_TIMEOUT');
     expect(error.summary).toMatchObject({
-      taskId: expect.stringMatching(/^[0-9a-f-]{36}$/), reused: false, state: 'PENDING', records: null, rows: null,
-      path: join(dir, 's.csv'), format: 'csv',
+      taskId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reused: false,
+      state: 'PENDING',
+      records: null,
+      rows: null,
+      path: join(dir, 's.csv'),
+      format: 'csv',
     });
   });
 });
@@ -89,9 +107,16 @@ describe('--json summary and --columns', () => {
     const summary = JSON.parse(r.stdout) as Record<string, unknown>;
     const csv = await readFile(out, 'utf8');
     expect(summary).toEqual({
-      taskId: expect.stringMatching(/^[0-9a-f-]{36}$/), reused: false, state: 'DONE', records: 40,
-      rows: csv.trimEnd().split('\n').length - 1, resultBytes: expect.any(Number), outputBytes: Buffer.byteLength(csv),
-      path: out, format: 'csv', durationMs: expect.any(Number),
+      taskId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reused: false,
+      state: 'DONE',
+      records: 40,
+      rows: csv.trimEnd().split('\n').length - 1,
+      resultBytes: expect.any(Number),
+      outputBytes: Buffer.byteLength(csv),
+      path: out,
+      format: 'csv',
+      durationMs: expect.any(Number),
     });
     // Each record has one row per store: the CSV has more rows than records.
     expect(summary.rows as number).toBeGreaterThan(40);
@@ -99,17 +124,40 @@ describe('--json summary and --columns', () => {
   });
 
   it('a --columns name the report cannot produce is exit 2 before any request, with the closest name', async () => {
-    const r = await t.cli(['export', 'stock-bystore', '--out', join(dir, 's.csv'), '--columns', 'meta.id,stockByStore.stok']);
+    const r = await t.cli([
+      'export',
+      'stock-bystore',
+      '--out',
+      join(dir, 's.csv'),
+      '--columns',
+      'meta.id,stockByStore.stok',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no column "stockByStore\.stok" \(did you mean "stockByStore\.stock"/);
     expect(t.sb.requests).toHaveLength(0);
-    const convert = await t.cli(['convert', 'nothing.json', '--report', 'stock-all', '--out', '-', '--columns', 'nmae']);
+    const convert = await t.cli([
+      'convert',
+      'nothing.json',
+      '--report',
+      'stock-all',
+      '--out',
+      '-',
+      '--columns',
+      'nmae',
+    ]);
     expect(convert.code).toBe(2);
     expect(convert.stderr).toMatch(/did you mean "name"/);
   });
 
   it('an API path is not checked; --json with --out - is refused', async () => {
-    const raw = await t.cli(['export', '/report/stock/bystore', '--out', join(dir, 's.csv'), '--columns', 'meta.id,custom.x']);
+    const raw = await t.cli([
+      'export',
+      '/report/stock/bystore',
+      '--out',
+      join(dir, 's.csv'),
+      '--columns',
+      'meta.id,custom.x',
+    ]);
     expect(raw.code).toBe(0);
     expect(raw.stderr).toMatch(/warning: --columns: no record has "custom\.x"/);
     const both = await t.cli(['--json', 'export', 'stock-all', '--out', '-']);

@@ -27,7 +27,8 @@ async function generatedColumns(alias: string, path: string): Promise<Set<string
   for (const variant of [{}, { assortmentWithoutStock: true }]) {
     for (const seed of [1, 2, 3]) {
       const file = join(dir, `${alias}-${seed}.json`);
-      const requestUrl = `https://api.moysklad.ru/api/remap/1.2${path}?momentFrom=2026-11-01%2000:00:00` +
+      const requestUrl =
+        `https://api.moysklad.ru/api/remap/1.2${path}?momentFrom=2026-11-01%2000:00:00` +
         '&momentTo=2026-11-03%2000:00:00&interval=day';
       await writeResultFile(file, { report: alias, rows: 60, seed, requestUrl, ...variant });
       await convertFile(file, createWriteStream(`${file}.csv`), { format: 'csv', ...(spec ? { report: spec } : {}) });
@@ -43,10 +44,13 @@ describe('REPORT_COLUMNS', () => {
     expect(Object.keys(REPORT_COLUMNS).sort()).toEqual(REPORTS.map((r) => r.alias).sort());
   });
 
-  it.each(REPORTS.map((r) => [r.alias, r.path] as const))('%s: the same columns as the generator makes', async (alias, path) => {
-    const made = await generatedColumns(alias, path);
-    expect([...(REPORT_COLUMNS[alias] ?? [])].sort()).toEqual([...made].sort());
-  });
+  it.each(REPORTS.map((r) => [r.alias, r.path] as const))(
+    '%s: the same columns as the generator makes',
+    async (alias, path) => {
+      const made = await generatedColumns(alias, path);
+      expect([...(REPORT_COLUMNS[alias] ?? [])].sort()).toEqual([...made].sort());
+    },
+  );
 
   it('suggests the closest names for a typo, and a right leaf under the wrong parent', () => {
     const spec = REPORTS.find((r) => r.alias === 'stock-bystore');

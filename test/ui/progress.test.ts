@@ -33,12 +33,23 @@ describe('renderProgressLine', () => {
 
 describe('describeSummary', () => {
   const summary = {
-    taskId: 'x', reused: false, state: 'DONE', records: 1000, rows: 3000, resultBytes: 1_177_558, outputBytes: 121_932,
-    path: '/tmp/stock.csv', format: 'csv', durationMs: 3420,
+    taskId: 'x',
+    reused: false,
+    state: 'DONE',
+    records: 1000,
+    rows: 3000,
+    resultBytes: 1_177_558,
+    outputBytes: 121_932,
+    path: '/tmp/stock.csv',
+    format: 'csv',
+    durationMs: 3420,
   };
   it('rows, records, duration and sizes', () => {
-    expect(describeSummary(summary, 'stock.csv')).toBe('wrote 3,000 rows (1,000 records) to stock.csv in 3.4s (119 KiB csv, from a 1.1 MiB result)');
-    expect(describeSummary({ ...summary, rows: 1, records: 1, resultBytes: null, durationMs: 65_000 }, 'd.ndjson'))
-      .toBe('wrote 1 record to d.ndjson in 1m 05s (119 KiB csv)');
+    expect(describeSummary(summary, 'stock.csv')).toBe(
+      'wrote 3,000 rows (1,000 records) to stock.csv in 3.4s (119 KiB csv, from a 1.1 MiB result)',
+    );
+    expect(
+      describeSummary({ ...summary, rows: 1, records: 1, resultBytes: null, durationMs: 65_000 }, 'd.ndjson'),
+    ).toBe('wrote 1 record to d.ndjson in 1m 05s (119 KiB csv)');
   });
 });
