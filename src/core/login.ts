@@ -39,7 +39,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     // Not "run ms-async login": this is it. The token itself is what to check.
     credentials: {
       source: options.flags.token === undefined ? 'the token typed for login' : 'the token given with --token',
-      hint: 'copy the whole token again (MoySklad: Settings → Users → the user → Tokens), or create one with POST /security/token',
+      hint: 'copy the whole token again, or create a new one (README.md, "Get a token")',
     },
     ...(options.onLog ? { onLog: options.onLog } : {}),
   });
