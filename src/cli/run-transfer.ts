@@ -36,7 +36,7 @@ export interface ExportTransfer extends CommonTransfer {
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
   const [
-    { resolveOutputTarget },
+    { refuseColumnsWithoutCsv, resolveOutputTarget },
     { buildReportRequest, reportFromRequestUrl },
     { exportReport, fetchTask, resumeCommand },
     { reportFromArgument },
@@ -52,6 +52,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
   const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   const target = await resolveOutputTarget(request.out, request.format);
+  refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
