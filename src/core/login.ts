@@ -33,7 +33,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const profile = resolveProfileName(options);
   const stored = store.profiles();
   const { baseUrl, source } = resolveBaseUrl({ ...options, stored });
-  assertSafeTransport(baseUrl);
+  await assertSafeTransport(baseUrl);
   const client = createApiClient({
     baseUrl, auth: { kind: 'bearer', token }, now: options.now, sleep: options.sleep,
     ...(options.onLog ? { onLog: options.onLog } : {}),

@@ -4,7 +4,7 @@
  * environment do not already say everything.
  */
 import { createApiClient, type ApiClient } from '../api/client.js';
-import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 
 export interface SessionInput {
   globals: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
@@ -25,6 +25,7 @@ export interface Session {
 export async function createSession(input: SessionInput): Promise<Session> {
   const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  await assertSafeTransport(connection.baseUrl);
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
