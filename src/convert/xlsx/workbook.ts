@@ -8,6 +8,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
+import type { Target } from '../output.js';
 import {
   MAX_CELL_CHARS,
   MAX_RECORDS_PER_SHEET,
@@ -51,7 +52,7 @@ export interface XlsxSummary {
  * Cells are set between beginRow() and endRow() in increasing column order; a column index may be
  * any number (the columns' names are given at finish()); unset cells stay empty.
  */
-export class XlsxWriter {
+export class XlsxWriter implements Target {
   private xml = '';
   private fh: FileHandle | null = null;
   private readonly path: string;
@@ -62,6 +63,7 @@ export class XlsxWriter {
   private readonly sheetStarts: number[] = [];
   /** Splits in the unflushed xml: char index → byte offset computed at flush. */
   private pendingSplits: number[] = [];
+  private takenSplits: number[] = [];
   private readonly letters: string[] = [];
   private readonly widths: number[] = [];
   private rowInSheet = 0;
@@ -159,17 +161,29 @@ export class XlsxWriter {
   /** Writes the rows so far to the body file when enough have gathered (always with force). */
   async flush(force = false): Promise<void> {
     if (this.xml.length < FLUSH_CHARS && !force) return;
-    if (this.pendingWrite) await this.pendingWrite;
-    if (this.failure !== undefined) throw this.failure;
+    const xml = this.take();
+    if (xml !== null) await this.write(xml);
+  }
+
+  /** The rows built since the last take (for the converter's read loop, which then calls write). */
+  take(): string | null {
+    if (this.xml === '') return null;
     const xml = this.xml;
     this.xml = '';
-    if (this.pendingSplits.length > 0) {
-      for (const at of this.pendingSplits) this.sheetStarts.push(this.written + Buffer.byteLength(xml.slice(0, at)));
-      this.pendingSplits = [];
-    }
+    this.takenSplits = this.pendingSplits;
+    this.pendingSplits = [];
+    return xml;
+  }
+
+  /** Appends what take() gave to the body file (one write in flight while the next rows are built). */
+  async write(data: Buffer | string): Promise<void> {
+    if (this.pendingWrite) await this.pendingWrite;
+    if (this.failure !== undefined) throw this.failure;
+    const xml = typeof data === 'string' ? data : data.toString('utf8');
+    for (const at of this.takenSplits) this.sheetStarts.push(this.written + Buffer.byteLength(xml.slice(0, at)));
+    this.takenSplits = [];
     const buf = Buffer.from(xml, 'utf8');
     this.written += buf.length;
-    // One write in flight while the next rows are built.
     this.pendingWrite = this.fh!.write(buf, 0, buf.length).then(
       () => undefined,
       (err: unknown) => {
