@@ -8,7 +8,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
-import type { Target } from '../output.js';
+import { BufferRing, fill, type Target } from '../output.js';
 import {
   MAX_CELL_CHARS,
   MAX_RECORDS_PER_SHEET,
@@ -25,7 +25,7 @@ const S_MOMENT = 2;
 const S_HEADER = 3;
 /** Records whose cell lengths size the columns. */
 const WIDTH_SAMPLE = 200;
-const FLUSH_CHARS = 1 << 18;
+const ENCODE_CHARS = 1 << 14;
 /** Moments are shown as `yyyy-mm-dd hh:mm:ss.000`: 23 characters. */
 const MOMENT_WIDTH = 23;
 
@@ -61,7 +61,14 @@ export class XlsxWriter implements Target {
   private failure: unknown;
   /** Byte offsets in the body file where sheets 2, 3, … begin (known once flushed). */
   private readonly sheetStarts: number[] = [];
-  /** Splits in the unflushed xml: char index → byte offset computed at flush. */
+  /**
+   * Rows are encoded from a short string into this reused buffer every few KB: a long-lived string
+   * of many small pieces would be promoted to the old space and pile up there as garbage (peak RSS).
+   */
+  private stage = Buffer.allocUnsafeSlow(1 << 20);
+  private used = 0;
+  private readonly ring = new BufferRing(2);
+  /** Sheet starts in the staged bytes not yet written (offsets into the stage). */
   private pendingSplits: number[] = [];
   private takenSplits: number[] = [];
   private readonly letters: string[] = [];
@@ -106,7 +113,8 @@ export class XlsxWriter implements Target {
 
   beginRow(): void {
     if (this.rowInSheet === this.maxRecords) {
-      this.pendingSplits.push(this.xml.length);
+      this.encode();
+      this.pendingSplits.push(this.used);
       this.rowInSheet = 0;
     }
     this.rowInSheet++;
@@ -117,6 +125,7 @@ export class XlsxWriter implements Target {
   endRow(): void {
     this.xml += '</row>';
     this.records++;
+    if (this.xml.length >= ENCODE_CHARS) this.encode();
   }
 
   /** A number cell from a JSON number's text (valid xsd:double as it is). */
@@ -158,34 +167,50 @@ export class XlsxWriter implements Target {
     this.xml += `<c r="${this.letter(col)}${this.row}" t="inlineStr"><is>${tElement(s)}</is></c>`;
   }
 
-  /** Writes the rows so far to the body file when enough have gathered (always with force). */
-  async flush(force = false): Promise<void> {
-    if (this.xml.length < FLUSH_CHARS && !force) return;
-    const xml = this.take();
-    if (xml !== null) await this.write(xml);
+  private encode(): void {
+    const xml = this.xml;
+    if (xml === '') return;
+    const need = xml.length * 3;
+    if (this.stage.length - this.used < need) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + need, this.stage.length * 2));
+      this.stage.copy(bigger, 0, 0, this.used);
+      this.stage = bigger;
+    }
+    this.used += this.stage.write(xml, this.used, 'utf8');
+    this.xml = '';
   }
 
-  /** The rows built since the last take (for the converter's read loop, which then calls write). */
-  take(): string | null {
-    if (this.xml === '') return null;
-    const xml = this.xml;
-    this.xml = '';
+  /** Writes the rows so far to the body file (standalone use; the converter uses take + write). */
+  async flush(): Promise<void> {
+    const bytes = this.take();
+    if (bytes !== null) await this.write(bytes);
+  }
+
+  /** The rows encoded since the last take: a view valid until the next rows (write copies it). */
+  take(): Buffer | null {
+    this.encode();
+    if (this.used === 0) return null;
+    const view = this.stage.subarray(0, this.used);
+    this.used = 0;
     this.takenSplits = this.pendingSplits;
     this.pendingSplits = [];
-    return xml;
+    return view;
   }
 
   /** Appends what take() gave to the body file (one write in flight while the next rows are built). */
   async write(data: Buffer | string): Promise<void> {
     if (this.pendingWrite) await this.pendingWrite;
     if (this.failure !== undefined) throw this.failure;
-    const xml = typeof data === 'string' ? data : data.toString('utf8');
-    for (const at of this.takenSplits) this.sheetStarts.push(this.written + Buffer.byteLength(xml.slice(0, at)));
+    for (const at of this.takenSplits) this.sheetStarts.push(this.written + at);
     this.takenSplits = [];
-    const buf = Buffer.from(xml, 'utf8');
-    this.written += buf.length;
-    this.pendingWrite = this.fh!.write(buf, 0, buf.length).then(
-      () => undefined,
+    const slot = this.ring.acquire(typeof data === 'string' ? data.length * 3 : data.length)!;
+    const view = fill(slot, data);
+    slot.busy = true;
+    this.written += view.length;
+    this.pendingWrite = this.fh!.write(view, 0, view.length).then(
+      () => {
+        slot.busy = false;
+      },
       (err: unknown) => {
         this.failure ??= err;
       },
@@ -197,7 +222,7 @@ export class XlsxWriter implements Target {
    * every sheet gets the header row of `columns` (bold, frozen, with an autofilter over the data).
    */
   async finish(columns: readonly string[], write: (chunk: Buffer) => Promise<void>, signal?: AbortSignal): Promise<XlsxSummary> {
-    await this.flush(true);
+    await this.flush();
     await this.pendingWrite;
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
@@ -217,7 +242,7 @@ export class XlsxWriter implements Target {
       const head = sheetHead(columns, this.widths, this.rowsOfSheet(k, starts.length), k === 0);
       const tail = sheetTail(columns.length, this.rowsOfSheet(k, starts.length));
       const body = this.readRange(starts[k]!, ends[k]!, signal);
-      zip.addReadStream(Readable.from(concat(head, body, tail)), `xl/worksheets/sheet${k + 1}.xml`, { mtime, compressionLevel: level });
+      zip.addReadStream(Readable.from(concat(head, body, tail), { highWaterMark: 2 }), `xl/worksheets/sheet${k + 1}.xml`, { mtime, compressionLevel: level });
     }
     zip.end();
     for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) {
@@ -233,7 +258,7 @@ export class XlsxWriter implements Target {
   }
 
   private async *readRange(start: number, end: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
-    const size = 1 << 20;
+    const size = 256 << 10;
     for (let pos = start; pos < end; ) {
       signal?.throwIfAborted();
       // A fresh buffer per chunk: the deflate stream holds on to what it was given.
