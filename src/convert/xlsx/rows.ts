@@ -26,6 +26,15 @@ interface Column {
   money: boolean;
   moment: boolean;
   children: Map<string, Column> | null;
+  /** The same children keyed by their latin1-decoded UTF-8 bytes (see add's latin1 flag). */
+  latin1Children: Map<string, Column> | null;
+}
+
+const NON_ASCII = /[\x80-\xff]/;
+
+/** Re-decodes a string whose chars are UTF-8 bytes (latin1-decoded text) when it has any. */
+function fromLatin1(s: string): string {
+  return NON_ASCII.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
 }
 
 /**
@@ -61,7 +70,9 @@ export class XlsxRows {
   readonly names: string[] = [];
   readonly discovered: string[] = [];
   lines = 0;
-  private readonly root: Column = { name: '', slot: -1, money: false, moment: false, children: new Map() };
+  private readonly root: Column = { name: '', slot: -1, money: false, moment: false, children: new Map(), latin1Children: null };
+  /** The record being added was parsed from latin1-decoded UTF-8 (index.ts, parseBatch). */
+  private latin1 = false;
   private readonly select: Map<string, number> | null;
   private readonly money: ReadonlySet<string>;
   private readonly explode: string | undefined;
@@ -92,11 +103,24 @@ export class XlsxRows {
   }
 
   private child(parent: Column, key: string): Column {
+    if (this.latin1) {
+      const l1 = (parent.latin1Children ??= new Map());
+      let node = l1.get(key);
+      if (node === undefined) {
+        node = this.childByKey(parent, fromLatin1(key));
+        l1.set(key, node);
+      }
+      return node;
+    }
+    return this.childByKey(parent, key);
+  }
+
+  private childByKey(parent: Column, key: string): Column {
     const children = (parent.children ??= new Map());
     let node = children.get(key);
     if (node === undefined) {
       const name = parent === this.root ? key : `${parent.name}.${key}`;
-      node = { name, slot: -1, money: false, moment: false, children: null };
+      node = { name, slot: -1, money: false, moment: false, children: null, latin1Children: null };
       children.set(key, node);
     }
     return node;
@@ -137,14 +161,16 @@ export class XlsxRows {
         return;
       }
       if (node.slot === -1) this.register(node);
-      this.set(node, node.moment ? K_MOMENT : K_TEXT, v);
+      this.set(node, node.moment ? K_MOMENT : K_TEXT, this.latin1 ? fromLatin1(v) : v);
     } else if (typeof v === 'number') {
       this.number(node, v, undefined);
     } else if (typeof v === 'boolean') {
       this.set(node, v ? K_TRUE : K_FALSE, '');
     } else {
       // Arrays that are not exploded (and objects in odd places): one JSON text cell.
-      this.set(node, K_TEXT, JSON.stringify(v));
+      // JSON.stringify leaves chars ≥ U+0080 as they are, so latin1 text re-decodes as a whole.
+      const json = JSON.stringify(v);
+      this.set(node, K_TEXT, this.latin1 ? fromLatin1(json) : json);
     }
   }
 
@@ -199,8 +225,12 @@ export class XlsxRows {
     touched.length = from;
   }
 
-  /** One record (as JSON.parse gives it): one row, or one per exploded element. */
-  add(record: unknown): void {
+  /**
+   * One record (as JSON.parse gives it): one row, or one per exploded element. `latin1`: it was
+   * parsed from UTF-8 bytes decoded as latin1; strings and keys are re-decoded here.
+   */
+  add(record: unknown, latin1 = false): void {
+    this.latin1 = latin1;
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       this.scalar(this.child(this.root, 'value'), record);
       this.emit();

@@ -244,8 +244,11 @@ export class XlsxWriter implements Target {
       const body = this.readRange(starts[k]!, ends[k]!, signal);
       zip.addReadStream(Readable.from(concat(head, body, tail), { highWaterMark: 2 }), `xl/worksheets/sheet${k + 1}.xml`, { mtime, compressionLevel: level });
     }
+    // yazl reports a failing entry stream (the body file) on the ZipFile: end the output with it.
+    const output = zip.outputStream as Readable;
+    zip.on('error', (err: Error) => output.destroy(err));
     zip.end();
-    for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) {
+    for await (const chunk of output as AsyncIterable<Buffer>) {
       signal?.throwIfAborted();
       await write(chunk);
     }

@@ -31,6 +31,8 @@ export function columnLetters(index: number): string {
 const NEEDS_ESCAPE =
   /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|_x[0-9a-fA-F]{4}_/;
 const ESCAPE_ALL = new RegExp(NEEDS_ESCAPE.source, 'g');
+/** A quick first test (one character class, no look-around): most strings need nothing. */
+const MAYBE_ESCAPE = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff_]/;
 
 function hex4(code: number): string {
   return code.toString(16).toUpperCase().padStart(4, '0');
@@ -46,7 +48,7 @@ function escapeOne(m: string): string {
 
 /** Text as the content of `<t>`, to be read back exactly as given. */
 export function escapeText(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, escapeOne) : s;
+  return MAYBE_ESCAPE.test(s) && NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, escapeOne) : s;
 }
 
 /** Whether `<t>` needs xml:space="preserve" (leading or trailing whitespace would be trimmed). */

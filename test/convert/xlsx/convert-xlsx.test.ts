@@ -73,6 +73,17 @@ describe('convertFile to xlsx', () => {
     }
   });
 
+  it('keeps non-ASCII keys and text exactly, with and without \\u escapes of wide chars', async () => {
+    for (const [name, text] of [['plain', '{"rows":[{"имя":"Склад «Север»","n":[1,"ё"]}]}'], ['escaped', '{"rows":[{"имя":"\\u00e9 Склад","n":[1,"ё"]}]}']]) {
+      const input = await tmp.file(`${name}.json`, text);
+      const out = new Collect();
+      await convertFile(input, out, { format: 'xlsx', tempDir: tmp.dir });
+      const rows = readXlsx(out.bytes()).sheets[0]!.rows;
+      expect(rows[0]!.map((c) => c?.v)).toEqual(['имя', 'n']);
+      expect(rows[1]!.map((c) => c?.v)).toEqual([name === 'plain' ? 'Склад «Север»' : 'é Склад', '[1,"ё"]']);
+    }
+  });
+
   it('money in rubles by default, kopecks with rubles: false', async () => {
     const input = await tmp.file('profit.json', JSON.stringify({ rows: [{ sellSum: 1675100, profit: 12.5, sellQuantity: 6.25 }] }));
     const rubles = new Collect();
