@@ -45,7 +45,7 @@ function fromLatin1(s: string): string {
  */
 export function isMomentColumn(name: string): boolean {
   const leaf = name.slice(name.lastIndexOf('.') + 1);
-  return /^(?:moment|date|created|updated|deleted|applicable)$/.test(leaf) || /[a-z](?:Date|Moment)$/.test(leaf);
+  return /^(?:moment|date|created|updated|deleted)$/.test(leaf) || /[a-z](?:Date|Moment)$/.test(leaf);
 }
 
 export interface XlsxRowsOptions {

@@ -1,3 +1,5 @@
+import { parseMoscowWallClock } from '../../moscow-time.js';
+
 /**
  * The SpreadsheetML text rules the sheet writer needs: cell references, text escaping, number
  * and date-time values (ECMA-376 Part 1, §18.3.1 and §22.9.2; README.md, "XLSX").
@@ -70,34 +72,25 @@ export function escapeAttr(s: string): string {
  */
 export const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
-const MOMENT = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
 const DAY_MS = 86_400_000;
 /** 1899-12-30, day 0 of Excel's 1900 date system for every date from 1900-03-01 on. */
-const EPOCH_DAYS = Date.UTC(1899, 11, 30) / DAY_MS;
+const EPOCH_MS = Date.UTC(1899, 11, 30);
 const FIRST_SAFE = Date.UTC(1900, 2, 1);
 
 /**
  * The serial date-time of a moment as the API writes it (`2026-11-30 12:34:56.789`, Moscow time,
- * docs/api-facts.md §10), kept in the same wall clock (no zone conversion: a spreadsheet has no
- * zones), or undefined when the text is not such a moment or falls before 1900-03-01 (Excel's
- * fictitious 1900-02-29 shifts earlier serials; those stay text).
+ * docs/api-facts.md §1.5), kept in the same wall clock (no zone conversion: a spreadsheet has no
+ * zones), or undefined when the text is not such a moment, names a day that does not exist
+ * (`2026-02-30`), or falls before 1900-03-01 (Excel's fictitious 1900-02-29 shifts earlier
+ * serials); those stay text.
  */
 export function momentSerial(text: string): string | undefined {
-  const m = MOMENT.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s = '0', frac = ''] = m;
-  const month = Number(mo);
-  const day = Number(d);
-  const date = Date.UTC(Number(y), month - 1, day);
-  const check = new Date(date);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || date < FIRST_SAFE) return undefined;
-  const hours = Number(h);
-  const minutes = Number(mi);
-  const seconds = Number(s);
-  if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
-  const ms = Number(frac.padEnd(3, '0'));
-  const dayMs = ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms;
-  const days = date / DAY_MS - EPOCH_DAYS;
+  const wall = parseMoscowWallClock(text);
+  if (wall === undefined || wall < FIRST_SAFE) return undefined;
+  // The parser lets Date.UTC roll 02-30 over into March, and 24:00 into the next day.
+  const iso = new Date(wall).toISOString();
+  const t = text.trim();
+  if (iso.slice(0, 10) !== t.slice(0, 10) || (t.length > 10 && iso.slice(11, 16) !== t.slice(11, 16))) return undefined;
   // The shortest text that reads back as this double: exact to well under a millisecond.
-  return dayMs === 0 ? String(days) : String(days + dayMs / DAY_MS);
+  return String((wall - EPOCH_MS) / DAY_MS);
 }

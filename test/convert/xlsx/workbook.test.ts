@@ -154,7 +154,8 @@ describe('xml rules', () => {
     expect(momentSerial('2026-11-30 12:00:00')).toBe(String(46356.5));
     expect(serialToText(Number(momentSerial('2026-11-30 23:59:59.999')))).toBe('2026-11-30 23:59:59.999');
     expect(momentSerial('1899-12-31 00:00:00')).toBeUndefined();
-    expect(momentSerial('2026-11-30')).toBeUndefined();
+    expect(momentSerial('2026-11-30')).toBe('46356'); // a bare date: midnight
+    expect(momentSerial('2026-02-30 10:00:00')).toBeUndefined();
     expect(momentSerial('2026-11-30 24:00:00')).toBeUndefined();
   });
 });
