@@ -5,7 +5,7 @@
  * and errors wrapped once into src/errors.ts (issue 3; moysklad-async-api.md §1–4, §7, §8).
  */
 import { createRequire } from 'node:module';
-import got, { type Got, type Headers, type Method } from 'got';
+import got, { type Got, type Headers, type Hooks, type Method } from 'got';
 import { InterruptedError, NetworkError, ApiError, type MsAsyncError } from '../errors.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import {
@@ -45,6 +45,8 @@ export interface ApiClientOptions {
   /** Connect timeout, and the time allowed for an answer (the API may take minutes, §3.6). */
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
+  /** got hooks of an observer (`--trace`, `doctor`): they see every request and answer, and change none. */
+  hooks?: Partial<Hooks> | undefined;
 }
 
 export interface CallOptions {
@@ -166,6 +168,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       secureConnect: options.connectTimeoutMs ?? 15_000,
       response: options.responseTimeoutMs ?? 300_000,
     },
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
 
   async function send(method: Method, url: string, opts: SendOptions): Promise<Answer> {

@@ -33,6 +33,7 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
@@ -59,6 +60,12 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
   ]) {
     register(program, deps);
   }
+  program.hook('preAction', async () => {
+    const file = program.opts<{ trace?: string }>().trace;
+    if (file === undefined || deps.trace) return;
+    const { startTrace } = await import('./trace.js');
+    deps.trace = await startTrace(file, { version: VERSION, now: deps.now });
+  });
   // Subcommands inherit the output routing and exit override.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());
