@@ -50,7 +50,8 @@ function isBrokenPipe(error: unknown): boolean {
 
 function reportError(io: Io, error: unknown, options: { json: boolean; color: boolean }): void {
   for (const line of formatErrorLines(error, options.color)) io.stderr.write(`${line}\n`);
-  if (options.json) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
+  const written = error instanceof MsAsyncError && error.jsonWritten;
+  if (options.json && !written) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
 }
 
 /** Entry point used by bin/ms-async.js: real streams, real clock, Ctrl-C wired to an AbortSignal. */
