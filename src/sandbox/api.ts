@@ -318,7 +318,8 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
 function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: ReportSpec): void {
   const params = ctx.url.searchParams;
   const requestUrl = ctx.url.toString();
-  const genOpts = { seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl, assortmentWithoutStock: betaWithoutStock(ctx.req) };
+  const genOpts = { seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl, assortmentWithoutStock: betaWithoutStock(ctx.req),
+    fieldForms: core.options.fieldForms };
   const context = { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } };
   if (spec.records === 'root') {
     answer.json(200, generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)[Symbol.iterator]().next().value);

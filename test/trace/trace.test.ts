@@ -83,21 +83,6 @@ describe('--trace', () => {
     expect(text).not.toContain('tok-wrong-0000000000000000');
   });
 
-  it('is written on Ctrl-C, with the request in flight', async () => {
-    const trace = join(dir, 'interrupted.har');
-    const controller = new AbortController();
-    const r = await t.cli(['export', 'stock-all', '--out', join(dir, 'c.csv'), '--trace', trace], {
-      signal: controller.signal,
-      onSleep: (_ms, count) => {
-        if (count === 2) controller.abort(new Error('interrupted'));
-      },
-    });
-    expect(r.code).toBe(130);
-    const { har } = await readHar(trace);
-    expect(harProblems(har)).toEqual([]);
-    expect(har.log.entries[0]?.response.status).toBe(202);
-  });
-
   it('refuses a trace file in a folder that does not exist, before any request', async () => {
     const r = await t.cli(['start', 'stock-all', '--trace', join(dir, 'no', 'such', 'x.har')]);
     expect(r.code).toBe(2);
@@ -127,6 +112,27 @@ describe('--trace', () => {
     } finally {
       await replay.close();
     }
+  });
+});
+
+describe('--trace while a task waits', () => {
+  // Tasks stay PENDING for a minute: the run is surely still waiting when Ctrl-C comes.
+  const t = useCliSandbox(TOKEN, 'trace-wait', { pendingMs: 60_000 });
+
+  it('is written on Ctrl-C, with what was sent so far', async () => {
+    const trace = join(dir, 'interrupted.har');
+    const controller = new AbortController();
+    const r = await t.cli(['export', 'stock-all', '--out', join(dir, 'c.csv'), '--trace', trace], {
+      signal: controller.signal,
+      onSleep: (_ms, count) => {
+        if (count === 2) controller.abort(new Error('interrupted'));
+      },
+    });
+    expect(r.code).toBe(130);
+    const { har } = await readHar(trace);
+    expect(harProblems(har)).toEqual([]);
+    expect(har.log.entries[0]?.response.status).toBe(202);
+    expect(har.log.entries.slice(1).every((e) => /\/async\/[^/]+$/.test(e.request.url))).toBe(true);
   });
 });
 

@@ -25,6 +25,7 @@ export interface SandboxCommandOptions {
   password?: string;
   pretty?: boolean;
   metaLast?: boolean;
+  fieldForms: boolean;
   storageGzip?: boolean;
   storageRange: boolean;
   dataDir?: string;
@@ -69,6 +70,7 @@ export function toSandboxOptions(opts: SandboxCommandOptions, token: string | un
     processingMs: opts.processingMs,
     pretty: opts.pretty === true,
     metaLast: opts.metaLast === true,
+    fieldForms: opts.fieldForms,
     storage: { gzip: opts.storageGzip === true, range: opts.storageRange, contentLength: true },
     faults: { ...parseFaults(opts.fault) } as Faults,
   };
@@ -106,6 +108,7 @@ export function registerSandbox(program: Command, deps: CliDeps): void {
     .option('--password <password>', 'accept only this Basic password')
     .option('--pretty', 'pretty-print result files')
     .option('--meta-last', 'write meta after rows in result files')
+    .option('--no-field-forms', 'generate the shapes of the docs\' tables instead of those real bodies take (x.0 aside)')
     .option('--storage-gzip', 'serve result files with Content-Encoding: gzip')
     .option('--no-storage-range', 'ignore Range requests on the storage origin')
     .option('--data-dir <dir>', 'keep result files here (default: a temporary directory)')
