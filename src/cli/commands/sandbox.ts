@@ -25,7 +25,7 @@ export interface SandboxCommandOptions {
   password?: string;
   pretty?: boolean;
   metaLast?: boolean;
-  fieldForms: boolean;
+  fieldForms?: boolean;
   storageGzip?: boolean;
   storageRange: boolean;
   dataDir?: string;
@@ -70,7 +70,7 @@ export function toSandboxOptions(opts: SandboxCommandOptions, token: string | un
     processingMs: opts.processingMs,
     pretty: opts.pretty === true,
     metaLast: opts.metaLast === true,
-    fieldForms: opts.fieldForms,
+    fieldForms: opts.fieldForms !== false,
     storage: { gzip: opts.storageGzip === true, range: opts.storageRange, contentLength: true },
     faults: { ...parseFaults(opts.fault) } as Faults,
   };
