@@ -172,6 +172,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     if (userCounted) core.inFlightByUser.set(userCounted, (core.inFlightByUser.get(userCounted) ?? 1) - 1);
   });
 
+  const form429 = core.faults.status429?.form ?? 'rate'; // read before the span may switch itself off
   const hits = core.spanHits();
   if (hits.drop) {
     req.socket.destroy();
@@ -182,9 +183,22 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(hits.status5xx, 1999);
     return;
   }
+  if (hits.status429 && form429 === 'bare') {
+    // Neither a header nor a code: all a client can do is back off (docs/api-facts.md §10.1).
+    res.writeHead(429, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  if (hits.status429 && form429 === 'parallel') {
+    answer.json(429, {}, { 'X-Lognex-Auth': '429005' });
+    return;
+  }
   if (hits.status429) {
     const retry = Math.ceil(core.options.rateLimit.windowMs / core.options.rateLimit.units);
-    answer.error(429, 1049, {}, undefined, { 'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0' });
+    answer.error(429, 1049, {}, undefined, {
+      'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0',
+      'X-Lognex-Auth': '429002',
+    });
     return;
   }
   if (!acceptsGzip(req.headers['accept-encoding'])) {
@@ -207,7 +221,8 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   core.inFlightByUser.set(auth.user, userInFlight);
   userCounted = auth.user;
   if (userInFlight > core.options.parallelLimit) {
-    answer.error(429, 1073);
+    // The live API marks the parallel limit with X-Lognex-Auth: 429005 (docs/api-facts.md §10.1).
+    answer.error(429, 1073, {}, undefined, { 'X-Lognex-Auth': '429005' });
     return;
   }
   const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
@@ -216,6 +231,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(429, 1049, {}, undefined, {
       'X-Lognex-Retry-After': String(charge.retryAfterMs),
       'X-Lognex-Reset': String(charge.retryAfterMs),
+      'X-Lognex-Auth': '429002',
     });
     return;
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSandboxOptions } from '../../src/cli/commands/sandbox.js';
+import { parseFaultSpec } from '../../src/sandbox/faults.js';
 import { generateRecords, writeResultFile } from '../../src/sandbox/generate.js';
 import { sandboxRequest, useSandbox, waitForTask } from '../helpers/start-sandbox.js';
 
@@ -167,5 +168,48 @@ describe('the sandbox', () => {
       storageRange: true, fault: [] };
     expect(toSandboxOptions({ ...base, fieldForms: false }, undefined).fieldForms).toBe(false);
     expect(toSandboxOptions(base, undefined).fieldForms).toBe(true);
+  });
+});
+
+describe('the forms of a 429 (docs/api-facts.md §10.1)', () => {
+  const sandbox = useSandbox({ parallelLimit: 2, rateLimit: { units: 10_000, windowMs: 3000, weights: {} } });
+
+  it('status429 :parallel answers X-Lognex-Auth 429005 with {} and no Retry-After; :bare has neither', async () => {
+    sandbox().setFaults({ status429: { at: 1, count: 1, form: 'parallel' } });
+    const parallel = await sandboxRequest(sandbox(), '/context/employee');
+    expect(parallel.status).toBe(429);
+    expect(parallel.headers['x-lognex-auth']).toBe('429005');
+    expect(parallel.json).toEqual({});
+    expect(parallel.headers['x-lognex-retry-after']).toBeUndefined();
+
+    sandbox().setFaults({ status429: { at: 1, count: 1, form: 'bare' } });
+    const bare = await sandboxRequest(sandbox(), '/context/employee');
+    expect(bare.status).toBe(429);
+    expect(bare.raw.length).toBe(0);
+    expect(Object.keys(bare.headers).filter((h) => h.startsWith('x-'))).toEqual([]);
+
+    sandbox().setFaults({ status429: { at: 1, count: 1 } });
+    const rate = await sandboxRequest(sandbox(), '/context/employee');
+    expect(rate.headers['x-lognex-auth']).toBe('429002');
+    expect(rate.json).toMatchObject({ errors: [{ code: 1049 }] });
+    expect((await sandboxRequest(sandbox(), '/context/employee')).status).toBe(200);
+  });
+
+  it('the parallel limit itself carries X-Lognex-Auth 429005 with its code 1073', async () => {
+    sandbox().setFaults({ slowApiMs: 150 });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => sandboxRequest(sandbox(), '/context/employee')));
+    sandbox().setFaults({ slowApiMs: 0 });
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const a of refused) {
+      expect(a.headers['x-lognex-auth']).toBe('429005');
+      expect(a.json).toMatchObject({ errors: [{ code: 1073 }] });
+    }
+  });
+
+  it('--fault status429=N[+K]:form', () => {
+    expect(parseFaultSpec('status429=2+1:parallel')).toEqual({ status429: { at: 2, count: 2, form: 'parallel' } });
+    expect(parseFaultSpec('status429=1:bare')).toEqual({ status429: { at: 1, count: 1, form: 'bare' } });
+    expect(() => parseFaultSpec('status429=1:loud')).toThrow(/rate, parallel, bare/);
   });
 });
