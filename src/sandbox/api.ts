@@ -16,6 +16,8 @@ import {
 } from './tasks.js';
 
 export const API_PREFIX = '/api/remap/1.2';
+/** The live API's docs link for an error code (docs/api-facts.md §10.4). */
+const MORE_INFO_1002 = 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002';
 const WEEK_MS = 7 * 86_400_000;
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -403,7 +405,9 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
 function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void {
   const { method } = ctx;
   if (segments.length === 1) {
-    if (method !== 'GET') return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    if (method !== 'GET') {
+      return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
+    }
     return listTasks(core, answer, ctx);
   }
   const id = segments[1] ?? '';
@@ -568,7 +572,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
       answer.json(200, webhookJson(core, hook));
       return;
     }
-    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
   }
   const id = segments[2] ?? '';
   if (!UUID_RE.test(id) || segments.length > 3) return answer.error(404, 1002, { path: ctx.url.pathname });
@@ -587,7 +591,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
     Object.assign(hook, checked);
     return answer.json(200, webhookJson(core, hook));
   }
-  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002' }]);
 }
 
 // ---------------------------------------------------------------------------------------------
