@@ -4,7 +4,7 @@
  * clock skew against the API's Date, and how many of the account's async slots are taken
  * (README, "Credentials"). Checks run in order and a failed one skips those that need it.
  */
-import type { Hooks, Response } from 'got';
+import type { Request, Response } from 'got';
 import { createApiClient } from '../api/client.js';
 import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 import { AuthError, MsAsyncError, NetworkError } from '../errors.js';
@@ -77,13 +77,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   options.trace?.addSecrets(...(auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)]));
   if (options.trace) options.trace.baseUrl ??= connection.baseUrl;
   const seen: Seen[] = [];
-  const watch: Partial<Hooks> = {
-    afterResponse: [
-      (response) => {
-        seen.push({ url: response.url, status: response.statusCode, headers: response.headers, at: options.now() });
-        return response;
-      },
-    ],
+  const watch = (request: Request): void => {
+    options.trace?.observeApi(request);
+    request.once('response', (response: Response) => {
+      seen.push({ url: response.url, status: response.statusCode, headers: response.headers, at: options.now() });
+    });
   };
   const client = createApiClient({
     baseUrl: connection.baseUrl,
@@ -95,7 +93,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     maxRateLimitWaitMs: 10_000,
     connectTimeoutMs: 10_000,
     responseTimeoutMs: 60_000,
-    hooks: mergeHooks(watch, options.trace?.hooks),
+    observe: watch,
     ...(options.onLog ? { onLog: options.onLog } : {}),
   });
 
@@ -244,13 +242,4 @@ function employeeName(employee: unknown): string | undefined {
 
 function skipped(name: CheckName): DoctorCheck {
   return { name, status: 'skip', message: 'not checked' };
-}
-
-function mergeHooks(a: Partial<Hooks>, b: Partial<Hooks> | undefined): Partial<Hooks> {
-  if (!b) return a;
-  const out: Record<string, unknown[]> = {};
-  for (const key of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Hooks>) {
-    out[key] = [...(b[key] ?? []), ...(a[key] ?? [])];
-  }
-  return out as Partial<Hooks>;
 }

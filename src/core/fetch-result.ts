@@ -2,7 +2,7 @@
  * Download a DONE task's result and convert it into the target, safely: everything is written to
  * temporary files beside `--out` and renamed over it only when download, parse and conversion
  * all succeeded. A result that turns out cut short or malformed is downloaded once more before
- * giving up with exit 7 (cli-contract.md, "Exit codes").
+ * giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -88,6 +88,8 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
+  localFile?: { name: string; out?: string | undefined } | undefined;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
   try {

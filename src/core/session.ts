@@ -5,6 +5,7 @@
  */
 import { createApiClient, type ApiClient } from '../api/client.js';
 import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import type { Request } from 'got';
 import type { HttpTrace } from '../trace/recorder.js';
 
 export interface SessionInput {
@@ -38,7 +39,7 @@ export async function createSession(input: SessionInput): Promise<Session> {
     sleep: input.sleep,
     ...(input.random ? { random: input.random } : {}),
     ...(input.onLog ? { onLog: input.onLog } : {}),
-    ...(input.trace ? { hooks: input.trace.hooks } : {}),
+    ...(input.trace ? { observe: (request: Request) => input.trace?.observeApi(request) } : {}),
   });
   return { client, connection };
 }

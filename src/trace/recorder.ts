@@ -5,12 +5,12 @@
  * storage link's `temp_url_sig` and the run's own credentials are replaced by `***`. API answers
  * keep their bodies up to 64 KiB; result downloads keep none (they are the user's data).
  *
- * The recorder knows got only through its hooks and the events of a stream request, so the API
- * client and the downloader each attach it in one place.
+ * The recorder knows got only through the events of a request stream: the API client hands it
+ * each exchange, the downloader each storage request, in one place each.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Hooks, NormalizedOptions, Request, Response } from 'got';
+import type { Request, Response } from 'got';
 import type { Har, HarEntry, HarHeader, HarTimings } from './har.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -18,9 +18,9 @@ export const REDACTED = '***';
 
 /** What the API client and the downloader are given. */
 export interface HttpTrace {
-  /** For a got instance in promise mode (the API client): every request, answer and failure. */
-  readonly hooks: Partial<Hooks>;
-  /** For a stream request (the result download): status, headers, timings, size — no body. */
+  /** An API exchange: status, headers, timings and the body up to 64 KiB. */
+  observeApi(request: Request): void;
+  /** A result download: status, headers, timings and size — never the body (it is the user's data). */
   observeStream(request: Request): void;
   /** Values that must never appear in the file (tokens, passwords). */
   addSecrets(...secrets: Array<string | undefined>): void;
@@ -67,68 +67,57 @@ export class TraceRecorder implements HttpTrace {
     for (const secret of secrets) if (secret) this.secrets.add(secret);
   }
 
-  readonly hooks: Partial<Hooks> = {
-    beforeRequest: [
-      (options: NormalizedOptions) => {
-        this.pending.set(options, {
-          started: this.now(), method: String(options.method ?? 'GET'), url: String(options.url ?? ''),
-          headers: { ...options.headers },
-        });
-      },
-    ],
-    beforeRedirect: [
-      (options: NormalizedOptions, response) => {
-        // A hop of a followed redirect: it gets its own entry, as a browser's HAR would show it.
-        const hop = response as unknown as Response;
-        this.finish(hop.request?.options ?? options, hop, undefined, '');
-        this.pending.set(options, {
-          started: this.now(), method: String(options.method ?? 'GET'), url: String(options.url ?? ''),
-          headers: { ...options.headers },
-        });
-      },
-    ],
-    afterResponse: [
-      (response: Response) => {
-        const body = typeof response.body === 'string' ? response.body : response.rawBody?.toString('utf8') ?? '';
-        this.finish(response.request.options, response, body, undefined);
-        return response;
-      },
-    ],
-    beforeError: [
-      (error) => {
-        const options = error.options as NormalizedOptions | undefined;
-        if (options) this.fail(options, error.code ?? error.name, error.timings as Timings | undefined);
-        return error;
-      },
-    ],
-  };
+  observeApi(request: Request): void {
+    this.observe(request, true);
+  }
 
   observeStream(request: Request): void {
-    const key = request.options;
+    this.observe(request, false);
+  }
+
+  private observe(request: Request, keepBody: boolean): void {
+    const key = request;
+    const options = request.options;
     let response: Response | undefined;
     let bytes = 0;
+    const chunks: Buffer[] = [];
+    let kept = 0;
     let done = false;
     this.pending.set(key, {
-      started: this.now(), method: String(key.method ?? 'GET'), url: String(key.url ?? ''), headers: { ...key.headers },
+      started: this.now(), method: String(options.method ?? 'GET'), url: String(options.url ?? ''),
+      headers: { ...options.headers },
     });
     request.once('response', (r: Response) => {
       response = r;
     });
-    request.on('downloadProgress', (progress: { transferred: number }) => {
-      bytes = progress.transferred;
-    });
+    if (keepBody) {
+      // The API client reads this stream in flowing mode already: one more listener takes nothing from it.
+      request.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (kept > BODY_LIMIT_BYTES) return;
+        chunks.push(chunk);
+        kept += chunk.length;
+      });
+    } else {
+      // A download is read with for-await: a 'data' listener would race it, so only count.
+      request.on('downloadProgress', (progress: { transferred: number }) => {
+        bytes = progress.transferred;
+      });
+    }
     const end = (error?: Error): void => {
       if (done) return;
       done = true;
+      const body = keepBody ? Buffer.concat(chunks).toString('utf8') : undefined;
       if (response) {
-        this.finish(key, response, undefined, error ? `${bodyLeftOut} (cut: ${errorCode(error)})` : bodyLeftOut, bytes);
+        const cut = error ? ` (cut: ${errorCode(error)})` : '';
+        this.finish(key, response, body, keepBody ? (cut || undefined) : `${bodyLeftOut}${cut}`, bytes);
       } else {
         this.fail(key, error ? errorCode(error) : 'closed', request.timings as Timings | undefined);
       }
     };
     request.once('end', () => end());
     request.once('error', (error: Error) => end(error));
-    request.once('close', () => end(request.destroyed && !request.readableEnded ? new Error('closed') : undefined));
+    request.once('close', () => end(request.readableEnded ? undefined : new Error('closed')));
   }
 
   /** The log so far; requests still waiting for an answer appear as answered by nobody. */
@@ -197,8 +186,12 @@ export class TraceRecorder implements HttpTrace {
     const timings = harTimings((response?.timings as Timings | undefined) ?? failedTimings);
     const responseHeaders = response ? this.harHeaders(response.headers) : [];
     const location = response?.headers.location;
-    const bodyBytes = body === undefined ? size ?? -1 : Buffer.byteLength(body);
+    const bodyBytes = size ?? (body === undefined ? -1 : Buffer.byteLength(body));
     const kept = body === undefined ? undefined : truncate(body, BODY_LIMIT_BYTES);
+    const notes = [
+      ...(kept?.truncated || (kept && bodyBytes > Buffer.byteLength(kept.text)) ? [`truncated to ${BODY_LIMIT_BYTES} bytes`] : []),
+      ...(response && comment !== undefined ? [comment] : []),
+    ];
     const mimeType = String(response?.headers['content-type'] ?? (body === undefined ? '' : 'application/json'));
     return {
       startedDateTime: new Date(pending.started).toISOString(),
@@ -223,8 +216,7 @@ export class TraceRecorder implements HttpTrace {
           size: bodyBytes,
           mimeType,
           ...(kept === undefined ? {} : { text: this.redactText(kept.text) }),
-          ...(kept?.truncated ? { comment: `truncated to ${BODY_LIMIT_BYTES} bytes` } : {}),
-          ...(body === undefined && response ? { comment: comment ?? bodyLeftOut } : {}),
+          ...(notes.length > 0 ? { comment: notes.join('; ') } : {}),
         },
         redirectURL: typeof location === 'string' ? this.redactText(redactUrl(location)) : '',
         headersSize: -1,

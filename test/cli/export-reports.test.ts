@@ -56,7 +56,7 @@ function expectedRecords(spec: ReportSpec, body: Json, count: number): Json[] {
   return [...generateRecords(spec.alias, { ...options, ...(requestUrl ? { requestUrl } : {}) })];
 }
 
-// --- an independent flattening, straight from cli-contract.md "Output formats" -----------------
+// --- an independent flattening, straight from README.md "Output formats" -----------------
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
