@@ -24,7 +24,9 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   return code === ExitCode.ok ? exitCodeOf(failure) : code;
 }
 
-async function runProgram(program: ReturnType<typeof createProgram>, argv: readonly string[], deps: CliDeps): Promise<number> {
+async function runProgram(
+  program: ReturnType<typeof createProgram>, argv: readonly string[], deps: CliDeps,
+): Promise<number> {
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return ExitCode.ok;

@@ -4,7 +4,10 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { TraceRecorder } from '../trace/recorder.js';
 
-export async function startTrace(file: string, options: { version: string; now: () => number }): Promise<TraceRecorder> {
+export async function startTrace(
+  file: string,
+  options: { version: string; now: () => number },
+): Promise<TraceRecorder> {
   const path = resolve(file);
   // A missing folder is a usage error now, not a lost trace after a long wait.
   const folder = await stat(dirname(path)).catch(() => undefined);

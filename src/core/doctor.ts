@@ -57,7 +57,9 @@ interface Seen {
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [nodeCheck(options.nodeVersion ?? process.version)];
   const report = (failure?: MsAsyncError): DoctorReport => ({
-    ok: failure === undefined && checks.every((c) => c.status !== 'fail'), checks, failure,
+    ok: failure === undefined && checks.every((c) => c.status !== 'fail'),
+    checks,
+    failure,
   });
 
   let connection: Connection;
@@ -67,14 +69,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     connection = resolveConnection({ flags: options.globals, env: options.env, stored });
   } catch (error) {
     if (!(error instanceof MsAsyncError)) throw error;
-    checks.push({ name: 'credentials', status: 'fail', message: error.hint ? `${error.message} (${error.hint})` : error.message });
+    checks.push({
+      name: 'credentials',
+      status: 'fail',
+      message: error.hint ? `${error.message} (${error.hint})` : error.message,
+    });
     for (const name of ['api', 'token', 'rate-limit', 'clock', 'queue'] as const) checks.push(skipped(name));
     return report(error);
   }
   checks.push(credentialsCheck(connection, options.env));
 
   const { auth } = connection;
-  options.trace?.addSecrets(...(auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)]));
+  options.trace?.addSecrets(
+    ...(auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)]),
+  );
   if (options.trace) options.trace.baseUrl ??= connection.baseUrl;
   const seen: Seen[] = [];
   const watch = (request: Request): void => {
@@ -111,23 +119,32 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const elapsed = options.now() - started;
   if (answer === undefined || (failure instanceof NetworkError && failure.httpStatus === undefined)) {
     checks.push({
-      name: 'api', status: 'fail', message: `${connection.baseUrl} does not answer: ${failure?.message ?? 'no answer'}`,
+      name: 'api',
+      status: 'fail',
+      message: `${connection.baseUrl} does not answer: ${failure?.message ?? 'no answer'}`,
       data: { baseUrl: connection.baseUrl },
     });
     for (const name of ['token', 'rate-limit', 'clock', 'queue'] as const) checks.push(skipped(name));
     return report(failure ?? new NetworkError(`${connection.baseUrl} does not answer`));
   }
   checks.push({
-    name: 'api', status: answer.status >= 500 ? 'fail' : 'ok',
+    name: 'api',
+    status: answer.status >= 500 ? 'fail' : 'ok',
     message: `${connection.baseUrl} answers (HTTP ${answer.status} in ${elapsed} ms)`,
     data: { baseUrl: connection.baseUrl, status: answer.status, ms: elapsed },
   });
   if (failure === undefined) {
     const who = employeeName(employee);
-    checks.push({ name: 'token', status: 'ok', message: `accepted${who ? ` (${who})` : ''}`, data: who ? { employee: who } : {} });
+    checks.push({
+      name: 'token',
+      status: 'ok',
+      message: `accepted${who ? ` (${who})` : ''}`,
+      data: who ? { employee: who } : {},
+    });
   } else {
     checks.push({
-      name: 'token', status: 'fail',
+      name: 'token',
+      status: 'fail',
       message: failure instanceof AuthError ? `refused: ${failure.message}` : `not confirmed: ${failure.message}`,
       data: { status: answer.status, apiErrors: failure.apiErrors },
     });
@@ -147,7 +164,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checks.push({
       name: 'queue',
       status: used >= ASYNC_SLOTS ? 'warn' : 'ok',
-      message: `${used} of ${ASYNC_SLOTS} async slots taken (${pending} PENDING, ${processing} PROCESSING)` +
+      message:
+        `${used} of ${ASYNC_SLOTS} async slots taken (${pending} PENDING, ${processing} PROCESSING)` +
         (used >= ASYNC_SLOTS ? ': a new export waits for a free slot' : ''),
       data: { used, slots: ASYNC_SLOTS, pending, processing },
     });
@@ -175,7 +193,9 @@ function credentialsCheck(connection: Connection, env: Record<string, string | u
   else from = `token from ${envTokenName(env)}`;
   const base = sources.baseUrl === 'default' ? 'the default base URL' : `base URL from ${sourceWord(sources.baseUrl)}`;
   return {
-    name: 'credentials', status: 'ok', message: `${from}; ${base}`,
+    name: 'credentials',
+    status: 'ok',
+    message: `${from}; ${base}`,
     data: { source: sources.auth, kind: auth.kind, profile, baseUrlSource: sources.baseUrl },
   };
 }
@@ -209,7 +229,10 @@ function rateLimitCheck(headers: Response['headers']): DoctorCheck {
   const left = remaining === undefined ? '' : `, ${remaining} left`;
   const reset = resetMs ? `, resets in ${resetMs} ms` : '';
   return {
-    name: 'rate-limit', status: remaining === 0 ? 'warn' : 'ok', message: `${limit ?? '?'} requests${per}${left}${reset}`, data,
+    name: 'rate-limit',
+    status: remaining === 0 ? 'warn' : 'ok',
+    message: `${limit ?? '?'} requests${per}${left}${reset}`,
+    data,
   };
 }
 

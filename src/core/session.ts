@@ -31,7 +31,8 @@ export async function createSession(input: SessionInput): Promise<Session> {
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   const { auth } = connection;
   if (input.trace) input.trace.baseUrl ??= connection.baseUrl;
-  input.trace?.addSecrets(...(auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)]));
+  const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];
+  input.trace?.addSecrets(...secrets);
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,

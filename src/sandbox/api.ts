@@ -336,8 +336,10 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
 function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: ReportSpec): void {
   const params = ctx.url.searchParams;
   const requestUrl = ctx.url.toString();
-  const genOpts = { seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl, assortmentWithoutStock: betaWithoutStock(ctx.req),
-    fieldForms: core.options.fieldForms };
+  const genOpts = {
+    seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl,
+    assortmentWithoutStock: betaWithoutStock(ctx.req), fieldForms: core.options.fieldForms,
+  };
   const context = { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } };
   if (spec.records === 'root') {
     answer.json(200, generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)[Symbol.iterator]().next().value);
@@ -591,7 +593,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
     Object.assign(hook, checked);
     return answer.json(200, webhookJson(core, hook));
   }
-  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002' }]);
+  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
 }
 
 // ---------------------------------------------------------------------------------------------

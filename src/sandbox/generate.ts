@@ -269,7 +269,8 @@ const stockAll: Builder = (rng, i, ctx) => {
     // Cost is an average: 50260.86956521739 kopecks in the docs' example (docs/api-facts.md §10.3).
     if (rng.chance(0.3)) row.price = rng.fractionalMoney(50_000);
     const id = (row.meta as { href: string }).href.replace(/\?.*$/, '');
-    row.images = { meta: { href: `${id}/images`, type: 'image', mediaType: 'application/json', size: rng.int(0, 3), limit: 1000, offset: 0 } };
+    const collection = { type: 'image', mediaType: 'application/json', size: rng.int(0, 3), limit: 1000, offset: 0 };
+    row.images = { meta: { href: `${id}/images`, ...collection } };
   }
   return row;
 };
@@ -507,19 +508,22 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
 /** What the docs' counterparty list example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
 function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: number, ctx: Ctx, href: string): void {
   const countryId = '9df7c2c3-7782-4c5c-a8ed-1102af611608'; // Russia, as in the docs' examples
+  const metadataOf = (type: string): string => `${ctx.base}/entity/${type}/metadata`;
   const regionId = `00000000-0000-0000-0000-0000000000${String(rng.int(10, 99))}`;
   if (rng.chance(0.7)) {
     row.actualAddress = `125009, Россия, г Москва, ул Тверская, ${i}; кв. "${i % 90}"`;
     row.actualAddressFull = {
       postalCode: '125009',
-      country: { meta: meta(ctx, `entity/country/${countryId}`, 'country', { metadataHref: `${ctx.base}/entity/country/metadata` }) },
-      region: { meta: meta(ctx, `entity/region/${regionId}`, 'region', { metadataHref: `${ctx.base}/entity/region/metadata` }) },
-      city: 'Москва', street: 'ул Тверская', house: String(i % 40 + 1), apartment: String(i % 90), addInfo: 'addinfo',
+      country: { meta: meta(ctx, `entity/country/${countryId}`, 'country', { metadataHref: metadataOf('country') }) },
+      region: { meta: meta(ctx, `entity/region/${regionId}`, 'region', { metadataHref: metadataOf('region') }) },
+      city: 'Москва', street: 'ул Тверская', house: String((i % 40) + 1), apartment: String(i % 90),
+      addInfo: 'addinfo',
       comment: HOSTILE_STRINGS[(i + 7) % HOSTILE_STRINGS.length],
     };
   }
   if (rng.chance(0.6)) {
-    row.state = { meta: meta(ctx, `entity/counterparty/metadata/states/${entityId(ctx.seed, KIND.group, 1 + (i % 3))}`, 'state') };
+    const stateId = entityId(ctx.seed, KIND.group, 1 + (i % 3));
+    row.state = { meta: meta(ctx, `entity/counterparty/metadata/states/${stateId}`, 'state') };
   }
   if (rng.chance(0.5)) {
     const priceTypeId = entityId(ctx.seed, KIND.pricetype, 0);
@@ -532,7 +536,8 @@ function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: nu
     const programId = entityId(ctx.seed, KIND.group, 9);
     row.bonusProgram = {
       meta: meta(ctx, `entity/bonusprogram/${programId}`, 'bonusprogram', {
-        metadataHref: `${ctx.base}/entity/bonusprogram/metadata`, uuidHref: `https://online.moysklad.ru/app/#discount/edit?id=${programId}`,
+        metadataHref: metadataOf('bonusprogram'),
+        uuidHref: `https://online.moysklad.ru/app/#discount/edit?id=${programId}`,
       }),
     };
     row.bonusPoints = rng.chance(0.5) ? 0 : rng.int(1, 5000);
@@ -614,13 +619,16 @@ const assortment: Builder = (rng, i, ctx) => {
 };
 
 /** What the docs' assortment example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
-function addAssortmentFieldForms(row: Record<string, unknown>, rng: Rng, i: number, type: string, id: string, ctx: Ctx): void {
+function addAssortmentFieldForms(
+  row: Record<string, unknown>, rng: Rng, i: number, type: string, id: string, ctx: Ctx,
+): void {
   if (rng.chance(0.5)) row.description = HOSTILE_STRINGS[(i + 2) % HOSTILE_STRINGS.length];
   if (type === 'product' || type === 'service' || type === 'bundle') {
     row.paymentItemType = type === 'service' ? 'SERVICE' : rng.pick(['GOOD', 'GOOD', 'WORK', 'COMPOUND_PAYMENT_ITEM']);
     row.discountProhibited = rng.chance(0.1);
     if (type !== 'service') row.trackingType = rng.pick(['NOT_TRACKED', 'NOT_TRACKED', 'SHOES', 'MILK', 'WATER']);
-    row.files = { meta: meta(ctx, `entity/${type}/${id}/files`, 'files', { size: rng.int(0, 2), limit: 1000, offset: 0 }) };
+    const files = { size: rng.int(0, 2), limit: 1000, offset: 0 };
+    row.files = { meta: meta(ctx, `entity/${type}/${id}/files`, 'files', files) };
     // Whole kopecks written Java-style next to a fraction: `0.0`, `1800.0`, `129.5` (docs/api-facts.md §10.2, §10.3).
     const prices = row.salePrices as Array<Record<string, unknown>>;
     if (prices[0] && rng.chance(0.3)) prices[0].value = rng.fractionalMoney(200_000);
@@ -710,8 +718,8 @@ function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, 
 export function generateRecords(
   report: string,
   opts: {
-    rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string; assortmentWithoutStock?: boolean;
-    fieldForms?: boolean;
+    rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string;
+    assortmentWithoutStock?: boolean; fieldForms?: boolean;
   },
 ): Iterable<Record<string, unknown>> {
   layoutOf(report); // fail fast on an unknown alias

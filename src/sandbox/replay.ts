@@ -35,7 +35,13 @@ export interface Replay {
 const SECRET_PARAMS = new Set(['temp_url_sig']);
 /** Headers that describe the recorded connection or encoding, not the answer. */
 const DROPPED_HEADERS = new Set([
-  'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'content-range',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'content-encoding',
+  'date',
+  'content-range',
 ]);
 const EMPTY_RESULT = '{"meta":{"size":0},"rows":[]}';
 const LEFT_OUT = 'result body left out';
@@ -63,7 +69,9 @@ export async function startReplay(options: ReplayOptions): Promise<Replay> {
   const first = entries[0]?.request.url;
   const recordedBase = new URL(options.har.log._baseUrl ?? first ?? 'http://127.0.0.1/api/remap/1.2');
   const apiOrigin = recordedBase.origin;
-  const others = [...new Set(entries.map((e) => originOf(e.request.url)).filter((o) => o !== undefined && o !== apiOrigin))] as string[];
+  const others = [
+    ...new Set(entries.map((e) => originOf(e.request.url)).filter((o) => o !== undefined && o !== apiOrigin)),
+  ] as string[];
   if (options.resultFile !== undefined) await stat(options.resultFile); // a missing file fails now, not at the download
 
   const slots = new Map<string, Slot>();
@@ -81,7 +89,10 @@ export async function startReplay(options: ReplayOptions): Promise<Replay> {
   const rewrite = (text: string): string => {
     let out = text;
     // The longest origin first: one may be a prefix of another (`http://h:1` and `http://h:10`).
-    const pairs: Array<[string, string]> = [[apiOrigin, root], ...others.map((o, i): [string, string] => [o, `${root}/__replay/${i + 1}`])];
+    const pairs: Array<[string, string]> = [
+      [apiOrigin, root],
+      ...others.map((o, i): [string, string] => [o, `${root}/__replay/${i + 1}`]),
+    ];
     for (const [from, to] of pairs.sort((a, b) => b[0].length - a[0].length)) out = out.split(from).join(to);
     return out;
   };
@@ -100,9 +111,14 @@ export async function startReplay(options: ReplayOptions): Promise<Replay> {
     if (!slot) {
       unmatched.push(`${method} ${url.pathname}${url.search}`);
       const text = JSON.stringify({
-        errors: [{ error: `ms-async replay: the trace holds no answer to ${method} ${url.pathname}${url.search}`, code: 1002 }],
+        errors: [
+          { error: `ms-async replay: the trace holds no answer to ${method} ${url.pathname}${url.search}`, code: 1002 },
+        ],
       });
-      res.writeHead(404, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(404, {
+        'Content-Type': 'application/json;charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
       res.end(text);
       return;
     }
@@ -128,7 +144,12 @@ export async function startReplay(options: ReplayOptions): Promise<Replay> {
   };
 }
 
-function answer(entry: HarEntry, res: http.ServerResponse, rewrite: (text: string) => string, resultFile: string | undefined): void {
+function answer(
+  entry: HarEntry,
+  res: http.ServerResponse,
+  rewrite: (text: string) => string,
+  resultFile: string | undefined,
+): void {
   const { response } = entry;
   if (response.status === 0) {
     // Recorded without an answer (a reset, a refused connection): the same again.
@@ -151,18 +172,24 @@ function answer(entry: HarEntry, res: http.ServerResponse, rewrite: (text: strin
     stat(resultFile).then(
       (s) => {
         res.writeHead(200, { ...headers, 'Content-Length': String(s.size) });
-        createReadStream(resultFile).on('error', () => res.destroy()).pipe(res);
+        createReadStream(resultFile)
+          .on('error', () => res.destroy())
+          .pipe(res);
       },
       () => res.destroy(),
     );
     return;
   }
-  const body = response.content.text === undefined
-    ? Buffer.alloc(0)
-    : response.content.encoding === 'base64'
-      ? Buffer.from(response.content.text, 'base64')
-      : Buffer.from(rewrite(response.content.text), 'utf8');
-  res.writeHead(response.status, response.statusText || undefined, { ...headers, 'Content-Length': String(body.length) });
+  const body =
+    response.content.text === undefined
+      ? Buffer.alloc(0)
+      : response.content.encoding === 'base64'
+        ? Buffer.from(response.content.text, 'base64')
+        : Buffer.from(rewrite(response.content.text), 'utf8');
+  res.writeHead(response.status, response.statusText || undefined, {
+    ...headers,
+    'Content-Length': String(body.length),
+  });
   res.end(body);
 }
 

@@ -71,12 +71,14 @@ export interface Har {
 /** Problems with a parsed HAR's required fields; an empty list means it is a usable HAR 1.2 log. */
 export function harProblems(value: unknown): string[] {
   const problems: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   const need = (obj: Record<string, unknown>, where: string, fields: Record<string, string>): void => {
     for (const [field, type] of Object.entries(fields)) {
       const v = obj[field];
       const ok = type === 'array' ? Array.isArray(v) : type === 'object' ? isObject(v) : typeof v === type;
-      if (!ok) problems.push(`${where}.${field} is not ${type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`}`);
+      if (!ok)
+        problems.push(`${where}.${field} is not ${type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`}`);
     }
   };
   if (!isObject(value) || !isObject(value.log)) return ['not a HAR file: no "log" object'];
@@ -90,24 +92,46 @@ export function harProblems(value: unknown): string[] {
       problems.push(`${at} is not an object`);
       return;
     }
-    need(entry, at, { startedDateTime: 'string', time: 'number', request: 'object', response: 'object', cache: 'object', timings: 'object' });
+    need(entry, at, {
+      startedDateTime: 'string',
+      time: 'number',
+      request: 'object',
+      response: 'object',
+      cache: 'object',
+      timings: 'object',
+    });
     if (typeof entry.startedDateTime === 'string' && Number.isNaN(Date.parse(entry.startedDateTime))) {
       problems.push(`${at}.startedDateTime is not an ISO 8601 date`);
     }
     if (isObject(entry.request)) {
       need(entry.request, `${at}.request`, {
-        method: 'string', url: 'string', httpVersion: 'string', cookies: 'array', headers: 'array', queryString: 'array',
-        headersSize: 'number', bodySize: 'number',
+        method: 'string',
+        url: 'string',
+        httpVersion: 'string',
+        cookies: 'array',
+        headers: 'array',
+        queryString: 'array',
+        headersSize: 'number',
+        bodySize: 'number',
       });
     }
     if (isObject(entry.response)) {
       need(entry.response, `${at}.response`, {
-        status: 'number', statusText: 'string', httpVersion: 'string', cookies: 'array', headers: 'array', content: 'object',
-        redirectURL: 'string', headersSize: 'number', bodySize: 'number',
+        status: 'number',
+        statusText: 'string',
+        httpVersion: 'string',
+        cookies: 'array',
+        headers: 'array',
+        content: 'object',
+        redirectURL: 'string',
+        headersSize: 'number',
+        bodySize: 'number',
       });
-      if (isObject(entry.response.content)) need(entry.response.content, `${at}.response.content`, { size: 'number', mimeType: 'string' });
+      if (isObject(entry.response.content))
+        need(entry.response.content, `${at}.response.content`, { size: 'number', mimeType: 'string' });
     }
-    if (isObject(entry.timings)) need(entry.timings, `${at}.timings`, { send: 'number', wait: 'number', receive: 'number' });
+    if (isObject(entry.timings))
+      need(entry.timings, `${at}.timings`, { send: 'number', wait: 'number', receive: 'number' });
   });
   return problems;
 }

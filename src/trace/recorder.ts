@@ -37,8 +37,14 @@ interface Pending {
 
 interface Timings {
   phases?: {
-    wait?: number | undefined; dns?: number | undefined; tcp?: number | undefined; tls?: number | undefined;
-    request?: number | undefined; firstByte?: number | undefined; download?: number | undefined; total?: number | undefined;
+    wait?: number | undefined;
+    dns?: number | undefined;
+    tcp?: number | undefined;
+    tls?: number | undefined;
+    request?: number | undefined;
+    firstByte?: number | undefined;
+    download?: number | undefined;
+    total?: number | undefined;
   };
 }
 
@@ -84,7 +90,9 @@ export class TraceRecorder implements HttpTrace {
     let kept = 0;
     let done = false;
     this.pending.set(key, {
-      started: this.now(), method: String(options.method ?? 'GET'), url: String(options.url ?? ''),
+      started: this.now(),
+      method: String(options.method ?? 'GET'),
+      url: String(options.url ?? ''),
       headers: { ...options.headers },
     });
     request.once('response', (r: Response) => {
@@ -110,7 +118,7 @@ export class TraceRecorder implements HttpTrace {
       const body = keepBody ? Buffer.concat(chunks).toString('utf8') : undefined;
       if (response) {
         const cut = error ? ` (cut: ${errorCode(error)})` : '';
-        this.finish(key, response, body, keepBody ? (cut || undefined) : `${bodyLeftOut}${cut}`, bytes);
+        this.finish(key, response, body, keepBody ? cut || undefined : `${bodyLeftOut}${cut}`, bytes);
       } else {
         this.fail(key, error ? errorCode(error) : 'closed', request.timings as Timings | undefined);
       }
@@ -122,7 +130,9 @@ export class TraceRecorder implements HttpTrace {
 
   /** The log so far; requests still waiting for an answer appear as answered by nobody. */
   toHar(): Har {
-    const unanswered = [...this.pending.values()].map((p) => this.entryOf(p, undefined, undefined, 'no answer (the run ended first)'));
+    const unanswered = [...this.pending.values()].map((p) =>
+      this.entryOf(p, undefined, undefined, 'no answer (the run ended first)'),
+    );
     const entries = [...this.entries, ...unanswered].sort((a, b) => a.startedDateTime.localeCompare(b.startedDateTime));
     const har: Har = {
       log: {
@@ -162,10 +172,18 @@ export class TraceRecorder implements HttpTrace {
     }
   }
 
-  private finish(key: object, response: Response, body: string | undefined, comment: string | undefined, size?: number): void {
+  private finish(
+    key: object,
+    response: Response,
+    body: string | undefined,
+    comment: string | undefined,
+    size?: number,
+  ): void {
     const pending = this.pending.get(key) ?? {
-      started: this.now() - (response.timings?.phases?.total ?? 0), method: String(response.request?.options?.method ?? 'GET'),
-      url: response.url ?? '', headers: { ...response.request?.options?.headers },
+      started: this.now() - (response.timings?.phases?.total ?? 0),
+      method: String(response.request?.options?.method ?? 'GET'),
+      url: response.url ?? '',
+      headers: { ...response.request?.options?.headers },
     };
     this.pending.delete(key);
     this.entries.push(this.entryOf(pending, response, body, comment, size));
@@ -179,8 +197,12 @@ export class TraceRecorder implements HttpTrace {
   }
 
   private entryOf(
-    pending: Pending, response: Response | undefined, body: string | undefined, comment: string | undefined,
-    size?: number, failedTimings?: Timings,
+    pending: Pending,
+    response: Response | undefined,
+    body: string | undefined,
+    comment: string | undefined,
+    size?: number,
+    failedTimings?: Timings,
   ): HarEntry {
     const url = this.redactText(redactUrl(pending.url));
     const timings = harTimings((response?.timings as Timings | undefined) ?? failedTimings);
@@ -189,7 +211,9 @@ export class TraceRecorder implements HttpTrace {
     const bodyBytes = size ?? (body === undefined ? -1 : Buffer.byteLength(body));
     const kept = body === undefined ? undefined : truncate(body, BODY_LIMIT_BYTES);
     const notes = [
-      ...(kept?.truncated || (kept && bodyBytes > Buffer.byteLength(kept.text)) ? [`truncated to ${BODY_LIMIT_BYTES} bytes`] : []),
+      ...(kept?.truncated || (kept && bodyBytes > Buffer.byteLength(kept.text))
+        ? [`truncated to ${BODY_LIMIT_BYTES} bytes`]
+        : []),
       ...(response && comment !== undefined ? [comment] : []),
     ];
     const mimeType = String(response?.headers['content-type'] ?? (body === undefined ? '' : 'application/json'));
@@ -290,7 +314,10 @@ function truncate(text: string, limit: number): { text: string; truncated: boole
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= limit) return { text, truncated: false };
   // Cut on a character boundary: a lone half of a UTF-8 sequence would be U+FFFD.
-  return { text: new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, limit)).replace(/\uFFFD$/, ''), truncated: true };
+  return {
+    text: new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, limit)).replace(/\uFFFD$/, ''),
+    truncated: true,
+  };
 }
 
 function harTimings(timings: Timings | undefined): { har: HarTimings; total: number } {

@@ -35,7 +35,10 @@ describe('doctor', () => {
     expect(line(r.stdout, 'node')).toContain(process.version);
     expect(r.stdout).not.toContain('\u001B[');
     // The one cheap call and the queue, nothing else.
-    expect(t.sb.requests.map((q) => new URL(q.url).pathname.replace(/^.*\/1\.2/, ''))).toEqual(['/context/employee', '/async']);
+    expect(t.sb.requests.map((q) => new URL(q.url).pathname.replace(/^.*\/1\.2/, ''))).toEqual([
+      '/context/employee',
+      '/async',
+    ]);
   });
 
   it('shows ✓ marks on a terminal', async () => {
@@ -61,9 +64,15 @@ describe('doctor', () => {
   });
 
   it('with a refused token: exit 3, the API still reached, one JSON document with --json', async () => {
-    const r = await t.cli(['doctor', '--json'], { env: { MS_BASE_URL: t.sb.baseUrl, MS_TOKEN: 'tok-refused-31337000' } });
+    const r = await t.cli(['doctor', '--json'], {
+      env: { MS_BASE_URL: t.sb.baseUrl, MS_TOKEN: 'tok-refused-31337000' },
+    });
     expect(r.code).toBe(3);
-    const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }>; error: { code: string } };
+    const doc = JSON.parse(r.stdout) as {
+      ok: boolean;
+      checks: Array<{ name: string; status: string }>;
+      error: { code: string };
+    };
     expect(doc.ok).toBe(false);
     expect(doc.error.code).toBe('ERR_MS_AUTH');
     const status = Object.fromEntries(doc.checks.map((c) => [c.name, c.status]));
@@ -75,7 +84,9 @@ describe('doctor', () => {
   it('without credentials: exit 3 and the way to get them', async () => {
     const r = await t.cli(['doctor'], { env: { MS_BASE_URL: t.sb.baseUrl } });
     expect(r.code).toBe(3);
-    expect(line(r.stdout, 'credentials')).toMatch(/^FAIL credentials: no credentials for profile "default".*ms-async login/);
+    expect(line(r.stdout, 'credentials')).toMatch(
+      /^FAIL credentials: no credentials for profile "default".*ms-async login/,
+    );
     expect(t.sb.requests).toHaveLength(0);
   });
 
@@ -89,14 +100,17 @@ describe('doctor', () => {
 
   it('warns about a clock minutes off the API, without failing', async () => {
     const report = await runDoctor({
-      globals: {}, env: t.env(), configDir: t.configDir, now: () => Date.now() + 5 * 60_000, sleep: async () => {},
+      globals: {},
+      env: t.env(),
+      configDir: t.configDir,
+      now: () => Date.now() + 5 * 60_000,
+      sleep: async () => {},
     });
     expect(report.ok).toBe(true);
     const clock = report.checks.find((c) => c.name === 'clock');
     expect(clock?.status).toBe('warn');
     expect(clock?.message).toMatch(/^(299|300|301) s ahead of the API|^5 min ahead of the API/);
   });
-
 });
 
 describe('doctor, while tasks wait', () => {

@@ -16,9 +16,11 @@ const BASE = 'http://127.0.0.1:9/api/remap/1.2';
 const FIXTURES = new URL('../fixtures/field-forms/', import.meta.url);
 
 const fixtureText = (name: string): Promise<string> => readFile(new URL(name, FIXTURES), 'utf8');
-const fixtureRows = async (name: string): Promise<Row[]> => (JSON.parse(await fixtureText(name)) as { rows: Row[] }).rows;
-const rows = (report: string, fieldForms: boolean, count = 300): Row[] =>
-  [...generateRecords(report, { rows: count, seed: 11, baseUrl: BASE, fieldForms })];
+const fixtureRows = async (name: string): Promise<Row[]> =>
+  (JSON.parse(await fixtureText(name)) as { rows: Row[] }).rows;
+const rows = (report: string, fieldForms: boolean, count = 300): Row[] => [
+  ...generateRecords(report, { rows: count, seed: 11, baseUrl: BASE, fieldForms }),
+];
 
 /** Every path of a value (`a.b`, `list[].c`) with the JSON types seen there. */
 function shapes(value: unknown, path = '', out = new Map<string, Set<string>>()): Map<string, Set<string>> {
@@ -44,10 +46,12 @@ function missingShapes(fixture: Row[], generated: Row[]): string[] {
   return missing;
 }
 
-describe('generated rows take the shapes of the docs\' example bodies', () => {
+describe("generated rows take the shapes of the docs' example bodies", () => {
   for (const [fixture, report] of [
-    ['stock-all.json', 'stock-all'], ['profit-byproduct.json', 'profit-byproduct'],
-    ['counterparty.json', 'counterparty'], ['assortment.json', 'assortment'],
+    ['stock-all.json', 'stock-all'],
+    ['profit-byproduct.json', 'profit-byproduct'],
+    ['counterparty.json', 'counterparty'],
+    ['assortment.json', 'assortment'],
   ] as const) {
     it(`${report}: every path of ${fixture}`, async () => {
       // Shapes of the row arrays, so `[]` leads each path: compare rows as a list of rows.
@@ -57,7 +61,11 @@ describe('generated rows take the shapes of the docs\' example bodies', () => {
 
   it('the table shapes (fieldForms off) lack what the field adds', async () => {
     expect(missingShapes(await fixtureRows('counterparty.json'), rows('counterparty', false))).toEqual(
-      expect.arrayContaining(['[].state.meta.href: string', '[].bonusProgram.meta.type: string', '[].bonusPoints: number']),
+      expect.arrayContaining([
+        '[].state.meta.href: string',
+        '[].bonusProgram.meta.type: string',
+        '[].bonusPoints: number',
+      ]),
     );
     const assortment = rows('assortment', false);
     for (const key of ['files', 'paymentItemType', 'trackingType', 'discountProhibited']) {
@@ -81,7 +89,7 @@ describe('result files', () => {
     return readFile(path, 'utf8');
   }
 
-  it('mix Java-style x.0 numbers, plain integers and fractional kopecks, as the docs\' stock body does', async () => {
+  it("mix Java-style x.0 numbers, plain integers and fractional kopecks, as the docs' stock body does", async () => {
     const javaStyle = /"(?:price|salePrice)":\d+\.0[,}]/;
     const integer = /"stock":-?\d+[,}]/;
     const fractionalKopecks = /"price":\d+\.\d{3,}[,}]/;
@@ -93,7 +101,7 @@ describe('result files', () => {
     expect(await resultText('profit-byproduct', true)).toMatch(/"sellPrice":\d+\.\d{3,}[,}]/);
   });
 
-  it('carry context.employee without a meta wrapper, like the docs\' stock body', async () => {
+  it("carry context.employee without a meta wrapper, like the docs' stock body", async () => {
     const fixture = JSON.parse(await fixtureText('stock-all.json')) as { context: { employee: Row } };
     expect(fixture.context.employee.meta).toBeUndefined();
     const body = JSON.parse(await resultText('stock-all', true)) as { context: { employee: Row } };
@@ -103,7 +111,7 @@ describe('result files', () => {
 });
 
 describe('single forms', () => {
-  it('stock/all rows mostly lack stockDays (the docs\' example has it in no row)', async () => {
+  it("stock/all rows mostly lack stockDays (the docs' example has it in no row)", async () => {
     expect((await fixtureRows('stock-all.json')).some((r) => 'stockDays' in r)).toBe(false);
     const share = (list: Row[]): number => list.filter((r) => 'stockDays' in r).length / list.length;
     expect(share(rows('stock-all', true))).toBeLessThan(0.4);
@@ -111,7 +119,9 @@ describe('single forms', () => {
   });
 
   it('image metas point at a download and have no type', () => {
-    const images = rows('stock-all', true, 600).map((r) => r.image as { meta: Row } | undefined).filter((i) => i !== undefined);
+    const images = rows('stock-all', true, 600)
+      .map((r) => r.image as { meta: Row } | undefined)
+      .filter((i) => i !== undefined);
     expect(images.length).toBeGreaterThan(10);
     for (const image of images) {
       expect(image.meta.type).toBeUndefined();
@@ -122,7 +132,7 @@ describe('single forms', () => {
     expect(tableForm.meta.type).toBe('image');
   });
 
-  it('collections are metas with size, limit and offset, their href ending in the collection\'s name', () => {
+  it("collections are metas with size, limit and offset, their href ending in the collection's name", () => {
     const check = (list: Row[], names: string[]): void => {
       for (const name of names) {
         const metas = list.map((r) => (r[name] as { meta?: Row } | undefined)?.meta).filter((m) => m !== undefined);
@@ -141,7 +151,10 @@ describe('single forms', () => {
   it('counterparty rows carry every field §10.6 lists, sometimes', () => {
     const list = rows('counterparty', true);
     for (const key of ['state', 'priceType', 'bonusProgram', 'bonusPoints', 'actualAddressFull']) {
-      expect(list.some((r) => key in r), key).toBe(true);
+      expect(
+        list.some((r) => key in r),
+        key,
+      ).toBe(true);
     }
     const address = list.find((r) => r.actualAddressFull)?.actualAddressFull as Record<string, { meta: Row }>;
     expect(address.country?.meta.type).toBe('country');
@@ -164,8 +177,18 @@ describe('the sandbox', () => {
     expect(body.rows.some((r) => 'bonusProgram' in r || 'state' in r)).toBe(true);
     expect(body.rows.every((r) => (r.files as { meta?: Row } | undefined)?.meta !== undefined)).toBe(true);
 
-    const base = { host: '127.0.0.1', port: 0, storagePort: 0, rows: 1, seed: 1, stores: 1, pendingMs: 1, processingMs: 1,
-      storageRange: true, fault: [] };
+    const base = {
+      host: '127.0.0.1',
+      port: 0,
+      storagePort: 0,
+      rows: 1,
+      seed: 1,
+      stores: 1,
+      pendingMs: 1,
+      processingMs: 1,
+      storageRange: true,
+      fault: [],
+    };
     expect(toSandboxOptions({ ...base, fieldForms: false }, undefined).fieldForms).toBe(false);
     expect(toSandboxOptions(base, undefined).fieldForms).toBe(true);
   });

@@ -108,7 +108,7 @@ export function registerSandbox(program: Command, deps: CliDeps): void {
     .option('--password <password>', 'accept only this Basic password')
     .option('--pretty', 'pretty-print result files')
     .option('--meta-last', 'write meta after rows in result files')
-    .option('--no-field-forms', 'generate the shapes of the docs\' tables instead of those real bodies take (x.0 aside)')
+    .option('--no-field-forms', 'generate the shapes of the docs\' tables, not the forms real bodies take')
     .option('--storage-gzip', 'serve result files with Content-Encoding: gzip')
     .option('--no-storage-range', 'ignore Range requests on the storage origin')
     .option('--data-dir <dir>', 'keep result files here (default: a temporary directory)')
