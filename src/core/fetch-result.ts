@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { downloadToFile, type DownloadProgress } from '../download/download.js';
+import { downloadToFile, type DownloadOptions, type DownloadProgress } from '../download/download.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { removeAll, temporaryPath, type OutputTarget } from './output.js';
 
@@ -32,6 +32,8 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
+  /** `--trace`: sees the storage requests of the download. */
+  trace?: DownloadOptions['trace'];
 }
 
 export interface FetchResultSummary extends ConvertResult {
@@ -58,6 +60,7 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         ...(options.userAgent ? { userAgent: options.userAgent } : {}),
         ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
         ...(options.onLog ? { onLog: options.onLog } : {}),
+        ...(options.trace ? { trace: options.trace } : {}),
       });
       try {
         const result = await convertToTarget(downloadPath, partPath, options);
