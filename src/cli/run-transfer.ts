@@ -87,6 +87,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
       onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      trace: ctx.deps.trace,
     };
     const summary =
       request.kind === 'export'

@@ -41,7 +41,7 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
       const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
       let task: AsyncTask;
       try {
-        task = await pollTask((signal) => client.getTask(taskId, { signal }), {
+        task = await pollTask((signal, deadline) => client.getTask(taskId, { signal, deadline }), {
           timeoutMs: options.timeoutMs,
           sleep: deps.sleep,
           now: deps.now,

@@ -38,7 +38,7 @@ export async function getTaskStatus(client: ApiClient, taskId: string, options: 
     return { task, error: finalStateError(task) };
   }
   try {
-    const task = await pollTask((signal) => client.getTask(taskId, { signal }), {
+    const task = await pollTask((signal, deadline) => client.getTask(taskId, { signal, deadline }), {
       timeoutMs: options.timeoutMs,
       sleep: options.sleep,
       now: options.now,
