@@ -88,6 +88,8 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** XLSX records per sheet (tests: a split without a million rows). */
+  maxRecordsPerSheet?: number | undefined;
   /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
   localFile?: { name: string; out?: string | undefined } | undefined;
 }
@@ -109,6 +111,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
     ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
@@ -146,6 +149,15 @@ function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | 
       `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
         `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
     );
+  }
+  if (result.sheets !== undefined && result.sheets > 1) {
+    onWarning?.(
+      `${(result.lines ?? result.records).toLocaleString('en-US')} rows do not fit one Excel sheet: ` +
+        `written on ${result.sheets} sheets, the header repeated on each`,
+    );
+  }
+  if (result.truncatedCells) {
+    onWarning?.(`${result.truncatedCells} text cells were longer than Excel's 32,767 characters and were cut to that`);
   }
   if (result.metaSize !== undefined && result.metaSize !== result.records) {
     onWarning?.(
