@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CommanderError } from 'commander';
 import { createProgram } from './cli/program.js';
 import type { CliDeps } from './cli/context.js';
-import { ExitCode, MsAsyncError, exitCodeOf } from './errors.js';
+import { BatchError, ExitCode, MsAsyncError, exitCodeOf } from './errors.js';
 import { decideTerminalMode, processIo, type Io } from './ui/io.js';
 import { formatErrorLines, errorToJson } from './ui/errors.js';
 
@@ -37,7 +37,8 @@ function isBrokenPipe(error: unknown): boolean {
 
 function reportError(io: Io, error: unknown, options: { json: boolean; color: boolean }): void {
   for (const line of formatErrorLines(error, options.color)) io.stderr.write(`${line}\n`);
-  if (options.json) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
+  // A batch's --json array already holds each job's error: stdout stays one JSON document.
+  if (options.json && !(error instanceof BatchError)) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
 }
 
 /** Entry point used by bin/ms-async.js: real streams, real clock, Ctrl-C wired to an AbortSignal. */

@@ -23,7 +23,7 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
+  const stored = needsStoredProfiles(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   const client = createApiClient({
     baseUrl: connection.baseUrl,
@@ -36,7 +36,8 @@ export async function createSession(input: SessionInput): Promise<Session> {
   return { client, connection };
 }
 
-function needsStore(input: SessionInput): boolean {
+/** Whether flags and environment leave something to the stored profile (else conf is not opened). */
+export function needsStoredProfiles(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
   const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);

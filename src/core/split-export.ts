@@ -14,8 +14,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
-import { Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import type { CsvOptions } from '../convert/index.js';
 import { periodParams, type Period } from '../reports/period.js';
@@ -164,15 +163,28 @@ async function writeMerged(stdout: Writable | undefined, partPath: string, body:
   }
 }
 
-/** Copies a file into `out` without ending it, with backpressure. */
-async function copyInto(path: string, out: Writable, transform?: Transform): Promise<void> {
-  const source = createReadStream(path);
-  if (transform) await pipeline(source, transform, out, { end: false });
-  else await pipeline(source, out, { end: false });
+/** Copies a file into `out` (not ending it) with backpressure, through `tagger` if given. */
+async function copyInto(path: string, out: Writable, tagger?: LineTagger): Promise<void> {
+  for await (const chunk of createReadStream(path)) {
+    const data = tagger ? tagger.push(chunk as Buffer) : (chunk as Buffer);
+    if (data) await writeText(out, data);
+  }
+  const rest = tagger?.end();
+  if (rest) await writeText(out, rest);
 }
 
-async function writeText(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+async function writeText(out: Writable, data: string | Buffer): Promise<void> {
+  if (out.write(data)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (error) reject(error);
+      else resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
 }
 
 async function concatJson(files: readonly string[], out: Writable): Promise<void> {
@@ -185,7 +197,7 @@ async function concatJson(files: readonly string[], out: Writable): Promise<void
 }
 
 async function tagLines(file: string, tag: string, out: Writable): Promise<void> {
-  await copyInto(file, out, lineTagger(tag, { count: 0, array: false }));
+  await copyInto(file, out, new LineTagger(tag, { count: 0, array: false }));
 }
 
 /**
@@ -193,41 +205,48 @@ async function tagLines(file: string, tag: string, out: Writable): Promise<void>
  * one a line (NDJSON), or comma-separated across every file of a merge (`array`; `state.count`
  * carries over from file to file). Works on bytes: a record is never parsed again.
  */
-function lineTagger(tag: string, state: { count: number; array: boolean }): Transform {
-  const open = Buffer.from(`{${tag}`);
-  const comma = Buffer.from(',');
-  const close = Buffer.from('}');
-  const newline = Buffer.from('\n');
-  let carry: Buffer = Buffer.alloc(0);
-  const tagLine = (line: Buffer, parts: Buffer[]): void => {
+class LineTagger {
+  private carry: Buffer = Buffer.alloc(0);
+  private readonly open: Buffer;
+
+  constructor(tag: string, private readonly state: { count: number; array: boolean }) {
+    this.open = Buffer.from(`{${tag}`);
+  }
+
+  push(chunk: Buffer): Buffer | undefined {
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
+      this.line(data.subarray(start, nl), parts);
+      start = nl + 1;
+    }
+    this.carry = Buffer.from(data.subarray(start));
+    return parts.length > 0 ? Buffer.concat(parts) : undefined;
+  }
+
+  end(): Buffer | undefined {
+    const parts: Buffer[] = [];
+    this.line(this.carry, parts);
+    this.carry = Buffer.alloc(0);
+    return parts.length > 0 ? Buffer.concat(parts) : undefined;
+  }
+
+  private line(line: Buffer, parts: Buffer[]): void {
     if (line.length === 0) return;
-    if (state.array && state.count > 0) parts.push(comma);
-    state.count += 1;
+    if (this.state.array && this.state.count > 0) parts.push(COMMA);
+    this.state.count += 1;
     // `{}` has no member to put a comma before; a non-object record (never seen) is kept whole.
-    if (line[0] !== 0x7b) parts.push(open, Buffer.from(',"value":'), line, close);
-    else if (line.length === 2 && line[1] === 0x7d) parts.push(open, close);
-    else parts.push(open, comma, line.subarray(1));
-    if (!state.array) parts.push(newline);
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      const parts: Buffer[] = [];
-      let start = 0;
-      for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
-        tagLine(data.subarray(start, nl), parts);
-        start = nl + 1;
-      }
-      carry = Buffer.from(data.subarray(start));
-      done(null, parts.length > 0 ? Buffer.concat(parts) : undefined);
-    },
-    flush(done) {
-      const parts: Buffer[] = [];
-      tagLine(carry, parts);
-      done(null, parts.length > 0 ? Buffer.concat(parts) : undefined);
-    },
-  });
+    if (line[0] !== 0x7b) parts.push(this.open, Buffer.from(',"value":'), line, CLOSE);
+    else if (line.length === 2 && line[1] === 0x7d) parts.push(this.open, CLOSE);
+    else parts.push(this.open, COMMA, line.subarray(1));
+    if (!this.state.array) parts.push(NEWLINE);
+  }
 }
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+const NEWLINE = Buffer.from('\n');
 
 /** `{"rows":[tagged records…],"meta":{"size":N}}`: the merged slices as one result file. */
 async function writeEnvelope(
@@ -241,7 +260,7 @@ async function writeEnvelope(
   try {
     await writeText(out, `{"${key}":[`);
     const state = { count: 0, array: true };
-    for (const [i, file] of files.entries()) await copyInto(file, out, lineTagger(tags[i] as string, state));
+    for (const [i, file] of files.entries()) await copyInto(file, out, new LineTagger(tags[i] as string, state));
     await writeText(out, `],"meta":{"size":${records}}}`);
     out.end();
     await new Promise<void>((resolve, reject) => {
