@@ -8,7 +8,6 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
-
 const t = useCliSandbox('tok-SPLIT-99aa88bb77cc66dd55ee44ff', 'split', { rows: 20 });
 const MONTHS = Array.from({ length: 12 }, (_, m) => `2026-${String(m + 1).padStart(2, '0')}`);
 
