@@ -121,7 +121,6 @@ function splitOnce(text: string, separator: string): [string, string] {
 interface SendOptions {
   kind: RequestKind;
   json?: unknown;
-  followRedirect?: boolean;
   taskId?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Statuses that are a success for this call (default: 2xx). */
@@ -132,7 +131,12 @@ interface Answer {
   status: number;
   headers: Headers;
   body: string;
+  /** The URL that gave this answer. */
+  url: string;
 }
+
+/** Same-origin hops one call may make (a 308 for an application id, a 303 for a print form). */
+const MAX_REDIRECTS = 5;
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -159,7 +163,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     decompress: true,
     retry: { limit: 0 },
     throwHttpErrors: false,
-    responseType: 'text',
+    // Redirects are decided in send(): got would keep Authorization on an https → http hop to the
+    // same host (its origin test compares host and port only), docs/api-facts.md §8.
+    followRedirect: false,
     timeout: {
       lookup: options.connectTimeoutMs ?? 15_000,
       connect: options.connectTimeoutMs ?? 15_000,
@@ -168,7 +174,36 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
   });
 
-  async function send(method: Method, url: string, opts: SendOptions): Promise<Answer> {
+  /**
+   * Every request of the client goes out here, and only here: one request, one answer, no
+   * redirects followed. A recorder (a future --trace) attaches to this function.
+   */
+  function exchange(method: Method, url: string, json: unknown, signal: AbortSignal | undefined): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      const stream = http.stream(url, {
+        method,
+        ...(json === undefined ? {} : { json }),
+        ...(signal ? { signal } : {}),
+      });
+      let status = 0;
+      let headers: Headers = {};
+      const chunks: Buffer[] = [];
+      stream.on('response', (response: { statusCode: number; headers: Headers }) => {
+        status = response.statusCode;
+        headers = response.headers;
+      });
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8'), url }));
+      stream.on('error', reject);
+      // A stream without a body to send (GET, PUT …/cancel, DELETE) must be ended by us.
+      if (json === undefined && stream.writable) stream.end();
+    });
+  }
+
+  async function send(method: Method, firstUrl: string, opts: SendOptions): Promise<Answer> {
+    let url = firstUrl;
+    let json = opts.json;
+    let hops = 0;
     const context: ErrorContext = { method, url, taskId: opts.taskId };
     const isOk = opts.ok ?? ((s: number): boolean => s >= 200 && s < 300);
     let failures = 0; // 5xx, network errors, 1073s
@@ -184,13 +219,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const started = now();
       let answer: Answer;
       try {
-        const response = await http(url, {
-          method,
-          followRedirect: opts.followRedirect ?? true,
-          ...(opts.json === undefined ? {} : { json: opts.json }),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        answer = { status: response.statusCode, headers: response.headers, body: String(response.body ?? '') };
+        answer = await exchange(method, url, json, opts.signal);
       } catch (error) {
         release();
         if (opts.signal?.aborted) throw interrupted(opts.signal, error);
@@ -207,6 +236,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
       release();
       log(`${method} ${url} ${answer.status} ${now() - started}ms`);
+      if (answer.status >= 300 && answer.status < 400 && !isOk(answer.status)) {
+        const target = redirectTarget(answer, url);
+        if (target !== undefined && new URL(target).origin === new URL(url).origin && hops < MAX_REDIRECTS) {
+          // Same scheme, host and port: the credentials stay where they were meant to go (§10.4: 303, 308).
+          log(`  redirected to ${safeForLog(target)} (same origin, followed)`);
+          hops += 1;
+          url = target;
+          if (answer.status === 303 || (method === 'POST' && answer.status !== 307 && answer.status !== 308)) {
+            method = 'GET';
+            json = undefined;
+          }
+          continue;
+        }
+        log(`  redirected to ${target === undefined ? 'nowhere' : safeForLog(target)} (not followed)`);
+        throw redirectError(answer.status, target, context, hops >= MAX_REDIRECTS);
+      }
       const pace = pacingDelayMs(answer.headers, lowWater);
       if (pace > 0) limiter.pause(pace);
 
@@ -299,15 +344,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async getResultLink(id, call = {}) {
       const url = `${taskUrl(id)}/result`;
       const answer = await send('GET', url, {
-        kind: 'idempotent', taskId: id, signal: call.signal, followRedirect: false, ok: (s) => s >= 300 && s < 400,
+        kind: 'idempotent', taskId: id, signal: call.signal, ok: (s) => s >= 300 && s < 400,
       });
-      const location = headerText(answer.headers, 'location');
-      if (!location) {
-        throw new NetworkError(`the API answered ${answer.status} without a Location for the result of task ${id}`, {
+      const link = redirectTarget(answer, url);
+      if (link === undefined) {
+        throw new NetworkError(`the API answered ${answer.status} without a usable Location for the result of task ${id}`, {
           httpStatus: answer.status, request: { method: 'GET', url },
         });
       }
-      return new URL(location, url).toString();
+      // The storage link is another origin: the download goes without Authorization (§2.7).
+      log(`  result link ${safeForLog(link)} (fetched without Authorization)`);
+      return link;
     },
     async getEmployee(call = {}) {
       return getJson(`${baseUrl}/context/employee`, (v) => v, undefined, call.signal);
@@ -363,6 +410,37 @@ function listQuery(query: ListTasksQuery): string {
   if (query.limit !== undefined) params.push(`limit=${query.limit}`);
   if (query.offset !== undefined) params.push(`offset=${query.offset}`);
   return params.length > 0 ? `?${params.join('&')}` : '';
+}
+
+/** The http(s) URL a 3xx points to, resolved against the request; undefined when absent or odd. */
+function redirectTarget(answer: Answer, requestUrl: string): string | undefined {
+  const location = headerText(answer.headers, 'location');
+  if (!location) return undefined;
+  try {
+    const target = new URL(location, requestUrl);
+    return target.protocol === 'https:' || target.protocol === 'http:' ? target.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL without credentials or query (storage links carry signatures there). */
+function safeForLog(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search === '' ? '' : '?…'}`;
+}
+
+function redirectError(status: number, target: string | undefined, context: ErrorContext, tooMany: boolean): NetworkError {
+  const where = target === undefined ? 'no usable http(s) Location' : new URL(target).origin;
+  const message = tooMany
+    ? `the API redirected ${context.method} ${context.url} more than ${MAX_REDIRECTS} times`
+    : `the API redirected ${context.method} ${context.url} to ${where} (HTTP ${status}); not followed: ` +
+      'credentials go only to the base URL\'s own scheme, host and port';
+  return new NetworkError(message, {
+    httpStatus: status,
+    request: { method: context.method, url: context.url },
+    hint: 'check --base-url (MS_BASE_URL): it should be the API\'s https:// address itself',
+  });
 }
 
 function headerText(headers: Headers, name: string): string | undefined {

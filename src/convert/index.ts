@@ -19,7 +19,8 @@ import { CsvBody, csvWriter } from './csv-output.js';
 import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type RecordWriter, type Target } from './output.js';
-import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8, type RecordBatchSink } from './scan.js';
+import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8 } from './scan.js';
+import { inspectResult } from './shape.js';
 
 export type { CsvOptions } from './csv.js';
 export { formatRubles, resolveCsvOptions } from './csv.js';
@@ -63,6 +64,8 @@ export interface ConvertOptions {
   /** Internal (tests, bench): read size, and the engine ('auto': fast scanner for rows/series). */
   chunkSize?: number;
   engine?: 'auto' | 'fast' | 'stream-json';
+  /** The file was given to `convert` by a person (names it in messages; a task object is exit 2). */
+  localFile?: { name: string; out?: string | undefined };
 }
 
 export interface ConvertResult {
@@ -128,7 +131,15 @@ async function convert(
 ): Promise<ConvertResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const signal = options.signal;
-  const location = options.report?.records ?? (await detectLocation(inputPath, chunkSize, signal));
+  // Before any output: is it a result of the report at all (not an error body, `{}`, a task …)?
+  const location = await inspectResult(inputPath, {
+    report: options.report,
+    chunkSize,
+    signal,
+    local: options.localFile !== undefined,
+    name: options.localFile?.name,
+    out: options.localFile?.out,
+  });
   // The fast scanner takes records arrays; a dashboard is one small object: stream-json's job.
   const engine = options.engine === 'stream-json' || location === 'root' ? 'stream-json' : 'fast';
   const run = { inputPath, location, engine, chunkSize, signal, progress: throttle(options.onProgress) } as const;
@@ -287,50 +298,6 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
     await reader.settle();
     await fh.close();
   }
-}
-
-/**
- * Raw path (no catalogue entry): rows[] when the top-level object has a `rows` array, else
- * series[], else the whole body. Stops reading as soon as `rows` is seen (usually the first chunk).
- */
-async function detectLocation(inputPath: string, chunkSize: number, signal: AbortSignal | undefined): Promise<RecordsLocation> {
-  const noop: RecordBatchSink = { records() {} };
-  const scanner = new RecordScanner({ recordsKeys: ['rows', 'series'], validate: false, sink: noop });
-  const fh = await open(inputPath, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(Math.max(chunkSize * 2, 64));
-    let carry = 0;
-    let pos = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      if (carry + chunkSize > buf.length) {
-        if (carry > MAX_CARRY) break;
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, carry + chunkSize));
-        buf.copy(bigger, 0, 0, carry);
-        buf = bigger;
-      }
-      const { bytesRead } = await fh.read(buf, carry, chunkSize, pos);
-      const end = carry + bytesRead;
-      let consumed: number;
-      try {
-        consumed = scanner.feed(buf, end);
-      } catch (err) {
-        if (err instanceof NotAnEnvelopeError) return 'root';
-        if (err instanceof JsonSyntaxError) break; // the conversion itself reports it
-        throw err;
-      }
-      if (scanner.topKeys.some((k) => k.key === 'rows' && k.isArray)) return 'rows';
-      if (bytesRead === 0) break;
-      buf.copyWithin(0, consumed, end);
-      carry = end - consumed;
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  if (scanner.topKeys.some((k) => k.key === 'rows' && k.isArray)) return 'rows';
-  if (scanner.topKeys.some((k) => k.key === 'series' && k.isArray)) return 'series';
-  return 'root';
 }
 
 /** JSON format: only counts records (the file is copied afterwards). */

@@ -85,6 +85,8 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
+  localFile?: { name: string; out?: string | undefined } | undefined;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
   try {

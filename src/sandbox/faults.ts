@@ -35,6 +35,11 @@ export interface Faults {
   expiredLink: boolean;
   /** The result file is served cut mid-JSON: on the next download only, or on every download. */
   truncateResult: 'off' | 'once' | 'always';
+  /**
+   * Every storage download serves this text as the result file instead of the task's (an API error
+   * body, `{}`, an array …: what a DONE task's file must never be taken for), until set to null.
+   */
+  resultBody: string | null;
   /** Tasks created from now on end this way instead of DONE (null: normal). */
   taskOutcome: TaskOutcome | null;
   /** Status and body of a plain (non-auth) API_ERROR outcome. Default 400 / 1040. */
@@ -57,6 +62,7 @@ export function defaultFaults(): Faults {
     cutDownloadAfterBytes: null,
     expiredLink: false,
     truncateResult: 'off',
+    resultBody: null,
     taskOutcome: null,
     apiError: null,
     pendingMs: null,
@@ -116,6 +122,9 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
       if (value === '' || value === 'once') return { truncateResult: 'once' };
       if (value === 'always') return { truncateResult: 'always' };
       throw new Error(`--fault truncate: expected once or always, got "${value}"`);
+    case 'result-body':
+      if (value === '') throw new Error('--fault result-body: expected the JSON text to serve');
+      return { resultBody: value };
     case 'task': {
       const outcome = value.toUpperCase().replace(/-/g, '_');
       if (!OUTCOMES.includes(outcome)) throw new Error(`--fault task: expected one of ${OUTCOMES.join(', ')}, got "${value}"`);
@@ -142,6 +151,7 @@ export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are
   cut-download=BYTES      the first storage download is cut after BYTES bytes
   expired-link            the first storage link is already expired (storage answers 403)
   truncate[=once|always]  the result file is served cut mid-JSON
+  result-body=TEXT        every download serves TEXT as the result (e.g. '{"errors":[{"error":"x","code":1016}]}')
   task=ERROR|CANCEL|API_ERROR|API_ERROR_AUTH   tasks end that way instead of DONE
   pending-ms=MS, processing-ms=MS              task delays
   slow-storage=BYTES_PER_S                     throttle storage downloads`;
