@@ -131,6 +131,8 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
   const view = createBatchView(deps.io, ctx.mode, prepared.map((p) => ({ index: p.job.index, report: p.job.report, out: p.job.outArgument })), deps.now);
   const transfers = createSemaphore(TRANSFERS_AT_ONCE);
   const taskOf = new Map<number, string>();
+  // Said after the last frame: a line written mid-run would tear the in-place job lines.
+  const warnings: string[] = [];
 
   const run = (p: PreparedJob, i: number) => async (signal: AbortSignal) => {
     const started = deps.now();
@@ -161,7 +163,7 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
       onConvertProgress: (c: { records: number; total?: number }) =>
         view.update(i, { state: 'converting', progress: recordProgress(c.records, c.total) }),
       onLog: ctx.mode.verbose ? (line: string) => log.verbose(`job ${p.job.index}: ${line}`) : undefined,
-      onWarning: (line: string) => log.warn(`job ${p.job.index} (${p.job.report}): ${line}`),
+      onWarning: (line: string) => warnings.push(`job ${p.job.index} (${p.job.report}): ${line}`),
       cancelOnInterrupt: p.job.flags.cancelOnInterrupt === true,
       outArgument,
       transferGate: <T>(work: () => Promise<T>) => transfers.run(work, signal),
@@ -210,6 +212,7 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
     });
   } finally {
     view.stop();
+    for (const line of warnings) log.warn(line);
   }
 
   if (ctx.globals.json) {

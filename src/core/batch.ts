@@ -5,6 +5,8 @@
  * One job failing does not stop the others, unless `failFast`: then the rest are stopped and
  * reported as such, not as failures of their own.
  */
+import { setMaxListeners } from 'node:events';
+
 export type JobOutcome<T> =
   | { status: 'done'; value: T }
   | { status: 'failed'; error: unknown }
@@ -22,6 +24,8 @@ export async function runJobs<T>(
   options: RunJobsOptions,
 ): Promise<Array<JobOutcome<T>>> {
   const stop = new AbortController();
+  // Every job (slice) and each of its requests and waits listens to this one signal: not a leak.
+  setMaxListeners(0, stop.signal);
   const onAbort = (): void => stop.abort(options.signal.reason);
   if (options.signal.aborted) onAbort();
   options.signal.addEventListener('abort', onAbort, { once: true });

@@ -12,6 +12,7 @@
  *   because they come first in the first record — and no converter needs to know of periods.
  * A slice that fails fails the export: the others are stopped and nothing is written.
  */
+import { setMaxListeners } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
@@ -51,6 +52,8 @@ export async function exportSplit(options: SplitExportOptions): Promise<SplitExp
   const envelopePath = temporaryPath(target, 'merged.json');
   const partPath = temporaryPath(target, 'part');
   const stop = new AbortController();
+  // Every job (slice) and each of its requests and waits listens to this one signal: not a leak.
+  setMaxListeners(0, stop.signal);
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const steps = options.stepsFor(stop.signal);
