@@ -1,9 +1,9 @@
 /**
  * The error tree of ms-async. Every failure a user can act on is one of these; `src/main.ts`
- * turns them into the contract's exit codes (cli-contract.md, "Exit codes") and nothing else does.
+ * turns them into the contract's exit codes (README.md "Exit codes") and nothing else does.
  */
 
-/** One entry of the API's `errors[]` (moysklad-async-api.md §4.1). */
+/** One entry of the API's `errors[]` (docs/api-facts.md §4.1). */
 export interface ApiErrorEntry {
   error: string;
   code?: number;
@@ -127,7 +127,7 @@ export class BatchError extends MsAsyncError {
   }
 }
 
-/** API error codes that mean "who you are / what you may see" → exit 3 (cli-contract.md). */
+/** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */

@@ -1,6 +1,6 @@
 /**
  * run(argv, deps) → exit code. The only top-level catch, and the only place where errors become
- * exit codes and the one-line messages of the contract (cli-contract.md, "Exit codes").
+ * exit codes and the one-line messages of the contract (README.md "Exit codes").
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommanderError } from 'commander';
@@ -73,7 +73,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-/** The abort reason on Ctrl-C, so that waits can tell an interrupt from other aborts. */
+/**
+ * The abort reason on Ctrl-C and SIGTERM. Nothing tests for this class: everything below treats an
+ * aborted run signal as an interrupt (exit 130); run() first checks the one other abort, a closed
+ * stdout pipe (EPIPE), which ends the run with 0. Tests abort with it to stand for Ctrl-C.
+ */
 export class InterruptSignal extends Error {
   constructor() {
     super('interrupted');

@@ -1,6 +1,6 @@
 /**
  * What every command gets: the process's streams, the clock, and the interrupt signal. Injected so
- * that tests run commands in-process with in-memory streams and short clocks (style.md B4.4).
+ * that tests run commands in-process with in-memory streams and short clocks (docs/ARCHITECTURE.md).
  */
 import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
 

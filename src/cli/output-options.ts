@@ -1,4 +1,4 @@
-/** The output flags shared by fetch, export and convert (cli-contract.md, "Output formats"). */
+/** The output flags shared by fetch, export and convert (README.md "Output formats"). */
 import { Option, type Command } from 'commander';
 import type { CsvOptions } from '../convert/index.js';
 

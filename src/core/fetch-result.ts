@@ -2,7 +2,7 @@
  * Download a DONE task's result and convert it into the target, safely: everything is written to
  * temporary files beside `--out` and renamed over it only when download, parse and conversion
  * all succeeded. A result that turns out cut short or malformed is downloaded once more before
- * giving up with exit 7 (cli-contract.md, "Exit codes").
+ * giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';

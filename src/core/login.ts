@@ -1,6 +1,6 @@
 /**
  * `login`, `logout`, `config`: credentials and settings in the conf store. A token is checked with
- * `GET /context/employee` before it is stored (cli-contract.md "Connection and credentials").
+ * `GET /context/employee` before it is stored (README.md "Connection and credentials").
  */
 import { UsageError } from '../errors.js';
 import { createApiClient } from '../api/client.js';

@@ -1,7 +1,7 @@
 /**
  * The output side of fetch/export: choosing the format, checking `--out` before any request, and
  * the temporary-file-then-rename dance that makes the output appear complete or not at all
- * (cli-contract.md, "Files are safe").
+ * (README.md "Command reference", fetch).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Stream an async task's result from the storage link to a file on disk, resuming with Range
  * when the storage allows it, renewing expired links, and never sending Authorization to the
- * storage host (it is another origin; moysklad-async-api.md §2.7, §8).
+ * storage host (it is another origin; docs/api-facts.md §2.7, §8).
  *
  * The storage's behaviour is an open question of the fact sheet (§9.1): it may or may not gzip,
  * send Content-Length, or honour Range. So the raw bytes are kept exactly as received (Range

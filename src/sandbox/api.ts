@@ -1,5 +1,5 @@
 /**
- * The API origin of the sandbox: `/api/remap/1.2/…` as moysklad-async-api.md describes it, plus
+ * The API origin of the sandbox: `/api/remap/1.2/…` as docs/api-facts.md describes it, plus
  * the sandbox-only control endpoints under `/api/remap/1.2/__sandbox/`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';

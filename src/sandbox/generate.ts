@@ -1,6 +1,6 @@
 /**
  * Deterministic data for the sandbox: the records of every async-capable report
- * (moysklad-async-api.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
+ * (docs/api-facts.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
  *
  * Every record is a pure function of (report, seed, index), so the same parameters always give the
  * same bytes, a record can be generated without its predecessors, and memory stays flat whatever
@@ -8,6 +8,7 @@
  * CR/LF, tabs, formula prefixes, backslashes, astral emoji …).
  */
 import { open } from 'node:fs/promises';
+import { parseMoscowWallClock } from '../moscow-time.js';
 import { findReportByAlias, type ReportSpec } from '../reports/catalog.js';
 
 /** The real API base; hrefs use it unless a sandbox passes its own. */
@@ -592,15 +593,6 @@ function baseOf(opts: GenerateOptions): string {
   return at >= 0 && opts.requestUrl ? opts.requestUrl.slice(0, at + marker.length) : DEFAULT_API_BASE;
 }
 
-/** Parses `YYYY-MM-DD[ HH:mm[:ss[.SSS]]]` as an MSK wall-clock instant (UTC ms), or undefined. */
-export function parseMsk(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', ms = '0'] = m;
-  const value = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms.padEnd(3, '0')));
-  return Number.isNaN(value) ? undefined : value;
-}
-
 const DAY_MS = 86_400_000;
 /** Records one day of a period report may hold: 0 to this minus one, by a hash of (seed, kind, day). */
 const DAY_SLOTS = 4;
@@ -614,8 +606,8 @@ const DAY_SLOTS = 4;
 function periodDays(spec: ReportSpec, requestUrl: string | undefined): { first: number; last: number } | undefined {
   if (spec.period !== true || spec.records !== 'rows' || !requestUrl) return undefined;
   const params = new URL(requestUrl).searchParams;
-  const from = parseMsk(params.get('momentFrom') ?? '');
-  const to = parseMsk(params.get('momentTo') ?? '');
+  const from = parseMoscowWallClock(params.get('momentFrom'));
+  const to = parseMoscowWallClock(params.get('momentTo'));
   if (from === undefined || to === undefined || to < from) return undefined;
   return { first: Math.floor(from / DAY_MS), last: Math.floor(to / DAY_MS) };
 }
@@ -639,7 +631,7 @@ function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
   let interval = 'day';
   if (opts.requestUrl) {
     const params = new URL(opts.requestUrl).searchParams;
-    seriesStart = parseMsk(params.get('momentFrom') ?? '') ?? seriesStart;
+    seriesStart = parseMoscowWallClock(params.get('momentFrom')) ?? seriesStart;
     interval = params.get('interval') ?? interval;
   }
   return {

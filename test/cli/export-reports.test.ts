@@ -55,7 +55,7 @@ function expectedRecords(spec: ReportSpec, body: Json, count: number): Json[] {
   return [...generateRecords(spec.alias, { rows: count, seed: SEED, stores: STORES, baseUrl: sb.baseUrl, ...(requestUrl ? { requestUrl } : {}) })];
 }
 
-// --- an independent flattening, straight from cli-contract.md "Output formats" -----------------
+// --- an independent flattening, straight from README.md "Output formats" -----------------
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -1,6 +1,6 @@
 /**
  * `ms-async sandbox`: runs the local stand-in of MoySklad's async API until Ctrl-C/SIGTERM
- * (cli-contract.md, "The sandbox"). Prints its base URL on one line of stdout when ready.
+ * (README.md "The sandbox"). Prints its base URL on one line of stdout when ready.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
