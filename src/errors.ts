@@ -46,6 +46,8 @@ export abstract class MsAsyncError extends Error {
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** The command already put this failure into its own `--json` document (doctor): main adds none. */
+  jsonWritten = false;
 
   constructor(message: string, options: MsAsyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -124,6 +126,7 @@ export class BatchError extends MsAsyncError {
   constructor(message: string, exitCode: ExitCodeValue, options: MsAsyncErrorOptions = {}) {
     super(message, options);
     this.exitCode = exitCode;
+    this.jsonWritten = true;
   }
 }
 

@@ -99,6 +99,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
       onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      trace: ctx.deps.trace,
     };
     const split = request.kind === 'export' && built?.slices
       ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }

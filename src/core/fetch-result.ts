@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { downloadToFile, type DownloadProgress } from '../download/download.js';
+import { downloadToFile, type DownloadOptions, type DownloadProgress } from '../download/download.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { removeAll, temporaryPath, type OutputTarget } from './output.js';
 
@@ -32,6 +32,8 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
+  /** `--trace`: sees the storage requests of the download. */
+  trace?: DownloadOptions['trace'];
 }
 
 export interface FetchResultSummary extends ConvertResult {
@@ -58,6 +60,7 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         ...(options.userAgent ? { userAgent: options.userAgent } : {}),
         ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
         ...(options.onLog ? { onLog: options.onLog } : {}),
+        ...(options.trace ? { trace: options.trace } : {}),
       });
       try {
         const result = await convertToTarget(downloadPath, partPath, options);
@@ -85,6 +88,8 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** XLSX records per sheet (tests: a split without a million rows). */
+  maxRecordsPerSheet?: number | undefined;
   /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
   localFile?: { name: string; out?: string | undefined } | undefined;
 }
@@ -106,6 +111,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
     ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
@@ -143,6 +149,15 @@ function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | 
       `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
         `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
     );
+  }
+  if (result.sheets !== undefined && result.sheets > 1) {
+    onWarning?.(
+      `${(result.lines ?? result.records).toLocaleString('en-US')} rows do not fit one Excel sheet: ` +
+        `written on ${result.sheets} sheets, the header repeated on each`,
+    );
+  }
+  if (result.truncatedCells) {
+    onWarning?.(`${result.truncatedCells} text cells were longer than Excel's 32,767 characters and were cut to that`);
   }
   if (result.metaSize !== undefined && result.metaSize !== result.records) {
     onWarning?.(

@@ -70,6 +70,7 @@ export function defaultSandboxOptions(): SandboxOptions {
     storage: { gzip: false, range: true, contentLength: true },
     pretty: false,
     metaLast: false,
+    fieldForms: true,
     faults: defaultFaults(),
     webhookTimeoutMs: 1500,
     errorStatus: {},
