@@ -106,7 +106,8 @@ export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDi
   const problems: string[] = [];
   if (!isObject(document)) throw new UsageError('the job file must hold an object with a "jobs" list');
   for (const key of Object.keys(document)) {
-    if (key !== 'jobs' && key !== 'defaults') problems.push(`unknown top-level key "${key}" (expected "defaults" and "jobs")`);
+    if (key !== 'jobs' && key !== 'defaults')
+      problems.push(`unknown top-level key "${key}" (expected "defaults" and "jobs")`);
   }
   const defaults = document.defaults ?? {};
   if (!isObject(defaults)) problems.push('"defaults" must be an object of job keys');
@@ -124,7 +125,10 @@ export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDi
     }
     const own = readKeys(raw, name, problems);
     const merged: Record<string, unknown> = { ...optionDefaults(), ...options.commandLine, ...defaultFlags, ...own };
-    merged.param = [...((defaultFlags.param as Array<[string, string]>) ?? []), ...((own.param as Array<[string, string]>) ?? [])];
+    merged.param = [
+      ...((defaultFlags.param as Array<[string, string]>) ?? []),
+      ...((own.param as Array<[string, string]>) ?? []),
+    ];
     if (typeof merged.report !== 'string' || merged.report === '') problems.push(`${name}: "report" is required`);
     if (typeof merged.out !== 'string' || merged.out === '') {
       problems.push(`${name}: "out" is required (a path, relative to the job file's folder)`);
@@ -148,8 +152,12 @@ export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDi
   }
   if (problems.length > 0) {
     throw new UsageError(
-      problems.length === 1 ? `job file: ${problems[0]}` : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-      { hint: 'job keys are the export options in camelCase (see `ms-async export --help`), plus report, params and profile' },
+      problems.length === 1
+        ? `job file: ${problems[0]}`
+        : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      {
+        hint: 'job keys are the export options in camelCase (see `ms-async export --help`), plus report, params and profile',
+      },
     );
   }
   return jobs;
@@ -172,7 +180,8 @@ function readKeys(raw: Record<string, unknown>, name: string, problems: string[]
       }
       const pairs: Array<[string, string]> = [];
       for (const [param, v] of Object.entries(value)) {
-        if (!['string', 'number', 'boolean'].includes(typeof v)) problems.push(`${field}: "${param}" must be a string, number or boolean`);
+        if (!['string', 'number', 'boolean'].includes(typeof v))
+          problems.push(`${field}: "${param}" must be a string, number or boolean`);
         else pairs.push([param, String(v)]);
       }
       flags.param = pairs;
@@ -190,7 +199,9 @@ function readKeys(raw: Record<string, unknown>, name: string, problems: string[]
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number') {
-      problems.push(`${field}: must be a string, not ${Array.isArray(value) ? 'a list' : value === null ? 'empty' : typeof value}`);
+      problems.push(
+        `${field}: must be a string, not ${Array.isArray(value) ? 'a list' : value === null ? 'empty' : typeof value}`,
+      );
       continue;
     }
     const text = String(value);
@@ -224,7 +235,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }

@@ -4,6 +4,10 @@
  * code in file order (README "Batch").
  */
 import type { AccountPool } from '../core/accounts.js';
+import type { JobOutcome } from '../core/batch.js';
+import type { ExportSummary } from '../core/export.js';
+import type { SliceSummary } from '../core/split-export.js';
+import type { ExportSummaryJson } from '../core/summary.js';
 import type { ExportPlan } from '../core/export-plan.js';
 import type { OutputTarget } from '../core/output.js';
 import type { CsvOptions } from '../convert/index.js';
@@ -41,18 +45,25 @@ export async function runBatch(ctx: CommandContext, file: string, flags: BatchFl
   const prepared = await prepareJobs(ctx, jobs);
   const { createAccountPool } = await import('../core/accounts.js');
   const log = createLog(ctx.deps.io, ctx.mode);
-  const pool = createAccountPool({
-    globals: ctx.globals,
-    env: ctx.deps.io.env,
-    configDir: ctx.deps.configDir,
-    now: ctx.deps.now,
-    sleep: ctx.deps.sleep,
-    onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
-  }, TASKS_PER_ACCOUNT);
+  const pool = createAccountPool(
+    {
+      globals: ctx.globals,
+      env: ctx.deps.io.env,
+      configDir: ctx.deps.configDir,
+      now: ctx.deps.now,
+      sleep: ctx.deps.sleep,
+      onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
+    },
+    TASKS_PER_ACCOUNT,
+  );
   // Credentials of every account are checked before the first request, too.
   const connections = await Promise.all(prepared.map((p) => pool.connection(p.job.profile)));
   if (flags.dryRun) {
-    printDryRun(ctx, prepared, connections.map((c) => c.baseUrl));
+    printDryRun(
+      ctx,
+      prepared,
+      connections.map((c) => c.baseUrl),
+    );
     return;
   }
   await runPrepared(ctx, prepared, pool, flags.failFast === true);
@@ -72,7 +83,10 @@ async function prepareJobs(ctx: CommandContext, jobs: readonly BatchJob[]): Prom
       const csv = csvOptionsFrom(f as OutputFlags);
       resolveCsvOptions(csv);
       const plan = planExport({
-        report: job.report, params: f.param, period: f.period as string | undefined, split: f.split as string | undefined,
+        report: job.report,
+        params: f.param,
+        period: f.period as string | undefined,
+        split: f.split as string | undefined,
         now: ctx.deps.now(),
       });
       const target = await resolveOutputTarget(f.out, f.format as string | undefined);
@@ -83,7 +97,11 @@ async function prepareJobs(ctx: CommandContext, jobs: readonly BatchJob[]): Prom
     }
   }
   if (problems.length > 0) {
-    throw new UsageError(problems.length === 1 ? `job file: ${problems[0]}` : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`);
+    throw new UsageError(
+      problems.length === 1
+        ? `job file: ${problems[0]}`
+        : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+    );
   }
   return prepared;
 }
@@ -116,19 +134,35 @@ function printDryRun(ctx: CommandContext, prepared: readonly PreparedJob[], base
   }
 }
 
-async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[], pool: AccountPool, failFast: boolean): Promise<void> {
-  const [{ runJobs }, { exportReport, resumeCommand }, { exportSplit }, { createCoreTaskSteps }, { createSemaphore }, { exportSummaryJson }] =
-    await Promise.all([
-      import('../core/batch.js'),
-      import('../core/export.js'),
-      import('../core/split-export.js'),
-      import('../core/task-steps.js'),
-      import('../core/semaphore.js'),
-      import('../core/summary.js'),
-    ]);
+async function runPrepared(
+  ctx: CommandContext,
+  prepared: readonly PreparedJob[],
+  pool: AccountPool,
+  failFast: boolean,
+): Promise<void> {
+  const [
+    { runJobs },
+    { exportReport, resumeCommand },
+    { exportSplit },
+    { createCoreTaskSteps },
+    { createSemaphore },
+    { exportSummaryJson },
+  ] = await Promise.all([
+    import('../core/batch.js'),
+    import('../core/export.js'),
+    import('../core/split-export.js'),
+    import('../core/task-steps.js'),
+    import('../core/semaphore.js'),
+    import('../core/summary.js'),
+  ]);
   const { deps } = ctx;
   const log = createLog(deps.io, ctx.mode);
-  const view = createBatchView(deps.io, ctx.mode, prepared.map((p) => ({ index: p.job.index, report: p.job.report, out: p.job.outArgument })), deps.now);
+  const view = createBatchView(
+    deps.io,
+    ctx.mode,
+    prepared.map((p) => ({ index: p.job.index, report: p.job.report, out: p.job.outArgument })),
+    deps.now,
+  );
   const transfers = createSemaphore(TRANSFERS_AT_ONCE);
   const taskOf = new Map<number, string>();
   // Said after the last frame: a line written mid-run would tear the in-place job lines.
@@ -140,17 +174,19 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
     const outArgument = p.target.path ?? p.job.outArgument;
     // A split job's slices are many tasks: its line says "running" and counts slices instead.
     const split = p.plan.slices !== undefined;
-    const stepsFor = (stepSignal: AbortSignal) => createCoreTaskSteps(account.client, {
-      timeoutMs: p.timeoutMs,
-      sleep: deps.sleep,
-      now: deps.now,
-      signal: stepSignal,
-      taskSlots: account.taskSlots,
-      resumeHint: (id) => resumeCommand(id, outArgument),
-      onSlotWait: () => view.update(i, { state: 'waiting', note: 'for one of our 4 task slots' }),
-      onQueueFull: () => view.update(i, { state: 'queue full', note: 'tasks of others fill the account\'s queue (61002)' }),
-      onUpdate: (_id, task) => view.update(i, { state: split ? 'running' : task.state, note: undefined }),
-    });
+    const stepsFor = (stepSignal: AbortSignal) =>
+      createCoreTaskSteps(account.client, {
+        timeoutMs: p.timeoutMs,
+        sleep: deps.sleep,
+        now: deps.now,
+        signal: stepSignal,
+        taskSlots: account.taskSlots,
+        resumeHint: (id) => resumeCommand(id, outArgument),
+        onSlotWait: () => view.update(i, { state: 'waiting', note: 'for one of our 4 task slots' }),
+        onQueueFull: () =>
+          view.update(i, { state: 'queue full', note: "tasks of others fill the account's queue (61002)" }),
+        onUpdate: (_id, task) => view.update(i, { state: split ? 'running' : task.state, note: undefined }),
+      });
     const fetchPart = {
       target: p.target,
       report: p.plan.spec,
@@ -169,7 +205,7 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
       transferGate: <T>(work: () => Promise<T>) => transfers.run(work, signal),
       reuse: p.job.flags.reuse === true,
     };
-    let summary;
+    let summary: ExportSummary & { slices?: SliceSummary[] };
     if (p.plan.slices) {
       let done = 0;
       const total = p.plan.slices.length;
@@ -195,7 +231,7 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
     return json;
   };
 
-  let outcomes;
+  let outcomes: Array<JobOutcome<ExportSummaryJson>>;
   try {
     outcomes = await runJobs(prepared.map(run), {
       signal: deps.signal,
@@ -216,24 +252,30 @@ async function runPrepared(ctx: CommandContext, prepared: readonly PreparedJob[]
   }
 
   if (ctx.globals.json) {
-    printJson(ctx, outcomes.map((outcome, i) => {
-      const p = prepared[i] as PreparedJob;
-      const head = { index: p.job.index, report: p.job.report, out: p.job.outArgument };
-      if (outcome.status === 'done') return { ...head, ...outcome.value };
-      return { ...head, ...errorToJson(outcome.error), ...(outcome.status === 'stopped' ? { stopped: true } : {}) };
-    }));
+    printJson(
+      ctx,
+      outcomes.map((outcome, i) => {
+        const p = prepared[i] as PreparedJob;
+        const head = { index: p.job.index, report: p.job.report, out: p.job.outArgument };
+        if (outcome.status === 'done') return { ...head, ...outcome.value };
+        return { ...head, ...errorToJson(outcome.error), ...(outcome.status === 'stopped' ? { stopped: true } : {}) };
+      }),
+    );
   }
   const failed = outcomes.flatMap((o, i) => (o.status === 'failed' ? [{ i, error: o.error }] : []));
   const stopped = outcomes.filter((o) => o.status === 'stopped').length;
   const done = outcomes.length - failed.length - stopped;
-  log.info(`batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} failed` : ''}${stopped ? `, ${stopped} stopped` : ''}`);
+  log.info(
+    `batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} failed` : ''}${stopped ? `, ${stopped} stopped` : ''}`,
+  );
   if (deps.signal.aborted) {
     const hints = outcomes.flatMap((o, i) => {
       if (o.status === 'done') return [];
       const p = prepared[i] as PreparedJob;
       const hint = (o.error as MsAsyncError | undefined)?.hint;
       const task = taskOf.get(i);
-      const what = hint ?? (task ? `task ${task} goes on running on the server` : 'no task was created; run the batch again');
+      const what =
+        hint ?? (task ? `task ${task} goes on running on the server` : 'no task was created; run the batch again');
       return [`job ${p.job.index} (${p.job.report}): ${what}`];
     });
     throw new BatchError('interrupted; tasks already created go on running on the server', 130, {

@@ -31,7 +31,10 @@ const FINAL = new Set(['written', 'failed', 'stopped', 'interrupted']);
 
 export function createBatchView(io: Io, mode: TerminalMode, jobs: readonly ViewJob[], now: () => number): BatchView {
   const started = now();
-  const lines: Array<JobLine & { since: number; endedAt?: number }> = jobs.map(() => ({ state: 'waiting', since: started }));
+  const lines: Array<JobLine & { since: number; endedAt?: number }> = jobs.map(() => ({
+    state: 'waiting',
+    since: started,
+  }));
   const { state: paint, dim } = palette(mode.color);
   const width = String(jobs.length).length;
   const label = (i: number): string => {
@@ -63,7 +66,9 @@ export function createBatchView(io: Io, mode: TerminalMode, jobs: readonly ViewJ
     let frame = drawn > 0 ? `\u001b[${drawn}A` : '';
     const max = columns();
     for (const [i, line] of lines.entries()) {
-      const parts = [label(i), line.state.toUpperCase(), elapsed(line), line.progress ?? '', line.note ?? ''].filter(Boolean);
+      const parts = [label(i), line.state.toUpperCase(), elapsed(line), line.progress ?? '', line.note ?? ''].filter(
+        Boolean,
+      );
       const plain = parts.join('  ');
       const cut = plain.length > max ? `${plain.slice(0, max - 1)}…` : plain;
       // Colour only the state word, after cutting, so that the cut never splits an escape code.

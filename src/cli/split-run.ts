@@ -22,7 +22,11 @@ type SplitRunOptions = Omit<SplitExportOptions, 'stepsFor' | 'cancelOnInterrupt'
   cancelOnInterrupt: boolean;
 };
 
-export async function runSplit(ctx: CommandContext, client: ApiClient, options: SplitRunOptions): Promise<SplitExportSummary> {
+export async function runSplit(
+  ctx: CommandContext,
+  client: ApiClient,
+  options: SplitRunOptions,
+): Promise<SplitExportSummary> {
   const log = createLog(ctx.deps.io, ctx.mode);
   const slots = createSemaphore(TASKS_PER_ACCOUNT);
   const label = (i: number): string => {

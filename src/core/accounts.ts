@@ -26,7 +26,8 @@ export function createAccountPool(input: SessionInput, tasksPerAccount: number):
   let stored: Promise<Record<string, StoredProfile> | undefined> | undefined;
   const accounts = new Map<string, Account>();
   const connection = async (profile: string | undefined): Promise<Connection> => {
-    stored ??= needsStoredProfiles(input) || profile !== undefined ? loadProfiles(input.configDir) : Promise.resolve(undefined);
+    stored ??=
+      needsStoredProfiles(input) || profile !== undefined ? loadProfiles(input.configDir) : Promise.resolve(undefined);
     return resolveConnection({
       flags: { ...input.globals, ...(profile === undefined ? {} : { profile }) },
       env: input.env,
@@ -61,8 +62,9 @@ export function createAccountPool(input: SessionInput, tasksPerAccount: number):
 
 /** Base URL + a digest of the credential: the map never holds a token. */
 function accountKey(connection: Connection): string {
-  const auth = connection.auth.kind === 'bearer'
-    ? `bearer:${connection.auth.token}`
-    : `basic:${connection.auth.login}:${connection.auth.password}`;
+  const auth =
+    connection.auth.kind === 'bearer'
+      ? `bearer:${connection.auth.token}`
+      : `basic:${connection.auth.login}:${connection.auth.password}`;
   return `${connection.baseUrl}\n${createHash('sha256').update(auth).digest('hex')}`;
 }

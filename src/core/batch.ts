@@ -31,24 +31,26 @@ export async function runJobs<T>(
   options.signal.addEventListener('abort', onAbort, { once: true });
   let failedFast = false;
   try {
-    return await Promise.all(jobs.map(async (job, index): Promise<JobOutcome<T>> => {
-      let outcome: JobOutcome<T>;
-      try {
-        outcome = { status: 'done', value: await job(stop.signal) };
-      } catch (error) {
-        if (failedFast && !options.signal.aborted) {
-          outcome = { status: 'stopped', error };
-        } else {
-          outcome = { status: 'failed', error };
-          if (options.failFast && !stop.signal.aborted) {
-            failedFast = true;
-            stop.abort(error);
+    return await Promise.all(
+      jobs.map(async (job, index): Promise<JobOutcome<T>> => {
+        let outcome: JobOutcome<T>;
+        try {
+          outcome = { status: 'done', value: await job(stop.signal) };
+        } catch (error) {
+          if (failedFast && !options.signal.aborted) {
+            outcome = { status: 'stopped', error };
+          } else {
+            outcome = { status: 'failed', error };
+            if (options.failFast && !stop.signal.aborted) {
+              failedFast = true;
+              stop.abort(error);
+            }
           }
         }
-      }
-      options.onOutcome?.(index, outcome);
-      return outcome;
-    }));
+        options.onOutcome?.(index, outcome);
+        return outcome;
+      }),
+    );
   } finally {
     options.signal.removeEventListener('abort', onAbort);
   }

@@ -5,7 +5,14 @@
  */
 import { UsageError } from '../errors.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { parsePeriod, parseSplitUnit, periodParams, splitPeriod, type Period, type SplitUnit } from '../reports/period.js';
+import {
+  parsePeriod,
+  parseSplitUnit,
+  periodParams,
+  splitPeriod,
+  type Period,
+  type SplitUnit,
+} from '../reports/period.js';
 import { buildReportRequest } from '../reports/request.js';
 
 export interface ExportPlanInput {
@@ -39,7 +46,9 @@ export function planExport(input: ExportPlanInput): ExportPlan {
   const params = [...(input.params ?? [])];
   if (input.period === undefined) {
     if (input.split !== undefined) {
-      throw new UsageError('--split needs --period: the period to cut into slices', { hint: 'e.g. --period 2026-01..2026-12 --split month' });
+      throw new UsageError('--split needs --period: the period to cut into slices', {
+        hint: 'e.g. --period 2026-01..2026-12 --split month',
+      });
     }
     const built = buildReportRequest(input.report, params);
     return { spec: built.spec, pathAndQuery: built.pathAndQuery };
@@ -55,16 +64,20 @@ export function planExport(input: ExportPlanInput): ExportPlan {
   const period = parsePeriod(input.period, input.now);
   const build = (p: Period): string => {
     const { momentFrom, momentTo } = periodParams(p);
-    return buildReportRequest(input.report, [...params, ['momentFrom', momentFrom], ['momentTo', momentTo]]).pathAndQuery;
+    return buildReportRequest(input.report, [...params, ['momentFrom', momentFrom], ['momentTo', momentTo]])
+      .pathAndQuery;
   };
   const plan: ExportPlan = { spec: probe.spec, pathAndQuery: build(period), period };
   if (input.split === undefined) return plan;
   const unit = parseSplitUnit(input.split);
   const slices = splitPeriod(period, unit);
   if (slices.length > MAX_SLICES) {
-    throw new UsageError(`--period ${input.period} --split ${unit} makes ${slices.length} tasks (at most ${MAX_SLICES})`, {
-      hint: 'split by a longer unit, or export a shorter period',
-    });
+    throw new UsageError(
+      `--period ${input.period} --split ${unit} makes ${slices.length} tasks (at most ${MAX_SLICES})`,
+      {
+        hint: 'split by a longer unit, or export a shorter period',
+      },
+    );
   }
   return { ...plan, split: unit, slices: slices.map((slice) => ({ period: slice, pathAndQuery: build(slice) })) };
 }

@@ -58,31 +58,33 @@ export async function exportSplit(options: SplitExportOptions): Promise<SplitExp
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const steps = options.stepsFor(stop.signal);
   try {
-    const outcomes = await Promise.allSettled(options.slices.map(async (slice, i) => {
-      try {
-        const summary = await exportReport(steps, {
-          ...options,
-          signal: stop.signal,
-          pathAndQuery: slice.pathAndQuery,
-          target: { path: files[i] as string, format: sliceFormat, workDir: target.workDir },
-          csv: {},
-          // Per-slice progress would jump back and forth; the merge reports progress.
-          onConvertProgress: undefined,
-          onDownloadProgress: undefined,
-          onWarning: undefined,
-          onTaskStarted: (task) => options.onSliceTask?.(i, task),
-        });
-        options.onSliceDone?.(i, summary.records);
-        return summary;
-      } catch (error) {
-        if (!stop.signal.aborted) stop.abort(error); // no silent gaps: one failed slice stops the rest
-        throw error;
-      }
-    }));
+    const outcomes = await Promise.allSettled(
+      options.slices.map(async (slice, i) => {
+        try {
+          const summary = await exportReport(steps, {
+            ...options,
+            signal: stop.signal,
+            pathAndQuery: slice.pathAndQuery,
+            target: { path: files[i] as string, format: sliceFormat, workDir: target.workDir },
+            csv: {},
+            // Per-slice progress would jump back and forth; the merge reports progress.
+            onConvertProgress: undefined,
+            onDownloadProgress: undefined,
+            onWarning: undefined,
+            onTaskStarted: (task) => options.onSliceTask?.(i, task),
+          });
+          options.onSliceDone?.(i, summary.records);
+          return summary;
+        } catch (error) {
+          if (!stop.signal.aborted) stop.abort(error); // no silent gaps: one failed slice stops the rest
+          throw error;
+        }
+      }),
+    );
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
       if (options.signal?.aborted) {
-        throw new InterruptedError('interrupted; the slices\' tasks go on running on the server', {
+        throw new InterruptedError("interrupted; the slices' tasks go on running on the server", {
           hint: 'run the same command again with --reuse to pick them up',
         });
       }
@@ -121,7 +123,11 @@ export async function exportSplit(options: SplitExportOptions): Promise<SplitExp
       taskId: summaries[0]?.taskId ?? '',
       reused: summaries.every((s) => s.reused),
       slices: summaries.map((s, i) => ({
-        ...fromTo(options.slices[i]?.period as Period), taskId: s.taskId, reused: s.reused, records: s.records, bytes: s.bytes,
+        ...fromTo(options.slices[i]?.period as Period),
+        taskId: s.taskId,
+        reused: s.reused,
+        records: s.records,
+        bytes: s.bytes,
       })),
     };
   } finally {
@@ -147,7 +153,11 @@ function withPeriodColumns(csv: Partial<CsvOptions>): Partial<CsvOptions> {
   return { ...csv, columns: [...lead, ...csv.columns] };
 }
 
-async function writeMerged(stdout: Writable | undefined, partPath: string, body: (out: Writable) => Promise<void>): Promise<void> {
+async function writeMerged(
+  stdout: Writable | undefined,
+  partPath: string,
+  body: (out: Writable) => Promise<void>,
+): Promise<void> {
   if (stdout) {
     await body(stdout);
     return;
@@ -212,7 +222,10 @@ class LineTagger {
   private carry: Buffer = Buffer.alloc(0);
   private readonly open: Buffer;
 
-  constructor(tag: string, private readonly state: { count: number; array: boolean }) {
+  constructor(
+    tag: string,
+    private readonly state: { count: number; array: boolean },
+  ) {
     this.open = Buffer.from(`{${tag}`);
   }
 

@@ -33,8 +33,7 @@ export function createCoreTaskSteps(client: ApiClient, options: CoreTaskStepOpti
   const permits = new Map<string, () => void>();
   return {
     now: options.now,
-    listReusable: async () =>
-      (await client.listTasks({ states: ['PENDING', 'PROCESSING', 'DONE'] }, { signal })).rows,
+    listReusable: async () => (await client.listTasks({ states: ['PENDING', 'PROCESSING', 'DONE'] }, { signal })).rows,
     start: async (pathAndQuery) => {
       if (options.taskSlots.active >= options.taskSlots.size || options.taskSlots.waiting > 0) options.onSlotWait?.();
       let release: () => void;

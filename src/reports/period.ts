@@ -24,16 +24,28 @@ export type SplitUnit = 'day' | 'week' | 'month' | 'quarter';
 export const SPLIT_UNITS: readonly SplitUnit[] = ['day', 'week', 'month', 'quarter'];
 
 export const NAMED_PERIODS = [
-  'today', 'yesterday', 'this-week', 'last-week', 'this-month', 'last-month', 'this-quarter',
-  'last-quarter', 'this-year', 'last-year', 'last-7-days', 'last-30-days',
+  'today',
+  'yesterday',
+  'this-week',
+  'last-week',
+  'this-month',
+  'last-month',
+  'this-quarter',
+  'last-quarter',
+  'this-year',
+  'last-year',
+  'last-7-days',
+  'last-30-days',
 ] as const;
 
 /** `2026-01-31 23:59:59`: the API's date-time form (docs/api-facts.md §1.5). */
 export function formatMoment(wallMs: number): string {
   const d = new Date(wallMs);
   const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  return (
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+  );
 }
 
 /** The API parameters of a period. */
@@ -81,20 +93,33 @@ function namedPeriod(name: string, now: number): Period | undefined {
   const today = startOfDay(now);
   const whole = (start: number, nextStart: number): Period => ({ from: start, to: nextStart - 1000 });
   switch (name) {
-    case 'today': return { from: today, to: now };
-    case 'yesterday': return whole(today - DAY_MS, today);
-    case 'this-week': return { from: startOf('week', now), to: now };
-    case 'last-week': return whole(startOf('week', startOf('week', now) - DAY_MS), startOf('week', now));
-    case 'this-month': return { from: startOf('month', now), to: now };
-    case 'last-month': return whole(startOf('month', startOf('month', now) - DAY_MS), startOf('month', now));
-    case 'this-quarter': return { from: startOf('quarter', now), to: now };
-    case 'last-quarter': return whole(startOf('quarter', startOf('quarter', now) - DAY_MS), startOf('quarter', now));
-    case 'this-year': return { from: startOf('year', now), to: now };
-    case 'last-year': return whole(startOf('year', startOf('year', now) - DAY_MS), startOf('year', now));
+    case 'today':
+      return { from: today, to: now };
+    case 'yesterday':
+      return whole(today - DAY_MS, today);
+    case 'this-week':
+      return { from: startOf('week', now), to: now };
+    case 'last-week':
+      return whole(startOf('week', startOf('week', now) - DAY_MS), startOf('week', now));
+    case 'this-month':
+      return { from: startOf('month', now), to: now };
+    case 'last-month':
+      return whole(startOf('month', startOf('month', now) - DAY_MS), startOf('month', now));
+    case 'this-quarter':
+      return { from: startOf('quarter', now), to: now };
+    case 'last-quarter':
+      return whole(startOf('quarter', startOf('quarter', now) - DAY_MS), startOf('quarter', now));
+    case 'this-year':
+      return { from: startOf('year', now), to: now };
+    case 'last-year':
+      return whole(startOf('year', startOf('year', now) - DAY_MS), startOf('year', now));
     // The whole days before today: today, still running, is not part of them.
-    case 'last-7-days': return whole(today - 7 * DAY_MS, today);
-    case 'last-30-days': return whole(today - 30 * DAY_MS, today);
-    default: return undefined;
+    case 'last-7-days':
+      return whole(today - 7 * DAY_MS, today);
+    case 'last-30-days':
+      return whole(today - 30 * DAY_MS, today);
+    default:
+      return undefined;
   }
 }
 
@@ -108,11 +133,16 @@ function startOf(unit: SplitUnit | 'year', wallMs: number): number {
   const year = d.getUTCFullYear();
   const month = d.getUTCMonth();
   switch (unit) {
-    case 'day': return startOfDay(wallMs);
-    case 'week': return startOfDay(wallMs) - ((d.getUTCDay() + 6) % 7) * DAY_MS;
-    case 'month': return Date.UTC(year, month, 1);
-    case 'quarter': return Date.UTC(year, month - (month % 3), 1);
-    case 'year': return Date.UTC(year, 0, 1);
+    case 'day':
+      return startOfDay(wallMs);
+    case 'week':
+      return startOfDay(wallMs) - ((d.getUTCDay() + 6) % 7) * DAY_MS;
+    case 'month':
+      return Date.UTC(year, month, 1);
+    case 'quarter':
+      return Date.UTC(year, month - (month % 3), 1);
+    case 'year':
+      return Date.UTC(year, 0, 1);
   }
 }
 
@@ -120,17 +150,21 @@ function nextStart(unit: SplitUnit, wallMs: number): number {
   const start = startOf(unit, wallMs);
   const d = new Date(start);
   switch (unit) {
-    case 'day': return start + DAY_MS;
-    case 'week': return start + 7 * DAY_MS;
-    case 'month': return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-    case 'quarter': return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 3, 1);
+    case 'day':
+      return start + DAY_MS;
+    case 'week':
+      return start + 7 * DAY_MS;
+    case 'month':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    case 'quarter':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 3, 1);
   }
 }
 
 /** The period cut at every day/week/month/quarter boundary, in order; the ends stay the period's. */
 export function splitPeriod(period: Period, unit: SplitUnit): Period[] {
   const slices: Period[] = [];
-  for (let from = period.from; from <= period.to;) {
+  for (let from = period.from; from <= period.to; ) {
     const next = nextStart(unit, from);
     slices.push({ from, to: Math.min(period.to, next - 1000) });
     from = next;

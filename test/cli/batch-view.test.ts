@@ -5,7 +5,11 @@ import { createTestIo } from '../helpers/test-io.js';
 
 const JOBS = [
   { index: 1, report: 'stock-bystore', out: 'out/stock.csv' },
-  { index: 2, report: 'profit-byproduct', out: 'out/a-rather-long-name-for-a-profit-report-output-file-of-the-night.csv' },
+  {
+    index: 2,
+    report: 'profit-byproduct',
+    out: 'out/a-rather-long-name-for-a-profit-report-output-file-of-the-night.csv',
+  },
 ];
 
 describe('the batch view', () => {
@@ -18,9 +22,14 @@ describe('the batch view', () => {
     view.update(0, { state: 'PROCESSING' });
     view.update(1, { state: 'downloading', progress: '1.2 MiB of 4 MiB' });
     view.stop();
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the cursor movement is what this test looks for
     const frames = out.stderr().split(/\u001b\[2A/);
     expect(frames).toHaveLength(2); // the first frame, then one that moved up over both lines
-    const last = (frames[1] ?? '').replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').split('\n').filter(Boolean);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI codes
+    const last = (frames[1] ?? '')
+      .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
+      .split('\n')
+      .filter(Boolean);
     expect(last).toHaveLength(2);
     expect(last[0]).toBe('[1] stock-bystore → out/stock.csv  PROCESSING  12s');
     expect(last[1]?.length).toBeLessThanOrEqual(59);

@@ -51,19 +51,36 @@ async function jobFile(name: string, text: string): Promise<string> {
 /** The sandbox's records of a report, as NDJSON lines would hold them. */
 function expected(sb: Sandbox, report: string, query = ''): unknown[] {
   const paths: Record<string, string> = {
-    'stock-bystore': '/report/stock/bystore', 'stock-all': '/report/stock/all', counterparty: '/entity/counterparty',
-    assortment: '/entity/assortment', 'profit-byproduct': '/report/profit/byproduct', 'profit-byemployee': '/report/profit/byemployee',
-    'money-byaccount': '/report/money/byaccount', 'counterparty-report': '/report/counterparty', 'dashboard-day': '/report/dashboard/day',
+    'stock-bystore': '/report/stock/bystore',
+    'stock-all': '/report/stock/all',
+    counterparty: '/entity/counterparty',
+    assortment: '/entity/assortment',
+    'profit-byproduct': '/report/profit/byproduct',
+    'profit-byemployee': '/report/profit/byemployee',
+    'money-byaccount': '/report/money/byaccount',
+    'counterparty-report': '/report/counterparty',
+    'dashboard-day': '/report/dashboard/day',
     'sales-plotseries': '/report/sales/plotseries',
   };
   const requestUrl = `${sb.baseUrl}${paths[report]}?${query}${query ? '&' : ''}async=true`;
   // Plot series hold one record per bucket: 10 days here.
   const rows = report === 'sales-plotseries' ? 10 : sb.options.rows;
-  return [...generateRecords(report, { rows, seed: sb.options.seed, stores: sb.options.stores, baseUrl: sb.baseUrl, requestUrl })];
+  return [
+    ...generateRecords(report, {
+      rows,
+      seed: sb.options.seed,
+      stores: sb.options.stores,
+      baseUrl: sb.baseUrl,
+      requestUrl,
+    }),
+  ];
 }
 
 async function ndjson(path: string): Promise<unknown[]> {
-  return (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 const TEN_JOBS = `
@@ -89,10 +106,15 @@ jobs:
 `;
 
 const TEN_QUERIES = [
-  ['stock-bystore', ''], ['stock-all', ''], ['counterparty', ''], ['assortment', ''],
+  ['stock-bystore', ''],
+  ['stock-all', ''],
+  ['counterparty', ''],
+  ['assortment', ''],
   ['profit-byproduct', 'momentFrom=2026-03-01%2000%3A00%3A00&momentTo=2026-03-31%2023%3A59%3A59'],
   ['profit-byemployee', 'momentFrom=2026-04-01%2000%3A00%3A00&momentTo=2026-04-30%2023%3A59%3A59'],
-  ['money-byaccount', ''], ['counterparty-report', ''], ['dashboard-day', ''],
+  ['money-byaccount', ''],
+  ['counterparty-report', ''],
+  ['dashboard-day', ''],
   ['sales-plotseries', 'momentFrom=2026-03-01%2000%3A00%3A00&momentTo=2026-03-10%2000%3A00%3A00&interval=day'],
 ] as const;
 
@@ -103,7 +125,7 @@ async function expectTenOutputs(sb: Sandbox): Promise<void> {
   }
 }
 
-describe('batch: ten jobs within the account\'s limits', () => {
+describe("batch: ten jobs within the account's limits", () => {
   it('waits out a queue partly taken by foreign tasks (61002) and writes every output exactly', async () => {
     const sb = await start({ queueLimit: 4 });
     // Two foreign tasks hold half the queue until the batch has met a 61002, then go away: the
@@ -118,7 +140,8 @@ describe('batch: ten jobs within the account\'s limits', () => {
     const refusals = (): number =>
       sb.requests.filter((q) => q.origin === 'api' && /[?&]async=true/.test(q.url) && q.status === 429).length;
     const release = (async () => {
-      for (let waited = 0; refusals() === 0 && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; refusals() === 0 && waited < 60_000; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
       for (const url of held) await sandboxRequest(sb, `${url}/cancel`, { method: 'PUT', headers: foreign });
     })();
     await mkdir(join(dir, 'out'));
@@ -150,8 +173,15 @@ describe('batch: ten jobs within the account\'s limits', () => {
     const summaries = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(summaries.map((s) => s.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(summaries[0]).toMatchObject({
-      index: 1, report: 'stock-bystore', out: 'out/01.ndjson', reused: false, state: 'DONE', format: 'ndjson',
-      records: 30, rows: 30, path: join(dir, 'out', '01.ndjson'),
+      index: 1,
+      report: 'stock-bystore',
+      out: 'out/01.ndjson',
+      reused: false,
+      state: 'DONE',
+      format: 'ndjson',
+      records: 30,
+      rows: 30,
+      path: join(dir, 'out', '01.ndjson'),
     });
     expect(summaries[0]?.taskId).toMatch(/^[0-9a-f-]{36}$/);
     expect(summaries[0]?.outputBytes).toBe((await readFile(join(dir, 'out', '01.ndjson'))).length);
@@ -175,20 +205,27 @@ describe('batch: failures', () => {
     expect(await ndjson(join(dir, 'c.ndjson'))).toEqual(expected(sb, 'assortment'));
     expect((await readdir(dir)).sort()).toEqual(['a.ndjson', 'c.ndjson', 'jobs.yaml']);
     const summaries = JSON.parse(r.stdout) as Array<Record<string, unknown>>; // one JSON document on stdout
-    expect(summaries[1]).toMatchObject({ index: 2, report: '/report/nothing/here', error: { code: 'ERR_MS_API', exitCode: 4 } });
+    expect(summaries[1]).toMatchObject({
+      index: 2,
+      report: '/report/nothing/here',
+      error: { code: 'ERR_MS_API', exitCode: 4 },
+    });
     expect(summaries[2]).toMatchObject({ index: 3, state: 'DONE' });
     expect(r.stderr).toMatch(/1 of 3 jobs failed; the first in the file: job 2 \(\/report\/nothing\/here\)/);
   });
 
-  it('the exit code is the first failed job\'s in file order, not the first to fail in time', async () => {
+  it("the exit code is the first failed job's in file order, not the first to fail in time", async () => {
     const sb = await start();
-    const file = await jobFile('jobs.yaml', `
+    const file = await jobFile(
+      'jobs.yaml',
+      `
 jobs:
   - report: sales-plotseries
     params: { momentFrom: "2026-03-01", momentTo: "2026-03-02", interval: week }
     out: slow-api-error.csv
   - { report: /report/nothing/here, out: fast-rejection.csv }
-`);
+`,
+    );
     const r = await cli(sb, ['batch', file]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/2 of 2 jobs failed; the first in the file: job 1 \(sales-plotseries\)/);
@@ -208,11 +245,14 @@ jobs:
 
   it('Ctrl-C leaves the tasks running, says how to resume each job, exit 130', async () => {
     const sb = await start({ processingMs: 5000 });
-    const file = await jobFile('jobs.yaml', `
+    const file = await jobFile(
+      'jobs.yaml',
+      `
 jobs:
   - { report: counterparty, out: a.csv }
   - { report: assortment, out: b.csv }
-`);
+`,
+    );
     const controller = new AbortController();
     const r = await cli(sb, ['batch', file], {
       signal: controller.signal,
@@ -224,7 +264,8 @@ jobs:
     const ids = [...r.stderr.matchAll(/ms-async fetch ([0-9a-f-]{36}) --wait --out (\S+)/g)];
     expect(ids.map((m) => m[2])).toEqual([join(dir, 'a.csv'), join(dir, 'b.csv')]);
     for (const [, id] of ids) {
-      const task = (await sandboxRequest(sb, `/async/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json as { state: string };
+      const task = (await sandboxRequest(sb, `/async/${id}`, { headers: { Authorization: `Bearer ${TOKEN}` } }))
+        .json as { state: string };
       expect(['PENDING', 'PROCESSING']).toContain(task.state);
     }
     expect(await readdir(dir)).toEqual(['jobs.yaml']);
@@ -233,16 +274,43 @@ jobs:
 
 describe('batch: the job file is checked before anything is sent', () => {
   it.each([
-    ['jobs:\n  - { report: stock-bystore, out: a.csv, formt: csv }\n', /job 1 \(stock-bystore\): unknown key "formt"; did you mean "format"\?/],
-    ['jobs:\n  - { report: stock-bystore, out: a.csv, format: xls }\n', /job 1 \(stock-bystore\) field "format": "xls" is not one of/],
-    ['jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: b.csv, timeout: soon }\n', /job 2 \(stock-all\) field "timeout": "soon" is not a duration/],
-    ['jobs:\n  - { report: stock-bystore, out: a.csv, excel: yes please }\n', /job 1 \(stock-bystore\) field "excel": must be true or false/],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv, formt: csv }\n',
+      /job 1 \(stock-bystore\): unknown key "formt"; did you mean "format"\?/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv, format: xls }\n',
+      /job 1 \(stock-bystore\) field "format": "xls" is not one of/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: b.csv, timeout: soon }\n',
+      /job 2 \(stock-all\) field "timeout": "soon" is not a duration/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv, excel: yes please }\n',
+      /job 1 \(stock-bystore\) field "excel": must be true or false/,
+    ],
     ['jobs:\n  - { report: stock-bystore }\n', /job 1 \(stock-bystore\): "out" is required/],
-    ['jobs:\n  - { report: stock-bystre, out: a.csv }\n', /job 1 \(stock-bystre\): unknown report "stock-bystre"; did you mean "stock-bystore"\?/],
-    ['jobs:\n  - { report: stock-bystore, out: a.csv, period: last-month }\n', /job 1 \(stock-bystore\): stock-bystore takes no period/],
-    ['jobs:\n  - { report: profit-byproduct, out: a.csv, split: month }\n', /job 1 \(profit-byproduct\): --split needs --period/],
-    ['jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: ./a.csv }\n', /job 2 \(stock-all\) field "out": job 1 writes \.\/a\.csv too/],
-    ['jobs:\n  - { report: stock-bystore, out: missing/a.csv }\n', /job 1 \(stock-bystore\): the folder of --out does not exist/],
+    [
+      'jobs:\n  - { report: stock-bystre, out: a.csv }\n',
+      /job 1 \(stock-bystre\): unknown report "stock-bystre"; did you mean "stock-bystore"\?/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv, period: last-month }\n',
+      /job 1 \(stock-bystore\): stock-bystore takes no period/,
+    ],
+    [
+      'jobs:\n  - { report: profit-byproduct, out: a.csv, split: month }\n',
+      /job 1 \(profit-byproduct\): --split needs --period/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: ./a.csv }\n',
+      /job 2 \(stock-all\) field "out": job 1 writes \.\/a\.csv too/,
+    ],
+    [
+      'jobs:\n  - { report: stock-bystore, out: missing/a.csv }\n',
+      /job 1 \(stock-bystore\): the folder of --out does not exist/,
+    ],
     ['jobs:\n  - { report: stock-bystore, out: a.csv, token: abc }\n', /credentials do not belong in a job file/],
     ['defaults: { columns: 7 }\njobs: []\n', /"jobs" must be a non-empty list/],
     ['jobs:\n  - report: stock-bystore\n    out: a.csv\n   bad: indent\n', /not valid YAML/],
@@ -257,23 +325,32 @@ describe('batch: the job file is checked before anything is sent', () => {
 
   it('a JSON job file has the same schema; every problem is listed at once', async () => {
     const sb = await start();
-    const file = await jobFile('jobs.json', JSON.stringify({
-      jobs: [{ report: 'stock-bystore', out: 'a.csv', rubles: 'yes' }, { report: 'counterparty', out: 'b.xyz' }],
-    }));
+    const file = await jobFile(
+      'jobs.json',
+      JSON.stringify({
+        jobs: [
+          { report: 'stock-bystore', out: 'a.csv', rubles: 'yes' },
+          { report: 'counterparty', out: 'b.xyz' },
+        ],
+      }),
+    );
     const r = await cli(sb, ['batch', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/job 1 \(stock-bystore\) field "rubles": must be true or false/);
     expect(sb.requests).toHaveLength(0);
   });
 
-  it('--dry-run prints each job\'s requests and sends nothing', async () => {
+  it("--dry-run prints each job's requests and sends nothing", async () => {
     const sb = await start();
-    const file = await jobFile('jobs.yaml', `
+    const file = await jobFile(
+      'jobs.yaml',
+      `
 defaults: { excel: true }
 jobs:
   - { report: stock-bystore, out: stock.csv }
   - { report: profit-byproduct, period: 2026-01..2026-03, split: month, out: profit.csv }
-`);
+`,
+    );
     const r = await cli(sb, ['batch', file, '--dry-run']);
     expect(r.code).toBe(0);
     expect(sb.requests).toHaveLength(0);

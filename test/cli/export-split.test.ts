@@ -25,7 +25,16 @@ describe('export --split', () => {
   it('12 months as CSV equal the 12 single-month exports, in order, with period.from/period.to leading', async () => {
     const dir = await folder();
     const all = join(dir, 'year.csv');
-    const r = await t.cli(['export', 'profit-byproduct', '--period', '2026-01..2026-12', '--split', 'month', '--out', all]);
+    const r = await t.cli([
+      'export',
+      'profit-byproduct',
+      '--period',
+      '2026-01..2026-12',
+      '--split',
+      'month',
+      '--out',
+      all,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/12 slices, at most 4 tasks at once/);
     expect(t.sb.maxQueued()).toBeLessThanOrEqual(4);
@@ -45,21 +54,54 @@ describe('export --split', () => {
     }
     expect(expected.length).toBeGreaterThan(300);
     // A month may lack a column another has: the merged file leaves those cells empty.
-    const filled = expected.map((record) => Object.fromEntries(Object.keys(merged[0] ?? {}).map((k) => [k, record[k] ?? ''])));
+    const filled = expected.map((record) =>
+      Object.fromEntries(Object.keys(merged[0] ?? {}).map((k) => [k, record[k] ?? ''])),
+    );
     expect(merged).toEqual(filled);
   });
 
-  it('NDJSON: a period object first in each record; json: an array of the slices\' result files', async () => {
+  it("NDJSON: a period object first in each record; json: an array of the slices' result files", async () => {
     const dir = await folder();
     const nd = join(dir, 'q.ndjson');
-    expect((await t.cli(['-q', 'export', 'profit-byemployee', '--period', '2026-01..2026-03', '--split', 'month', '--out', nd])).code).toBe(0);
-    const lines = (await readFile(nd, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      (
+        await t.cli([
+          '-q',
+          'export',
+          'profit-byemployee',
+          '--period',
+          '2026-01..2026-03',
+          '--split',
+          'month',
+          '--out',
+          nd,
+        ])
+      ).code,
+    ).toBe(0);
+    const lines = (await readFile(nd, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(lines[0] ?? {})[0]).toBe('period');
     const periods = [...new Set(lines.map((l) => JSON.stringify(l.period)))];
     expect(periods).toEqual(['2026-01', '2026-02', '2026-03'].map((m) => JSON.stringify(monthBounds(m))));
 
     const js = join(dir, 'q.json');
-    expect((await t.cli(['-q', 'export', 'profit-byemployee', '--period', '2026-01..2026-03', '--split', 'month', '--out', js])).code).toBe(0);
+    expect(
+      (
+        await t.cli([
+          '-q',
+          'export',
+          'profit-byemployee',
+          '--period',
+          '2026-01..2026-03',
+          '--split',
+          'month',
+          '--out',
+          js,
+        ])
+      ).code,
+    ).toBe(0);
     const files = JSON.parse(await readFile(js, 'utf8')) as Array<{ rows: Array<Record<string, unknown>> }>;
     expect(files).toHaveLength(3);
     expect(files.flatMap((f) => f.rows)).toEqual(lines.map(({ period: _period, ...rest }) => rest));
@@ -70,7 +112,16 @@ describe('export --split', () => {
     const out = join(dir, 'keep.csv');
     await writeFile(out, 'old\n');
     t.sb.setFaults({ truncateResult: 'always' });
-    const r = await t.cli(['export', 'profit-byproduct', '--period', '2026-01..2026-06', '--split', 'month', '--out', out]);
+    const r = await t.cli([
+      'export',
+      'profit-byproduct',
+      '--period',
+      '2026-01..2026-06',
+      '--split',
+      'month',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(7);
     expect(await readFile(out, 'utf8')).toBe('old\n');
     expect(await readdir(dir)).toEqual(['keep.csv']);
@@ -92,4 +143,3 @@ describe('export --split', () => {
     expect(t.sb.requests).toHaveLength(0);
   });
 });
-

@@ -33,16 +33,19 @@ describe('parsePeriod', () => {
     expect(text(parsePeriod(input, NOW))).toBe(expected);
   });
 
-  it('a Monday is the first day of its own week; January\'s last-month is December', () => {
+  it("a Monday is the first day of its own week; January's last-month is December", () => {
     const monday = Date.UTC(2026, 0, 5, 9); // 12:00 MSK on Monday 2026-01-05
     expect(text(parsePeriod('last-week', monday))).toBe('2025-12-29 00:00:00..2026-01-04 23:59:59');
     expect(text(parsePeriod('last-month', monday))).toBe('2025-12-01 00:00:00..2025-12-31 23:59:59');
     expect(text(parsePeriod('last-quarter', monday))).toBe('2025-10-01 00:00:00..2025-12-31 23:59:59');
   });
 
-  it.each(['2026-13', '2026-02-30', 'lastmonth', '2026-11-30..2026-11-01', '', '11.2026'])('refuses %j (exit 2)', (input) => {
-    expect(() => parsePeriod(input, NOW)).toThrow(expect.objectContaining({ exitCode: 2 }));
-  });
+  it.each(['2026-13', '2026-02-30', 'lastmonth', '2026-11-30..2026-11-01', '', '11.2026'])(
+    'refuses %j (exit 2)',
+    (input) => {
+      expect(() => parsePeriod(input, NOW)).toThrow(expect.objectContaining({ exitCode: 2 }));
+    },
+  );
 });
 
 describe('splitPeriod', () => {
@@ -73,8 +76,10 @@ describe('splitPeriod', () => {
     const year = parsePeriod('2026-02-10..2026-12-31', NOW);
     const quarters = splitPeriod(year, 'quarter');
     expect(quarters.map(text)).toEqual([
-      '2026-02-10 00:00:00..2026-03-31 23:59:59', '2026-04-01 00:00:00..2026-06-30 23:59:59',
-      '2026-07-01 00:00:00..2026-09-30 23:59:59', '2026-10-01 00:00:00..2026-12-31 23:59:59',
+      '2026-02-10 00:00:00..2026-03-31 23:59:59',
+      '2026-04-01 00:00:00..2026-06-30 23:59:59',
+      '2026-07-01 00:00:00..2026-09-30 23:59:59',
+      '2026-10-01 00:00:00..2026-12-31 23:59:59',
     ]);
     for (let i = 1; i < quarters.length; i += 1) expect(quarters[i]?.from).toBe((quarters[i - 1]?.to ?? 0) + 1000);
   });

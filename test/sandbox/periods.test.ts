@@ -35,21 +35,35 @@ describe('period reports in the sandbox', () => {
     const b = recordsOf('2026-05-01 00:00:00', '2026-05-31 23:59:59', 'profit-byemployee', '/report/profit/byemployee');
     expect(a.length).not.toBe(0);
     expect(b).not.toEqual(a);
-    const open = [...generateRecords('profit-byproduct', { rows: 17, seed: 3, requestUrl: `${BASE}${PATH}?momentFrom=2026-05-01&async=true` })];
+    const open = [
+      ...generateRecords('profit-byproduct', {
+        rows: 17,
+        seed: 3,
+        requestUrl: `${BASE}${PATH}?momentFrom=2026-05-01&async=true`,
+      }),
+    ];
     expect(open).toHaveLength(17);
   });
 
-  it('the result file\'s meta.size counts the period\'s records', async () => {
+  it("the result file's meta.size counts the period's records", async () => {
     const sandbox = await startTestSandbox();
     try {
-      const created = await sandboxRequest(sandbox, `${PATH}?momentFrom=2026-02-01%2000:00:00&momentTo=2026-02-28%2023:59:59&async=true`);
+      const created = await sandboxRequest(
+        sandbox,
+        `${PATH}?momentFrom=2026-02-01%2000:00:00&momentTo=2026-02-28%2023:59:59&async=true`,
+      );
       const statusUrl = created.headers['content-location'] as string;
       await waitForTask(sandbox, statusUrl);
       const link = await sandboxRequest(sandbox, `${statusUrl}/result`);
       const { rawRequest } = await import('../helpers/start-sandbox.js');
-      const body = (await rawRequest(link.headers.location as string)).json as { meta: { size: number }; rows: unknown[] };
+      const body = (await rawRequest(link.headers.location as string)).json as {
+        meta: { size: number };
+        rows: unknown[];
+      };
       expect(body.rows.length).toBe(body.meta.size);
-      expect(body.rows.length).toBe(recordsOf('2026-02-01 00:00:00', '2026-02-28 23:59:59', 'profit-byproduct', PATH, sandbox.options.seed).length);
+      expect(body.rows.length).toBe(
+        recordsOf('2026-02-01 00:00:00', '2026-02-28 23:59:59', 'profit-byproduct', PATH, sandbox.options.seed).length,
+      );
     } finally {
       await sandbox.close();
     }
