@@ -121,6 +121,22 @@ export class InterruptedError extends MsAsyncError {
   readonly exitCode = ExitCode.interrupted;
 }
 
+/**
+ * A batch in which some jobs did not succeed. Its exit code is the first failed job's, in file
+ * order (130 after Ctrl-C); each job's own error was already shown, and with --json written into
+ * the batch's array on stdout.
+ */
+export class BatchError extends MsAsyncError {
+  readonly code = 'ERR_MS_BATCH';
+  readonly exitCode: ExitCodeValue;
+
+  constructor(message: string, exitCode: ExitCodeValue, options: MsAsyncErrorOptions = {}) {
+    super(message, options);
+    this.exitCode = exitCode;
+    this.jsonWritten = true;
+  }
+}
+
 /** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
 

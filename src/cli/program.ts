@@ -18,6 +18,7 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerBatch } from './commands/batch.js';
 import { registerDoctor } from './commands/doctor.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -56,7 +57,7 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
   );
 
   for (const register of [
-    registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
+    registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
     registerWebhook, registerReports, registerConvert, registerLogin, registerDoctor, registerConfig, registerSandbox,
   ]) {
     register(program, deps);
