@@ -83,3 +83,13 @@ export function createWriter(format, explode) {
 
 /** The catalogue's detail array per report (src/reports/catalog.ts); only what the bench uses. */
 export const EXPLODE = { 'stock-bystore': 'stockByStore' };
+
+/**
+ * A record as output lines of [column, value] pairs, with the CSV's flattening (values keep their
+ * JSON types): what the XLSX peers write.
+ */
+export function flattenLines(record, explode) {
+  const parent = flatten(record, '', [], explode);
+  const details = explode && Array.isArray(record[explode]) ? record[explode] : [];
+  return details.length === 0 ? [parent] : details.map((d) => parent.concat(flatten(d, `${explode}.`, [], undefined)));
+}

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
+import type { TraceRecorder } from '../trace/recorder.js';
 
 export interface CliDeps {
   io: Io;
@@ -13,6 +14,8 @@ export interface CliDeps {
   signal: AbortSignal;
   /** Where conf keeps its file; tests point it at a temporary directory. */
   configDir?: string | undefined;
+  /** Set by `--trace <file>` before the command runs; src/main.ts writes it when the run ends. */
+  trace?: TraceRecorder | undefined;
 }
 
 /** The global flags of the contract, as commander hands them to every command. */
@@ -24,6 +27,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  trace?: string;
 }
 
 export interface CommandContext {

@@ -15,6 +15,8 @@ import type { ReportSpec } from '../reports/catalog.js';
 import { unknownColumns } from '../reports/columns.js';
 import { MsAsyncError, UsageError } from '../errors.js';
 import type { TaskHints } from '../core/export.js';
+import type { FetchResultSummary } from '../core/fetch-result.js';
+import type { SliceSummary } from '../core/split-export.js';
 import { buildCommandLine } from './command-line.js';
 
 interface CommonTransfer extends OutputFlags {
@@ -34,19 +36,23 @@ export interface ExportTransfer extends CommonTransfer {
   report: string;
   param: Array<[string, string]>;
   reuse?: boolean | undefined;
+  period?: string | undefined;
+  split?: string | undefined;
   sandbox?: boolean | undefined;
   sandboxRows?: number | undefined;
 }
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
   const [
-    { resolveOutputTarget },
-    { buildReportRequest, reportFromRequestUrl },
+    { refuseColumnsWithoutCsv, resolveOutputTarget },
+    { planExport },
+    { reportFromRequestUrl },
     { exportReport, fetchTask },
     { reportFromArgument },
-    summaries,
+    { createSummaryTracker },
   ] = await Promise.all([
     import('../core/output.js'),
+    import('../core/export-plan.js'),
     import('../reports/request.js'),
     import('../core/export.js'),
     import('../core/convert-local.js'),
@@ -55,13 +61,23 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
   (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
-  const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
+  const built =
+    request.kind === 'export'
+      ? planExport({
+          report: request.report,
+          params: request.param,
+          period: request.period,
+          split: request.split,
+          now: ctx.deps.now(),
+        })
+      : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   checkColumns(request.report, spec, csv.columns);
   const target = await resolveOutputTarget(request.out, request.format);
+  refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
   assertJsonHasStdout(ctx, target.path);
-  const tracker = summaries.createSummaryTracker({ path: target.path, format: target.format, now: ctx.deps.now });
+  const tracker = createSummaryTracker({ path: target.path, format: target.format, now: ctx.deps.now });
   const hints = transferHints(ctx, request);
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
@@ -97,14 +113,20 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onLog: ctx.mode.verbose ? (line: string) => log.verbose(line) : undefined,
       onWarning: (line: string) => log.warn(line),
       cancelOnInterrupt: request.cancelOnInterrupt === true,
+      outArgument,
       hints,
       onCancelled: (id: string) => {
         tracker.state('CANCEL');
         log.info(`task ${id} cancelled`);
       },
+      trace: ctx.deps.trace,
     };
-    const result =
-      request.kind === 'export'
+    const split = request.kind === 'export' && built?.slices
+      ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
+      : undefined;
+    const result = split
+      ? await (await import('./split-run.js')).runSplit(sessionCtx, client, split)
+      : request.kind === 'export'
         ? await exportReport(steps, {
             ...fetchPart,
             pathAndQuery: built?.pathAndQuery ?? '',
@@ -117,9 +139,11 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
           })
         : await fetchTask(steps, { ...fetchPart, taskId: request.taskId, wait: request.wait === true });
     progress.stop();
+    const done: FetchResultSummary & { taskId?: string; reused?: boolean; slices?: SliceSummary[] } = result;
+    if (done.taskId !== undefined) tracker.task(done.taskId, done.reused === true);
     tracker.state('DONE');
-    tracker.converted(result, result.path === undefined ? null : (await stat(result.path)).size);
-    const summary = tracker.snapshot();
+    tracker.converted(done, done.path === undefined ? null : (await stat(done.path)).size);
+    const summary = { ...tracker.snapshot(), ...(done.slices ? { slices: done.slices } : {}) };
     if (ctx.globals.json) printJson(ctx, summary);
     if (result.path !== undefined) log.info(describeSummary(summary, outArgument));
   } catch (error) {

@@ -33,10 +33,15 @@ export interface ExportOptions extends FetchPart, ExportEvents {
   pathAndQuery: string;
   reuse: boolean;
   cancelOnInterrupt: boolean;
-  hints: TaskHints;
+  /** `--out` as the user typed it, for the default hints. */
+  outArgument: string;
+  /** The hints; default: plain `ms-async fetch <id> … --out <out>` commands (a batch job has no command line). */
+  hints?: TaskHints | undefined;
+  /** Runs the download and conversion; a batch bounds how many run at once. Default: at once. */
+  transferGate?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-/** The next command to run, built by the command layer from what the user typed. */
+/** The next command to run; the command layer builds it from what the user typed (src/cli/command-line.ts). */
 export interface TaskHints {
   /** After an interrupted or timed-out wait: the command that waits again and fetches. */
   resume: (taskId: string) => string;
@@ -64,7 +69,8 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     options.onTaskStarted?.({ id: taskId, reused });
   }
   await waitForResult(steps, taskId, options);
-  const summary = await fetchWithHint(steps, taskId, options);
+  const fetch = (): Promise<FetchResultSummary> => fetchWithHint(steps, taskId, options);
+  const summary = options.transferGate ? await options.transferGate(fetch) : await fetch();
   return { ...summary, taskId, reused };
 }
 
@@ -72,7 +78,8 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
   taskId: string;
   wait: boolean;
   cancelOnInterrupt: boolean;
-  hints: TaskHints;
+  outArgument: string;
+  hints?: TaskHints | undefined;
 }
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
@@ -81,12 +88,12 @@ export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Pr
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
-async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & { hints: TaskHints }) {
+async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & HintSource) {
   try {
     return await fetchResult({ ...options, taskId, getResultLink: steps.getResultLink });
   } catch (error) {
     if (error instanceof InterruptedError && !error.hint) {
-      throw new InterruptedError(error.message, { hint: options.hints.fetchLater(taskId) });
+      throw new InterruptedError(error.message, { hint: hintsOf(options).fetchLater(taskId) });
     }
     throw error;
   }
@@ -96,7 +103,7 @@ async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPar
 async function waitForResult(
   steps: TaskSteps,
   taskId: string,
-  options: { cancelOnInterrupt: boolean; hints: TaskHints } & ExportEvents,
+  options: { cancelOnInterrupt: boolean } & HintSource & ExportEvents,
 ): Promise<void> {
   try {
     await steps.waitDone(taskId);
@@ -106,7 +113,28 @@ async function waitForResult(
       throw await cancelAfterInterrupt(() => steps.cancel(taskId), taskId, options.onCancelled);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
-      hint: options.hints.resume(taskId),
+      hint: hintsOf(options).resume(taskId),
     });
   }
+}
+
+interface HintSource {
+  outArgument: string;
+  hints?: TaskHints | undefined;
+}
+
+function hintsOf(options: HintSource): TaskHints {
+  return options.hints ?? {
+    resume: (taskId) => resumeCommand(taskId, options.outArgument),
+    fetchLater: (taskId) => `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}`,
+  };
+}
+
+/** The plain resume command, for runs without a command line to rebuild (a batch job). */
+export function resumeCommand(taskId: string, out: string): string {
+  return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./:=@-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

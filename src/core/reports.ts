@@ -13,11 +13,13 @@ export interface ReportRow {
   money: string[];
   /** Every column a CSV of this report can have (what --columns accepts). */
   columns: string[];
+  /** Takes `--period`/`--split` (momentFrom/momentTo). */
+  period: boolean;
 }
 
 export function listReports(): ReportRow[] {
   return REPORTS.map((r) => ({
     alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null,
-    money: [...r.money], columns: [...(REPORT_COLUMNS[r.alias] ?? [])],
+    period: r.period === true, money: [...r.money], columns: [...(REPORT_COLUMNS[r.alias] ?? [])],
   }));
 }

@@ -1,9 +1,13 @@
 /**
  * The one summary of a transfer (export, fetch, convert, and each batch job): what `--json` prints
  * on success, and what the error object carries when the run fails after its task existed
- * (README.md, "Machine-readable output"). Filled in step by step as the run goes.
+ * (README.md, "Machine-readable output"). Filled in step by step as the run goes (the tracker),
+ * or at once from a finished export (exportSummaryJson, for a batch job).
  */
+import { stat } from 'node:fs/promises';
 import type { ConvertResult } from '../convert/index.js';
+import type { ExportSummary } from './export.js';
+import type { SliceSummary } from './split-export.js';
 
 export interface TransferSummary {
   taskId: string | null;
@@ -23,6 +27,8 @@ export interface TransferSummary {
   path: string | null;
   format: string;
   durationMs: number;
+  /** `--split`: each slice's bounds, task and records, in period order. */
+  slices?: SliceSummary[];
 }
 
 export interface SummaryTracker {
@@ -70,5 +76,34 @@ export function createSummaryTracker(options: {
     get hasTask() {
       return summary.taskId !== null;
     },
+  };
+}
+
+/** A finished export's summary: the same shape, every field known. */
+export interface ExportSummaryJson extends TransferSummary {
+  taskId: string;
+  state: 'DONE';
+  records: number;
+  rows: number;
+  resultBytes: number;
+}
+
+export async function exportSummaryJson(
+  summary: ExportSummary & { slices?: SliceSummary[] },
+  info: { format: string; durationMs: number },
+): Promise<ExportSummaryJson> {
+  const outputBytes = summary.path === undefined ? null : (await stat(summary.path)).size;
+  return {
+    taskId: summary.taskId,
+    reused: summary.reused,
+    state: 'DONE',
+    records: summary.records,
+    rows: summary.lines ?? summary.records,
+    resultBytes: summary.bytes,
+    outputBytes,
+    path: summary.path ?? null,
+    format: info.format,
+    durationMs: Math.round(info.durationMs),
+    ...(summary.slices ? { slices: summary.slices } : {}),
   };
 }
