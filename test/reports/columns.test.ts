@@ -24,13 +24,13 @@ afterAll(async () => {
 async function generatedColumns(alias: string, path: string): Promise<Set<string>> {
   const spec = REPORTS.find((r) => r.alias === alias);
   const columns = new Set<string>();
-  for (const variant of [{}, { assortmentWithoutStock: true }]) {
+  for (const variant of [{}, { assortmentWithoutStock: true }, { fieldForms: true }]) {
     for (const seed of [1, 2, 3]) {
       const file = join(dir, `${alias}-${seed}.json`);
       const requestUrl =
         `https://api.moysklad.ru/api/remap/1.2${path}?momentFrom=2026-11-01%2000:00:00` +
         '&momentTo=2026-11-03%2000:00:00&interval=day';
-      await writeResultFile(file, { report: alias, rows: 60, seed, requestUrl, ...variant });
+      await writeResultFile(file, { report: alias, rows: 200, seed, requestUrl, ...variant });
       await convertFile(file, createWriteStream(`${file}.csv`), { format: 'csv', ...(spec ? { report: spec } : {}) });
       const header = (await readFile(`${file}.csv`, 'utf8')).split('\n')[0] ?? '';
       for (const column of header.split(',')) columns.add(column);
