@@ -230,6 +230,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   answer.user = auth.user;
   const userInFlight = (core.inFlightByUser.get(auth.user) ?? 0) + 1;
   core.inFlightByUser.set(auth.user, userInFlight);
+  core.maxInFlightByUser.set(auth.user, Math.max(core.maxInFlightByUser.get(auth.user) ?? 0, userInFlight));
   userCounted = auth.user;
   if (userInFlight > core.options.parallelLimit) {
     // The live API marks the parallel limit with X-Lognex-Auth: 429005 (docs/api-facts.md §10.1).
@@ -331,11 +332,15 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
     if ('error' in check) plotError = { errors: [check.error], status: check.status };
     else rows = Math.min(rows, check.buckets);
   }
+  // A task that stays PROCESSING this long (tests fill the queue with "foreign" tasks this way).
+  const holdHeader = String(ctx.req.headers['x-sandbox-processing-ms'] ?? '');
+  const processingMs = /^\d+$/.test(holdHeader) ? Number(holdHeader) : undefined;
   const outcomeHeader = String(ctx.req.headers['x-sandbox-outcome'] ?? '').toUpperCase().replace(/-/g, '_');
   const outcome = ['ERROR', 'CANCEL', 'API_ERROR', 'API_ERROR_AUTH'].includes(outcomeHeader) ? (outcomeHeader as TaskOutcome) : null;
   const task = core.createTask({
     request: `${new URL(core.baseUrl).origin}${ctx.req.url ?? ''}`,
-    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req),
+    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req), user: ctx.auth.user,
+    ...(processingMs === undefined ? {} : { processingMs }),
     ...(plotError ? { plotError } : {}),
   });
   const statusUrl = `${core.baseUrl}/async/${task.id}`;
