@@ -72,6 +72,7 @@ function expected(sb: Sandbox, report: string, query = ''): unknown[] {
       stores: sb.options.stores,
       baseUrl: sb.baseUrl,
       requestUrl,
+      fieldForms: sb.options.fieldForms,
     }),
   ];
 }
