@@ -3,7 +3,9 @@
  * the stored profile (via resolveConnection). The config file is opened only when flags and
  * environment do not already say everything.
  */
-import { createApiClient, type ApiClient } from '../api/client.js';
+import { join } from 'node:path';
+import { createAccountGate, resolveCacheDir } from '../api/account-gate.js';
+import { createApiClient, type ApiClient, type Auth } from '../api/client.js';
 import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 
 export interface SessionInput {
@@ -15,6 +17,8 @@ export interface SessionInput {
   random?: () => number;
   /** `-v` request log lines. */
   onLog?: ((line: string) => void) | undefined;
+  /** Said once when other runs of the account on this machine hold its task slots. */
+  onTaskSlotWait?: (() => void) | undefined;
 }
 
 export interface Session {
@@ -25,15 +29,31 @@ export interface Session {
 export async function createSession(input: SessionInput): Promise<Session> {
   const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  // Runs of the same account on this machine share their limits (README "How the client treats the API").
+  const gate = input.env.MS_ASYNC_SHARED_LIMITS === 'off' ? undefined : createAccountGate({
+    dir: join(resolveCacheDir({ MS_ASYNC_CACHE_DIR: process.env.MS_ASYNC_CACHE_DIR, ...input.env }), 'accounts'),
+    baseUrl: connection.baseUrl,
+    credential: credentialOf(connection.auth),
+    sleep: input.sleep,
+    ...(input.random ? { random: input.random } : {}),
+    ...(input.onLog ? { onTrouble: input.onLog } : {}),
+  });
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
+    gate,
+    onTaskSlotWait: input.onTaskSlotWait,
     now: input.now,
     sleep: input.sleep,
     ...(input.random ? { random: input.random } : {}),
     ...(input.onLog ? { onLog: input.onLog } : {}),
   });
   return { client, connection };
+}
+
+/** What identifies the account's user; hashed by the gate, never written. */
+function credentialOf(auth: Auth): string {
+  return auth.kind === 'bearer' ? `bearer:${auth.token}` : `basic:${auth.login}:${auth.password}`;
 }
 
 function needsStore(input: SessionInput): boolean {
