@@ -40,6 +40,8 @@ export interface ApiClientOptions {
   limiter?: Limiter;
   /** Share request slots, rate and task slots with the account's other runs on this machine. */
   gate?: AccountGate | undefined;
+  /** `X-Lognex-Precision: true` on every request: money not rounded to whole kopecks (§10.3). */
+  preciseMoney?: boolean | undefined;
   /** Told once per task creation that has to wait for a task slot held by other runs. */
   onTaskSlotWait?: (() => void) | undefined;
   /** Retries after a 5xx, a network error or a 1073, per request. */
@@ -141,6 +143,8 @@ interface SendOptions {
   taskId?: string | undefined;
   signal?: AbortSignal | undefined;
   deadline?: number | undefined;
+  /** Statuses whose body is not read (the request is cut once the headers are in). */
+  skipBody?: (status: number) => boolean;
   /** Statuses that are a success for this call (default: 2xx). */
   ok?: (status: number) => boolean;
 }
@@ -183,6 +187,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       'accept-encoding': 'gzip', // §1.3: required on every request; got still decodes identity answers
       'user-agent': userAgent(),
       authorization,
+      ...(options.preciseMoney ? { 'x-lognex-precision': 'true' } : {}),
     },
     decompress: true,
     retry: { limit: 0 },
@@ -205,7 +210,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
    * Every request of the client goes out here, and only here: one request, one answer, no
    * redirects followed. A recorder (a future --trace) attaches to this function.
    */
-  function exchange(method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number): Promise<Answer> {
+  function exchange(
+    method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number,
+    skipBody?: (status: number) => boolean,
+  ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       const stream = http.stream(url, {
         method,
@@ -220,6 +228,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       stream.on('response', (response: { statusCode: number; headers: Headers }) => {
         status = response.statusCode;
         headers = response.headers;
+        if (skipBody?.(status)) {
+          // An answer whose body we will not use (a result where a link was expected): not read.
+          stream.destroy();
+          resolve({ status, headers, body: '', url });
+        }
       });
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -275,7 +288,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const totalMs = Math.max(1, Math.min(answerTimeoutMs, left));
       let answer: Answer;
       try {
-        answer = await exchange(method, url, json, opts.signal, totalMs);
+        answer = await exchange(method, url, json, opts.signal, totalMs, opts.skipBody);
       } catch (error) {
         release();
         await freeGate?.();
@@ -445,13 +458,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         await slot?.release();
         throw error;
       }
-      if (answer.status !== 202) {
+      let created: CreatedTask;
+      try {
+        created = createdFrom(answer, url);
+      } catch (error) {
         await slot?.release();
-        throw new ApiError(`the API answered ${answer.status} instead of 202: this request does not run asynchronously`, {
-          httpStatus: answer.status, request: { method: 'GET', url }, hint: 'see `ms-async reports` for the async-capable reports',
-        });
+        throw error;
       }
-      const created = createdTaskFrom(answer.headers, url);
       await slot?.bind(created.id);
       return created;
     },
@@ -471,8 +484,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async getResultLink(id, call = {}) {
       const url = `${taskUrl(id)}/result`;
       const answer = await send('GET', url, {
-        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 300 && s < 400,
+        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 200 && s < 400, skipBody: (s) => s >= 200 && s < 300,
       });
+      if (answer.status < 300) {
+        // Before 2021 /result answered 200 with the result itself (docs/api-facts.md §10.7); the
+        // result is only ever downloaded from the storage link, without Authorization.
+        throw new NetworkError(
+          `the API answered GET …/async/${id}/result with ${answer.status} and ${answer.status === 204 ? 'no body' : 'a body'}` +
+            ' instead of a 302 to the result\'s download link (an older API behaviour); ms-async downloads results only from that link',
+          { httpStatus: answer.status, request: { method: 'GET', url }, hint: 'check --base-url; run with -v and report the log if it is the MoySklad API' },
+        );
+      }
       const link = redirectTarget(answer, url);
       if (link === undefined) {
         throw new NetworkError(`the API answered ${answer.status} without a usable Location for the result of task ${id}`, {
@@ -504,6 +526,26 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 }
 
 const MAYBE_CREATED_HINT = 'the task may have been created anyway: check `ms-async list` before starting it again';
+
+/**
+ * The task a creation answered: a 202 as documented; a 204 or 201 of the older API
+ * (docs/api-facts.md §10.7: Location and Content-Location then swapped, which createdTaskFrom
+ * does not mind) when it carries a task URL; anything else is an error saying what arrived.
+ */
+function createdFrom(answer: Answer, url: string): CreatedTask {
+  const hasTaskUrl = ['location', 'content-location'].some((name) => taskIdFromUrl(headerText(answer.headers, name) ?? '') !== undefined);
+  if (answer.status === 202 || ((answer.status === 204 || answer.status === 201) && hasTaskUrl)) {
+    return createdTaskFrom(answer.headers, url);
+  }
+  const what = answer.status === 204 ? '204 No Content with no task URL in Location/Content-Location'
+    : answer.body.trim() === '' ? `${answer.status} with no body and no task URL`
+      : `${answer.status} with a body (a synchronous answer: the async parameter was ignored)`;
+  throw new ApiError(`the API answered a task creation with ${what}, instead of 202 Accepted`, {
+    httpStatus: answer.status,
+    request: { method: 'GET', url },
+    hint: answer.status === 204 ? MAYBE_CREATED_HINT : 'see `ms-async reports` for the async-capable reports',
+  });
+}
 
 /** Task id and URLs from the 202: Location and Content-Location, told apart by the `/result` suffix. */
 export function createdTaskFrom(headers: Headers, requestUrl: string): CreatedTask {

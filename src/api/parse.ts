@@ -3,7 +3,7 @@
  * (moysklad-async-api.md §4; errors wrapped once, here, per style.md B3).
  */
 import {
-  ApiError, AuthError, AUTH_API_CODES, NetworkError, ResultGoneError, TaskFailedError,
+  ApiError, AuthError, AUTH_API_CODES, NetworkError, PERMISSION_API_CODES, PERMISSION_HINT, ResultGoneError, TaskFailedError,
   type ApiErrorEntry, type MsAsyncError,
 } from '../errors.js';
 import type { AsyncTask, TaskList, Webhook } from './types.js';
@@ -80,9 +80,13 @@ export function errorFromResponse(status: number, body: string, context: ErrorCo
   const task = context.taskId === undefined ? 'the task' : `task ${context.taskId}`;
 
   if (status === 401 || status === 403 || codes.some((c) => AUTH_API_CODES.has(c))) {
-    const what = status === 403 || codes.includes(1016) || codes.includes(13003)
-      ? 'permission refused' : 'authentication failed';
-    return new AuthError(`${what}: ${headline}`, { ...base, hint: LOGIN_HINT });
+    // A 403, or a code about rights, is a permission of the user: logging in again will not help.
+    const permission = status !== 401 && (status === 403 || codes.some((c) => PERMISSION_API_CODES.has(c)))
+      && !codes.some((c) => AUTH_API_CODES.has(c) && !PERMISSION_API_CODES.has(c));
+    if (permission) {
+      return new AuthError(`permission refused: the user may not do this (${headline})`, { ...base, hint: PERMISSION_HINT });
+    }
+    return new AuthError(`authentication failed: ${headline}`, { ...base, hint: LOGIN_HINT });
   }
   if (codes.includes(61003)) {
     return new ResultGoneError(`the result of ${task} has been deleted (past its deletionDate)`, { ...base, hint: AGAIN_HINT });

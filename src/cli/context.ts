@@ -23,6 +23,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  preciseMoney?: boolean;
 }
 
 export interface CommandContext {

@@ -12,12 +12,16 @@ export const DEFAULT_PROFILE = 'default';
 export interface StoredProfile {
   baseUrl?: string | undefined;
   token?: string | undefined;
+  /** `'true'` asks for unrounded money (X-Lognex-Precision); absent or `'false'`: off. */
+  preciseMoney?: string | undefined;
 }
 
 export type Source = 'flag' | 'env' | 'stored' | 'default';
 
 export interface ConnectionInput {
-  flags: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  flags: {
+    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+  };
   env: Record<string, string | undefined>;
   /** Every stored profile by name (the conf file's `profiles`). */
   stored?: Readonly<Record<string, StoredProfile>> | undefined;
@@ -30,6 +34,8 @@ export interface Connection {
   auth: Auth;
   profile: string;
   sources: { baseUrl: Source; auth: Source };
+  /** `--precise-money` or the profile's stored `precise-money` (docs/api-facts.md §10.3). */
+  preciseMoney: boolean;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -81,7 +87,8 @@ export function resolveConnection(input: ConnectionInput): Connection {
     });
   }
   assertSafeTransport(baseUrl);
-  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
+  const preciseMoney = input.flags.preciseMoney === true || stored?.preciseMoney === 'true';
+  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource }, preciseMoney };
 }
 
 /** Credentials may travel over plain http only to this machine (the sandbox). */

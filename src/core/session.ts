@@ -3,13 +3,17 @@
  * the stored profile (via resolveConnection). The config file is opened only when flags and
  * environment do not already say everything.
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createAccountGate, resolveCacheDir } from '../api/account-gate.js';
 import { createApiClient, type ApiClient, type Auth } from '../api/client.js';
 import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 
 export interface SessionInput {
-  globals: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  globals: {
+    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+  };
   env: Record<string, string | undefined>;
   configDir?: string | undefined;
   now: () => number;
@@ -27,7 +31,9 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
+  const stored = needsStore(input) || (input.globals.preciseMoney !== true && storeExists(input))
+    ? await loadProfiles(input.configDir)
+    : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   // Runs of the same account on this machine share their limits (README "How the client treats the API").
   const gate = input.env.MS_ASYNC_SHARED_LIMITS === 'off' ? undefined : createAccountGate({
@@ -42,6 +48,7 @@ export async function createSession(input: SessionInput): Promise<Session> {
     baseUrl: connection.baseUrl,
     auth: connection.auth,
     gate,
+    preciseMoney: connection.preciseMoney,
     onTaskSlotWait: input.onTaskSlotWait,
     now: input.now,
     sleep: input.sleep,
@@ -61,6 +68,23 @@ function needsStore(input: SessionInput): boolean {
   const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);
   return !(auth && base);
+}
+
+/**
+ * Whether a config file exists where conf keeps it (its env-paths rule, or `configDir`): the
+ * stored `precise-money` counts even when the environment gives the credentials, but opening conf
+ * would create the file, so it is opened only when there is one.
+ */
+function storeExists(input: SessionInput): boolean {
+  const env = input.env;
+  const home = env.HOME || homedir();
+  let folder = input.configDir;
+  if (!folder) {
+    if (process.platform === 'darwin') folder = join(home, 'Library', 'Preferences', 'ms-async');
+    else if (process.platform === 'win32') folder = join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'ms-async', 'Config');
+    else folder = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'ms-async');
+  }
+  return existsSync(join(folder, 'config.json'));
 }
 
 export async function loadProfiles(configDir: string | undefined): Promise<Record<string, StoredProfile>> {

@@ -172,6 +172,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     if (userCounted) core.inFlightByUser.set(userCounted, (core.inFlightByUser.get(userCounted) ?? 1) - 1);
   });
 
+  const form429 = core.faults.status429?.form ?? '1049';
   const hits = core.spanHits();
   if (hits.drop) {
     req.socket.destroy();
@@ -180,6 +181,14 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   const answer = new Answer(core, req, res, pickLanguage(req.headers['accept-language']));
   if (hits.status5xx !== null) {
     answer.error(hits.status5xx, 1999);
+    return;
+  }
+  if (hits.status429 && form429 !== '1049') {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8' };
+    if (form429 === '429005') headers['X-Lognex-Auth'] = '429005';
+    const body = form429 === '429005' ? '{}' : '';
+    res.writeHead(429, { ...headers, 'Content-Length': String(body.length) });
+    res.end(body);
     return;
   }
   if (hits.status429) {

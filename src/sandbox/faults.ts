@@ -13,12 +13,18 @@ export interface RequestSpan {
   count?: number;
 }
 
+export type Status429Form = '1049' | '429005' | 'bare';
+
 /** How a task ends when a fault forces it (instead of DONE). */
 export type TaskOutcome = 'ERROR' | 'CANCEL' | 'API_ERROR' | 'API_ERROR_AUTH';
 
 export interface Faults {
-  /** These API requests answer 429 with code 1049, rate headers and X-Lognex-Retry-After. */
-  status429: RequestSpan | null;
+  /**
+   * These API requests answer 429: by default with code 1049, rate headers and X-Lognex-Retry-After;
+   * `form: '429005'` as the parallel limit is seen in the field (`X-Lognex-Auth: 429005`, body `{}`,
+   * no Retry-After; docs/api-facts.md §10.1); `form: 'bare'` with neither header nor body.
+   */
+  status429: (RequestSpan & { form?: Status429Form }) | null;
   /** These API requests answer a 5xx (`status`, default 503) with an error body. */
   status5xx: (RequestSpan & { status?: number }) | null;
   /** These API requests get their connection destroyed without an answer. */
@@ -92,8 +98,14 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
   const name = (eq < 0 ? spec : spec.slice(0, eq)).trim();
   const value = eq < 0 ? '' : spec.slice(eq + 1).trim();
   switch (name) {
-    case 'status429':
-      return { status429: span(value, name) };
+    case 'status429': {
+      // 2, 2+1, 2:429005, 2+1:bare
+      const [where = '', form] = value.split(':');
+      if (form !== undefined && !['1049', '429005', 'bare'].includes(form)) {
+        throw new Error(`--fault status429: the form is 1049, 429005 or bare, got "${form}"`);
+      }
+      return { status429: { ...span(where, name), ...(form ? { form: form as Status429Form } : {}) } };
+    }
     case 'status5xx': {
       // 2, 2+1, 2:502, 2+1:500
       const [where = '', status] = value.split(':');
@@ -133,7 +145,8 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
 }
 
 export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are counted from 1 after start-up):
-  status429=N[+K]         requests N..N+K answer 429 (code 1049, X-Lognex-Retry-After)
+  status429=N[+K][:F]     requests N..N+K answer 429: F=1049 (default; X-Lognex-Retry-After),
+                          429005 (X-Lognex-Auth: 429005, body {}), bare (no header, no body)
   status5xx=N[+K][:S]     requests N..N+K answer status S (default 503)
   drop=N[+K]              requests N..N+K have their connection destroyed
   broken-json=N[+K]       answers N..N+K with a JSON body are cut in half
