@@ -109,7 +109,12 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
 
 /** The catalogue entry of a task's request URL (`…/api/remap/1.2/report/stock/bystore?…`). */
 function reportFromRequest(requestUrl: string): ReportSpec | undefined {
-  const pathname = new URL(requestUrl, 'http://relative.invalid').pathname;
+  let pathname: string;
+  try {
+    pathname = new URL(requestUrl, 'http://relative.invalid').pathname;
+  } catch {
+    return undefined; // a request that is no URL (`http://[`): converted without a catalogue entry
+  }
   return findReportByPath(pathname.replace(/^.*\/api\/remap\/1\.2/, ''));
 }
 

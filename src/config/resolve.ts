@@ -86,9 +86,20 @@ export function resolveConnection(input: ConnectionInput): Connection {
       hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
     });
   }
+  // An HTTP header cannot carry them: refused here, before anything is sent (not a network error).
+  if (auth.kind === 'bearer' && !/^[\x21-\x7e]+$/.test(auth.token)) {
+    const what = /[\r\n]/.test(auth.token) ? 'a line break' : /\s/.test(auth.token) ? 'a space' : 'a character outside ASCII';
+    throw new UsageError(`the token (from ${describeSource(authSource)}) contains ${what}, which no MoySklad token has`, {
+      hint: 'copy the token again (40 hexadecimal characters in MoySklad\'s examples)',
+    });
+  }
   assertSafeTransport(baseUrl);
   const preciseMoney = input.flags.preciseMoney === true || stored?.preciseMoney === 'true';
   return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource }, preciseMoney };
+}
+
+function describeSource(source: Source): string {
+  return source === 'flag' ? '--token' : source === 'env' ? 'MS_TOKEN' : 'the stored profile';
 }
 
 /** Credentials may travel over plain http only to this machine (the sandbox). */

@@ -7,7 +7,7 @@ import {
   ApiError, AuthError, AUTH_API_CODES, InterruptedError, PERMISSION_API_CODES, PERMISSION_HINT, TaskFailedError, TimeoutError,
   type MsAsyncError,
 } from '../errors.js';
-import { FINAL_STATES, type AsyncTask } from '../api/types.js';
+import { FINAL_STATES, TASK_STATES, type AsyncTask } from '../api/types.js';
 
 export interface PollOptions {
   /** 0 = wait without limit. */
@@ -70,6 +70,14 @@ export async function pollTask(
     const elapsed = options.now() - started;
     options.onUpdate?.(task, elapsed);
     if (isFinalState(task.state)) return task;
+    if (!(TASK_STATES as readonly string[]).includes(task.state)) {
+      // Waiting for a state we cannot read would last until --timeout for nothing.
+      throw new ApiError(
+        `task ${task.id} is in state "${task.state}", which ms-async does not know ` +
+          `(the API documents ${TASK_STATES.join(', ')})`,
+        { details: { task }, hint: 'run `ms-async status <id> --json` to see the whole task, and report it' },
+      );
+    }
     if (options.timeoutMs > 0 && elapsed >= options.timeoutMs) {
       throw new TimeoutError(
         `gave up waiting after ${formatSeconds(options.timeoutMs)}: task ${task.id} is still ${task.state}`,
