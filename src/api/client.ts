@@ -2,10 +2,10 @@
  * createApiClient: the one got instance of a run and every rule of the API around it —
  * gzip, auth, User-Agent, our own retry loop (got's is off so that the policy is explicit and
  * testable), 429/1073 handling, at most 5 requests in flight, pacing on low rate-limit headers,
- * and errors wrapped once into src/errors.ts (issue 3; moysklad-async-api.md §1–4, §7, §8).
+ * and errors wrapped once into src/errors.ts (issue 3; docs/api-facts.md §1–4, §7, §8).
  */
 import { createRequire } from 'node:module';
-import got, { type Got, type Headers, type Method } from 'got';
+import got, { type Got, type Headers, type Method, type Request } from 'got';
 import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncError } from '../errors.js';
 import {
   API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
@@ -59,6 +59,8 @@ export interface ApiClientOptions {
   answerTimeoutMs?: number;
   /** Largest answer body taken in, decoded (MAX_API_ANSWER_BYTES). */
   maxAnswerBytes?: number;
+  /** Sees each exchange's request stream (`--trace`, `doctor`): it may listen to its events, and changes nothing. */
+  observe?: ((request: Request) => void) | undefined;
 }
 
 export interface CallOptions {
@@ -221,6 +223,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         ...(json === undefined ? {} : { json }),
         ...(signal ? { signal } : {}),
       });
+      options.observe?.(stream);
       let status = 0;
       let headers: Headers = {};
       const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 /**
- * A semaphore for requests in flight (moysklad-async-api.md §3.1: 5 parallel requests per user,
+ * A semaphore for requests in flight (docs/api-facts.md §3.1: 5 parallel requests per user,
  * error 1073 beyond). The limit can be lowered after a 1073 and creeps back up after a run of
  * successes; a pause gate spreads requests out when the rate-limit headers say the window is
  * nearly spent.

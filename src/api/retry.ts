@@ -2,7 +2,7 @@ import { clampDelay } from './deadlines.js';
 
 /**
  * The retry policy of the client, as pure functions so that it can be read and tested on its own
- * (issue 3; moysklad-async-api.md §3.5, §3.6, §8 "Retries").
+ * (issue 3; docs/api-facts.md §3.5, §3.6, §8).
  */
 
 export interface BackoffOptions {

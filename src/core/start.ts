@@ -1,6 +1,6 @@
 /**
  * startTask: creates an async task, waiting for a free slot while the account's queue is full
- * (61002: 4 tasks per account, moysklad-async-api.md §2.2, §3.1) within the timeout.
+ * (61002: 4 tasks per account, docs/api-facts.md §2.2, §3.1) within the timeout.
  */
 import { InterruptedError, TimeoutError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';

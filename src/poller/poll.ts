@@ -1,6 +1,6 @@
 /**
  * pollTask: reads a task until it reaches a final state, backing off from ~1 s to ~10 s with
- * jitter (cli-contract.md "Waiting"; moysklad-async-api.md §2.6). Pure of terminal concerns:
+ * jitter (README.md "Command reference", status; docs/api-facts.md §2.6). Pure of terminal concerns:
  * progress goes to `onUpdate`, time and randomness are injected.
  */
 import {
