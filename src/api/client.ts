@@ -210,7 +210,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   /**
    * Every request of the client goes out here, and only here: one request, one answer, no
-   * redirects followed. A recorder (a future --trace) attaches to this function.
+   * redirects followed. `options.observe` (the --trace recorder, doctor) sees each request here.
    */
   function exchange(
     method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number,

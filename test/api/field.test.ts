@@ -51,13 +51,13 @@ afterEach(async () => {
 
 describe('429s as the field sends them', () => {
   it('the sandbox sends the 429005 and bare forms on request', () => {
-    expect(parseFaultSpec('status429=2+1:429005')).toEqual({ status429: { at: 2, count: 2, form: '429005' } });
+    expect(parseFaultSpec('status429=2+1:parallel')).toEqual({ status429: { at: 2, count: 2, form: 'parallel' } });
     expect(parseFaultSpec('status429=1:bare')).toEqual({ status429: { at: 1, count: 1, form: 'bare' } });
-    expect(() => parseFaultSpec('status429=1:teapot')).toThrow(/1049, 429005 or bare/);
+    expect(() => parseFaultSpec('status429=1:teapot')).toThrow(/one of rate, parallel, bare/);
   });
 
   it('X-Lognex-Auth: 429005 with `{}` and no Retry-After is the parallel limit: fewer slots, a pause, then success', async () => {
-    sb.setFaults({ status429: { at: 1, count: 2, form: '429005' } });
+    sb.setFaults({ status429: { at: 1, count: 2, form: 'parallel' } });
     const c = client(sb.baseUrl);
     await expect(c.getEmployee()).resolves.toBeTruthy();
     const statuses = sb.requests.map((r) => r.status);
@@ -69,7 +69,7 @@ describe('429s as the field sends them', () => {
   });
 
   it('the lowered limit creeps back up after a run of successes', async () => {
-    sb.setFaults({ status429: { at: 1, form: '429005' } });
+    sb.setFaults({ status429: { at: 1, form: 'parallel' } });
     const c = client(sb.baseUrl);
     await c.getEmployee();
     expect(c.limiter.limit).toBe(4);
@@ -88,7 +88,7 @@ describe('429s as the field sends them', () => {
   });
 
   it('a 429005 that never ends: exit 7 saying it is the parallel limit, after a bounded number of tries', async () => {
-    sb.setFaults({ status429: { at: 1, count: 100, form: '429005' } });
+    sb.setFaults({ status429: { at: 1, count: 100, form: 'parallel' } });
     const error = await client(sb.baseUrl).getEmployee().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toContain('too many parallel requests');
@@ -156,6 +156,21 @@ describe('the older API (docs/api-facts.md §10.7)', () => {
     const error = await client(api.url, { idleTimeoutMs: 5000 }).getResultLink(ID).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toMatch(/with 200 and a body instead of a 302 .*older API behaviour/);
+  });
+});
+
+describe('the older API played by the sandbox (--fault legacy-async)', () => {
+  it('`export`: the 204 creation is followed to DONE; the 200 from /result is exit 7 saying what arrived', async () => {
+    sb.setFaults({ legacyAsync: true });
+    const run = await runCli(['export', 'stock-all', '--out', '-', '--format', 'ndjson'], {
+      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 10,
+    });
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain('with 200 and a body instead of a 302');
+    expect(run.stdout).toBe('');
+    const creations = sb.requests.filter((r) => /[?&]async=true/.test(r.url));
+    expect(creations.map((r) => r.status)).toEqual([204]); // created once, not again
+    expect(sb.requests.some((r) => /\/async\/[^/]+$/.test(new URL(r.url).pathname) && r.status === 200)).toBe(true);
   });
 });
 
