@@ -22,6 +22,7 @@ export const ExitCode = {
   timeout: 6,
   network: 7,
   gone: 8,
+  localIo: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -119,3 +120,15 @@ export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 10
 export function exitCodeOf(error: unknown): ExitCodeValue {
   return error instanceof MsAsyncError ? error.exitCode : ExitCode.internal;
 }
+
+/**
+ * A local file could not be written or read (disk full, file too large, read-only, missing
+ * folder, no permission): one line naming the path and the cause; retrying the network is no help.
+ */
+export class LocalIoError extends MsAsyncError {
+  readonly code = 'ERR_MS_LOCAL_IO';
+  readonly exitCode = ExitCode.localIo;
+}
+
+/** errno codes that mean "this machine's disk or file system", not the network. */
+export const LOCAL_IO_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EFBIG', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EDQUOT', 'EISDIR', 'ENOTDIR', 'EIO']);

@@ -18,6 +18,7 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerCache } from './commands/cache.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const VERSION: string = packageJson.version;
@@ -55,7 +56,7 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
 
   for (const register of [
     registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerLogin, registerConfig, registerSandbox,
+    registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerConfig, registerSandbox,
   ]) {
     register(program, deps);
   }

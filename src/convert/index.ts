@@ -18,7 +18,8 @@ import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
 import { CsvBody, csvWriter } from './csv-output.js';
 import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
-import { OutputSink, PrefetchReader, copyFile, type RecordWriter, type Target } from './output.js';
+import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
+export type { GrowingInput } from './output.js';
 import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8, type RecordBatchSink } from './scan.js';
 
 export type { CsvOptions } from './csv.js';
@@ -60,6 +61,8 @@ export interface ConvertOptions {
   end?: boolean;
   /** Directory for the CSV body's temporary file. Default: the input file's directory. */
   tempDir?: string;
+  /** The input is still being downloaded: reads wait for its bytes instead of ending early. */
+  growing?: GrowingInput;
   /** Internal (tests, bench): read size, and the engine ('auto': fast scanner for rows/series). */
   chunkSize?: number;
   engine?: 'auto' | 'fast' | 'stream-json';
@@ -128,10 +131,10 @@ async function convert(
 ): Promise<ConvertResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const signal = options.signal;
-  const location = options.report?.records ?? (await detectLocation(inputPath, chunkSize, signal));
+  const location = options.report?.records ?? (await detectLocation(inputPath, chunkSize, signal, options.growing));
   // The fast scanner takes records arrays; a dashboard is one small object: stream-json's job.
   const engine = options.engine === 'stream-json' || location === 'root' ? 'stream-json' : 'fast';
-  const run = { inputPath, location, engine, chunkSize, signal, progress: throttle(options.onProgress) } as const;
+  const run = { inputPath, location, engine, chunkSize, signal, growing: options.growing, progress: throttle(options.onProgress) } as const;
 
   if (options.format === 'json') {
     // Validate the whole file first, then copy it byte for byte: a bad file never reaches the output.
@@ -180,6 +183,7 @@ interface EngineRun {
   engine: 'fast' | 'stream-json';
   chunkSize: number;
   signal: AbortSignal | undefined;
+  growing: GrowingInput | undefined;
   progress: (records: number, total: number | undefined, force?: boolean) => void;
 }
 
@@ -221,6 +225,8 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
   }
   // stream-json loads only when needed (start-up time, issue 5).
   const { streamRecords } = await import('./records.js');
+  // stream-json reads to the end of the file: let the download finish first (these are small).
+  await run.growing?.waitFor(Number.MAX_SAFE_INTEGER, run.signal);
   const found = await streamRecords(run.inputPath, { location: run.location, chunkSize: run.chunkSize, signal: run.signal }, async (records) => {
     writer.values(records);
     const out = writer.take();
@@ -246,9 +252,8 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
     ...(writer.direct ? { direct: writer.direct } : {}),
   });
   const fh = await open(run.inputPath, 'r');
-  const reader = new PrefetchReader(fh, run.chunkSize);
+  const reader = new PrefetchReader(fh, run.chunkSize, run.growing, run.signal);
   try {
-    const size = (await fh.stat()).size;
     let buf: Buffer = Buffer.alloc(0);
     let consumed = 0;
     let end = 0;
@@ -268,7 +273,7 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
         consumed = scanner.feed(buf, end);
         if (bytesRead === 0) scanner.finish();
       } catch (err) {
-        if (err instanceof JsonSyntaxError) throw badJson(err, base, size);
+        if (err instanceof JsonSyntaxError) throw badJson(err, base, (await fh.stat()).size);
         throw err;
       }
       if (!checkUtf8(buf, 0, consumed)) throw new BadResultError(`result file is not valid UTF-8 (between bytes ${base} and ${base + consumed})`);
@@ -293,7 +298,12 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
  * Raw path (no catalogue entry): rows[] when the top-level object has a `rows` array, else
  * series[], else the whole body. Stops reading as soon as `rows` is seen (usually the first chunk).
  */
-async function detectLocation(inputPath: string, chunkSize: number, signal: AbortSignal | undefined): Promise<RecordsLocation> {
+async function detectLocation(
+  inputPath: string,
+  chunkSize: number,
+  signal: AbortSignal | undefined,
+  growing: GrowingInput | undefined,
+): Promise<RecordsLocation> {
   const noop: RecordBatchSink = { records() {} };
   const scanner = new RecordScanner({ recordsKeys: ['rows', 'series'], validate: false, sink: noop });
   const fh = await open(inputPath, 'r');
@@ -309,6 +319,7 @@ async function detectLocation(inputPath: string, chunkSize: number, signal: Abor
         buf.copy(bigger, 0, 0, carry);
         buf = bigger;
       }
+      await growing?.waitFor(pos + chunkSize, signal);
       const { bytesRead } = await fh.read(buf, carry, chunkSize, pos);
       const end = carry + bytesRead;
       let consumed: number;

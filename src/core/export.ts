@@ -6,7 +6,7 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
-import { pickReusableTask } from './reuse.js';
+import { parseMoscowTime, pickReusableTask } from './reuse.js';
 
 export interface TaskSteps {
   /** Tasks of the last week that may be reused (PENDING, PROCESSING, DONE). */
@@ -55,8 +55,8 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     taskId = (await steps.start(options.pathAndQuery)).id;
     options.onTaskStarted?.({ id: taskId, reused });
   }
-  await waitForResult(steps, taskId, options);
-  const summary = await fetchWithHint(steps, taskId, options);
+  const done = await waitForResult(steps, taskId, options);
+  const summary = await fetchWithHint(steps, taskId, { ...options, deletionAt: deletionOf(done) });
   return { ...summary, taskId, reused };
 }
 
@@ -68,8 +68,8 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
 }
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
-  if (options.wait) await waitForResult(steps, options.taskId, options);
-  return fetchWithHint(steps, options.taskId, options);
+  const done = options.wait ? await waitForResult(steps, options.taskId, options) : undefined;
+  return fetchWithHint(steps, options.taskId, { ...options, deletionAt: options.deletionAt ?? deletionOf(done) });
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
@@ -89,9 +89,9 @@ async function waitForResult(
   steps: TaskSteps,
   taskId: string,
   options: { cancelOnInterrupt: boolean; outArgument: string } & ExportEvents,
-): Promise<void> {
+): Promise<AsyncTask> {
   try {
-    await steps.waitDone(taskId);
+    return await steps.waitDone(taskId);
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
@@ -103,6 +103,11 @@ async function waitForResult(
       hint: resumeCommand(taskId, options.outArgument),
     });
   }
+}
+
+/** The task's deletionDate as epoch ms, when it has a readable one. */
+function deletionOf(task: AsyncTask | undefined): number | undefined {
+  return typeof task?.deletionDate === 'string' ? parseMoscowTime(task.deletionDate) : undefined;
 }
 
 /** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */

@@ -1,16 +1,19 @@
 /**
- * Download a DONE task's result and convert it into the target, safely: everything is written to
- * temporary files beside `--out` and renamed over it only when download, parse and conversion
- * all succeeded. A result that turns out cut short or malformed is downloaded once more before
- * giving up with exit 7 (cli-contract.md, "Exit codes").
+ * Download a DONE task's result and convert it into the target while the bytes arrive, safely:
+ * the bytes go to the result cache (kept for a later run to resume from, removed once converted),
+ * the output to a temporary file beside `--out`, renamed over it only when download, checks and
+ * conversion all succeeded. A result that turns out cut short or malformed is downloaded once more
+ * before giving up with exit 7 (README.md, "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
-import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { downloadToFile, type DownloadProgress } from '../download/download.js';
+import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } from '../convert/index.js';
+import { cleanCache, openCacheEntry, type CacheEntry } from '../download/cache.js';
+import { downloadResult, objectOf, type DownloadProgress, type DownloadResult } from '../download/download.js';
+import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { removeAll, temporaryPath, type OutputTarget } from './output.js';
 
@@ -23,6 +26,11 @@ export interface FetchResultOptions {
   csv: Partial<CsvOptions>;
   /** Where `--out -` writes. */
   stdout: Writable;
+  /** The result cache folder (resolveCacheDir). */
+  cacheDir: string;
+  /** The task's deletionDate (epoch ms) when known: cached bytes are useless after it. */
+  deletionAt?: number | undefined;
+  now?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
   userAgent?: string;
@@ -32,47 +40,106 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
+  /** Internal (tests): the storage request deadlines. */
+  storageDeadlines?: { headersMs?: number; idleMs?: number; stallBytes?: number };
 }
 
 export interface FetchResultSummary extends ConvertResult {
   bytes: number;
+  /** Bytes of the result an earlier run had kept, not downloaded again. */
+  resumedFrom: number;
   path: string | undefined;
 }
 
 /** How many times a result that downloads but does not parse is fetched in all. */
 const DOWNLOADS_FOR_BAD_RESULT = 2;
+/** A result lives an hour after it was built (docs/api-facts.md §2.6): the fallback expiry. */
+const RESULT_LIFETIME_MS = 60 * 60 * 1000;
 
 export async function fetchResult(options: FetchResultOptions): Promise<FetchResultSummary> {
   const { target } = options;
-  const downloadPath = temporaryPath(target, 'download.json');
+  const now = options.now ?? Date.now;
   const partPath = temporaryPath(target, 'part');
-  const temporaries = [downloadPath, `${downloadPath}.raw`, partPath];
+  // Results past their deletionDate cannot be resumed: their bytes only take room.
+  await cleanCache(options.cacheDir, now(), true).catch(() => undefined);
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
-      const download = await downloadToFile({
-        getLink: () => options.getResultLink(options.taskId),
-        destPath: downloadPath,
-        sleep: options.sleep,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-        ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
-        ...(options.onLog ? { onLog: options.onLog } : {}),
-      });
+      const link = await options.getResultLink(options.taskId);
+      const object = objectOf(link);
+      const entry = await openCacheEntry(options.cacheDir, options.taskId, object);
+      let drop = false;
       try {
-        const result = await convertToTarget(downloadPath, partPath, options);
-        return { ...result, bytes: download.bytes, path: target.path };
+        const { result, download } = await transferOnce(link, object, entry, partPath, options);
+        drop = true; // converted: the kept bytes have served their purpose
+        return { ...result, bytes: download.bytes, resumedFrom: download.resumedFrom, path: target.path };
       } catch (error) {
-        if (!(error instanceof BadResultError) || round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) {
-          throw error;
-        }
+        if (!(error instanceof BadResultError)) throw error;
+        drop = true; // bad bytes: never resume from them
+        if (round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) throw error;
         // Storage sometimes hands out a cut file; one fresh download settles whether it is real.
         options.onLog?.(`the downloaded result is broken (${error.message}); downloading it again`);
-        await removeAll(temporaries);
+        await removeAll([partPath]);
+      } finally {
+        await entry.release(drop);
       }
     }
   } finally {
-    await removeAll(temporaries);
+    await removeAll([partPath]);
+  }
+}
+
+/** One download with the conversion reading the bytes as they land. */
+async function transferOnce(
+  link: string,
+  object: string,
+  entry: CacheEntry,
+  partPath: string,
+  options: FetchResultOptions,
+): Promise<{ result: ConvertResult; download: DownloadResult }> {
+  const now = options.now ?? Date.now;
+  const growing = new GrowingFile();
+  // Stops the download when the conversion fails (or on Ctrl-C).
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) abort.abort();
+  const download = downloadResult({
+    link,
+    getLink: () => options.getResultLink(options.taskId),
+    entry,
+    growing,
+    taskId: options.taskId,
+    object,
+    expiresAt: options.deletionAt ?? now() + RESULT_LIFETIME_MS,
+    now,
+    sleep: options.sleep,
+    signal: abort.signal,
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.storageDeadlines ? { deadlines: options.storageDeadlines } : {}),
+  });
+  download.catch(() => undefined); // awaited below; the conversion sees its failure too
+  try {
+    const inputPath = await growing.ready;
+    if (entry.meta && (await entry.heldBytes()) > 0) options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
+    const result = await convertToTarget(inputPath, partPath, {
+      ...options,
+      signal: abort.signal,
+      growing,
+      interruptSignal: options.signal,
+    });
+    return { result, download: await download };
+  } catch (error) {
+    abort.abort();
+    // The download's own failure is the reason when there is one (the conversion only saw it).
+    const downloadError = await download.then(() => undefined, (e: unknown) => e);
+    if (options.signal?.aborted) throw error instanceof InterruptedError ? error : new InterruptedError('interrupted', { cause: error });
+    if (downloadError !== undefined && !(downloadError instanceof InterruptedError)) throw downloadError;
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -82,6 +149,10 @@ export interface ConvertToTargetOptions {
   csv: Partial<CsvOptions>;
   stdout: Writable;
   signal?: AbortSignal | undefined;
+  /** The input is still being downloaded (see GrowingInput). */
+  growing?: GrowingInput | undefined;
+  /** The user's Ctrl-C, when `signal` may also be aborted for other reasons. */
+  interruptSignal?: AbortSignal | undefined;
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
@@ -104,6 +175,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.growing ? { growing: options.growing } : {}),
   };
   options.onConvertStart?.(undefined);
   try {
@@ -126,7 +198,7 @@ export async function convertToTarget(
     warnAbout(result, options.onWarning);
     return result;
   } catch (error) {
-    if (options.signal?.aborted && !(error instanceof BadResultError)) {
+    if ((options.interruptSignal ?? options.signal)?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
     throw error;
