@@ -7,6 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
@@ -15,7 +16,7 @@ import { cleanCache, openCacheEntry, type CacheEntry } from '../download/cache.j
 import { downloadResult, objectOf, type DownloadProgress, type DownloadResult } from '../download/download.js';
 import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { removeAll, temporaryPath, type OutputTarget } from './output.js';
+import { removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
 
 export interface FetchResultOptions {
   taskId: string;
@@ -40,8 +41,9 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
-  /** Internal (tests): the storage request deadlines. */
+  /** Internal (tests): the storage request deadlines, and the free space of the cache's disk. */
   storageDeadlines?: { headersMs?: number; idleMs?: number; stallBytes?: number };
+  freeSpace?: (dir: string) => Promise<number>;
 }
 
 export interface FetchResultSummary extends ConvertResult {
@@ -62,12 +64,13 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   const partPath = temporaryPath(target, 'part');
   // Results past their deletionDate cannot be resumed: their bytes only take room.
   await cleanCache(options.cacheDir, now(), true).catch(() => undefined);
+  await removeOrphans(target);
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
       const link = await options.getResultLink(options.taskId);
       const object = objectOf(link);
-      const entry = await openCacheEntry(options.cacheDir, options.taskId, object);
+      const entry = await openCacheEntry(options.cacheDir, options.taskId);
       let drop = false;
       try {
         const { result, download } = await transferOnce(link, object, entry, partPath, options);
@@ -119,6 +122,7 @@ async function transferOnce(
     ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.storageDeadlines ? { deadlines: options.storageDeadlines } : {}),
+    ...(options.freeSpace ? { freeSpace: options.freeSpace } : {}),
   });
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
   try {
@@ -129,6 +133,8 @@ async function transferOnce(
       signal: abort.signal,
       growing,
       interruptSignal: options.signal,
+      // The CSV body's scratch file goes to the cache too: nothing but the .part beside --out.
+      scratchDir: dirname(entry.rawPath),
     });
     return { result, download: await download };
   } catch (error) {
@@ -151,6 +157,8 @@ export interface ConvertToTargetOptions {
   signal?: AbortSignal | undefined;
   /** The input is still being downloaded (see GrowingInput). */
   growing?: GrowingInput | undefined;
+  /** Where the CSV body's scratch file goes (default: beside --out). */
+  scratchDir?: string | undefined;
   /** The user's Ctrl-C, when `signal` may also be aborted for other reasons. */
   interruptSignal?: AbortSignal | undefined;
   onConvertStart?: ((total: number | undefined) => void) | undefined;
@@ -172,7 +180,7 @@ export async function convertToTarget(
     ...(options.report ? { report: options.report } : {}),
     csv: options.csv,
     // The CSV body's temporary file goes where we may write: beside --out (or the system tmp).
-    tempDir: options.target.workDir,
+    tempDir: options.scratchDir ?? options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.growing ? { growing: options.growing } : {}),

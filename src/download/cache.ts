@@ -1,11 +1,13 @@
 /**
  * The result cache: the bytes of result downloads kept in the user's cache folder while they are
  * useful, so that a later run of the same task resumes with Range instead of starting from zero
- * (README.md, "How the download behaves"). One entry per task and result object:
+ * (README.md, "How the download behaves"). One entry per task (each `/result` call may hand out a
+ * link to a differently named object, so the link's path is no identity; the object's size and
+ * validators are, and they are checked before any kept byte is used):
  *
- *   <cache>/results/<taskId>.<identity>.raw    the bytes as the storage sent them (maybe gzip)
- *   <cache>/results/<taskId>.<identity>.json   what they are: size, validators, encoding, expiry
- *   <cache>/results/<taskId>.<identity>.lock   the pid of the run using the entry
+ *   <cache>/results/<taskId>.raw    the bytes as the storage sent them (maybe gzip)
+ *   <cache>/results/<taskId>.json   what they are: size, validators, encoding, expiry
+ *   <cache>/results/<taskId>.lock   the pid of the run using the entry
  *
  * An entry goes away once its result was converted, after the result's deletionDate, or with
  * `ms-async cache clean`. The folder is created 0700 and files 0600: results are account data.
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 /** What is known about the object whose bytes an entry holds. */
 export interface CacheMeta {
   taskId: string;
-  /** Storage origin and path of the result object (never the signed query). */
+  /** Storage origin and path of the link the bytes came from (never the signed query); for people. */
   object: string;
   /** Full size of the stored representation (encoded bytes), when the storage said. */
   size?: number | undefined;
@@ -69,10 +71,10 @@ export function resolveCacheDir(env: Record<string, string | undefined>): string
   return join(env.HOME || homedir(), '.cache', 'ms-async');
 }
 
-/** The entry's file name stem: task id + a short hash of the object's identity. */
-export function entryKey(taskId: string, object: string): string {
-  const safeId = taskId.replace(/[^0-9A-Za-z-]/g, '_').slice(0, 64);
-  return `${safeId}.${createHash('sha256').update(object).digest('hex').slice(0, 12)}`;
+/** The entry's file name stem: the task id (a hash when it is not a plain id). */
+export function entryKey(taskId: string): string {
+  if (/^[0-9A-Za-z-]{1,64}$/.test(taskId)) return taskId;
+  return createHash('sha256').update(taskId).digest('hex').slice(0, 32);
 }
 
 function resultsDir(cacheDir: string): string {
@@ -80,13 +82,13 @@ function resultsDir(cacheDir: string): string {
 }
 
 /**
- * Opens (locks) the entry of a task's result object. When another live run holds it, this run
+ * Opens (locks) the entry of a task's result. When another live run holds it, this run
  * gets a private entry of its own (no resume, no interference) that is removed when released.
  */
-export async function openCacheEntry(cacheDir: string, taskId: string, object: string): Promise<CacheEntry> {
+export async function openCacheEntry(cacheDir: string, taskId: string): Promise<CacheEntry> {
   const dir = resultsDir(cacheDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  let key = entryKey(taskId, object);
+  let key = entryKey(taskId);
   let shared = true;
   if (!(await takeLock(join(dir, `${key}.lock`)))) {
     key = `${key}.${randomBytes(4).toString('hex')}`;
@@ -118,8 +120,8 @@ export async function openCacheEntry(cacheDir: string, taskId: string, object: s
       await rm(`${base}.lock`, { force: true });
     },
   };
-  // A meta that does not describe this task's object (or no meta at all) makes the bytes worthless.
-  if (entry.meta && (entry.meta.taskId !== taskId || entry.meta.object !== object)) await entry.discard();
+  // A meta of another task (or no meta at all) makes the bytes worthless.
+  if (entry.meta && entry.meta.taskId !== taskId) await entry.discard();
   else if (!entry.meta) await rm(entry.rawPath, { force: true });
   return entry;
 }

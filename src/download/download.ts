@@ -70,7 +70,7 @@ export interface DownloadOptions {
   /** One line per storage request, for -v (the link's signature is hidden). */
   onLog?: (line: string) => void;
   deadlines?: Partial<StorageDeadlines>;
-  /** Free bytes on the cache's disk (tests inject a small number to provoke the bomb check). */
+  /** Free bytes on the cache's disk (tests inject a small number to provoke the space checks). */
   freeSpace?: (dir: string) => Promise<number>;
 }
 
@@ -246,13 +246,19 @@ class Download {
     }
     if (offset > 0) {
       const same = meta !== undefined && sameObject(meta, { size: total, etag, lastModified, encoding });
-      if (!same) {
+      if (!same && status === 206) {
         request.destroy();
         await this.startOver('the stored result is not the one the bytes on disk came from');
         throw new RetryableDownloadError('the stored result changed; downloading it from the start', false);
       }
-      // 200 after a Range request: the storage ignored it; the same object's bytes we hold are skipped.
-      if (status === 200) skip = offset;
+      if (!same) {
+        // A whole new object (If-Range did its job): its body replaces the bytes on disk.
+        await this.startOver('the stored result is not the one the bytes on disk came from');
+        o.onLog?.('the stored result is not the one the kept bytes came from: downloading it from the start');
+      } else if (status === 200) {
+        // 200 after a Range request: the storage ignored it; the bytes we hold are skipped.
+        skip = offset;
+      }
     }
     this.encoding = encoding;
     this.total = total;
