@@ -44,6 +44,7 @@ export interface FetchResultOptions {
   /** Internal (tests): the storage request deadlines, and the free space of the cache's disk. */
   storageDeadlines?: { headersMs?: number; idleMs?: number; stallBytes?: number };
   freeSpace?: (dir: string) => Promise<number>;
+  maxAttempts?: number;
 }
 
 export interface FetchResultSummary extends ConvertResult {
@@ -123,6 +124,7 @@ async function transferOnce(
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.storageDeadlines ? { deadlines: options.storageDeadlines } : {}),
     ...(options.freeSpace ? { freeSpace: options.freeSpace } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   });
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
   try {
