@@ -9,13 +9,14 @@
  * when gzip-encoded, decoded as they arrive into a second file. Either way the file the converter
  * reads grows through a GrowingFile, so conversion runs while the bytes arrive.
  */
-import { once } from 'node:events';
 import { open, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { backoffDelay } from '../api/retry.js';
 import { BadResultError, InterruptedError, LOCAL_IO_CODES, LocalIoError, NetworkError } from '../errors.js';
 import type { CacheEntry, CacheMeta } from './cache.js';
+import { BufferedWriter } from './buffered-writer.js';
+import { storageGet, type StorageAnswer } from './storage-get.js';
 import type { GrowingFile } from './growing.js';
 
 export interface DownloadProgress {
@@ -24,7 +25,7 @@ export interface DownloadProgress {
 }
 
 export interface StorageDeadlines {
-  connectMs: number;
+  /** From the request sent (connect included) to the answer's headers. */
   headersMs: number;
   idleMs: number;
   stallBytes: number;
@@ -32,8 +33,6 @@ export interface StorageDeadlines {
 
 /** Deadlines of a storage request (docs/api-facts.md §9.1: the storage's behaviour is ours to bound). */
 export const STORAGE_DEADLINES: Readonly<StorageDeadlines> = {
-  connectMs: 15_000,
-  /** From the request sent to the answer's headers. */
   headersMs: 60_000,
   /** Socket idle, and the window of the stall check. */
   idleMs: 60_000,
@@ -98,8 +97,6 @@ class RetryableDownloadError extends Error {
  */
 export class ResultChangedError extends BadResultError {}
 
-type StorageClient = typeof import('got').default;
-
 export async function downloadResult(options: DownloadOptions): Promise<DownloadResult> {
   try {
     return await new Download(options).run();
@@ -129,15 +126,6 @@ class Download {
 
   async run(): Promise<DownloadResult> {
     const o = this.o;
-    const { default: got } = await import('got');
-    const storage = got.extend({
-      // Our own loop decides about retries: got's would not resume or renew links.
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      timeout: { connect: this.deadlines.connectMs, response: this.deadlines.headersMs, socket: this.deadlines.idleMs },
-      headers: { 'accept-encoding': 'gzip', 'user-agent': o.userAgent ?? 'ms-async' },
-    });
     if (o.entry.meta) {
       this.held = await o.entry.heldBytes();
       this.resumedFrom = this.held;
@@ -149,7 +137,7 @@ class Download {
         throwIfAborted(o.signal);
         checkLink(link);
         try {
-          await this.fetchOnce(storage, link);
+          await this.fetchOnce(link);
           const size = this.decoder ? await this.decoder.end() : this.held;
           o.growing.finish(size);
           return { bytes: this.held, received: this.received, resumedFrom: this.resumedFrom, attempts: attempt, encoding: this.encoding };
@@ -178,25 +166,22 @@ class Download {
     });
   }
 
-  private async fetchOnce(storage: StorageClient, link: string): Promise<void> {
+  private async fetchOnce(link: string): Promise<void> {
     const o = this.o;
     const started = Date.now();
     const offset = this.held;
     const meta = o.entry.meta;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { 'accept-encoding': 'gzip', 'user-agent': o.userAgent ?? 'ms-async' };
     if (offset > 0) {
       headers.range = `bytes=${offset}-`;
       // A storage that knows the object changed sends it whole (200) instead of a wrong tail.
       const validator = meta?.etag ?? meta?.lastModified;
       if (validator) headers['if-range'] = validator;
     }
-    const request = storage.stream(link, { headers, ...(o.signal ? { signal: o.signal } : {}) });
-    let response: import('got').Response;
+    let request: StorageAnswer;
     try {
-      response = await new Promise<import('got').Response>((resolve, reject) => {
-        request.once('response', resolve);
-        request.once('error', reject);
-      });
+      // Our own loop decides about retries: it resumes and renews links.
+      request = await storageGet(link, { headers, headersMs: this.deadlines.headersMs, idleMs: this.deadlines.idleMs, signal: o.signal });
     } catch (error) {
       if (o.signal?.aborted) throw interrupted();
       if ((error as { code?: string }).code === 'ERR_UNSUPPORTED_PROTOCOL') {
@@ -204,7 +189,8 @@ class Download {
       }
       throw new RetryableDownloadError(describeNetworkError(error), false);
     }
-    const status = response.statusCode;
+    const response = request;
+    const status = response.status;
     o.onLog?.(`GET ${redactLink(link)} ${status} ${Date.now() - started}ms${offset > 0 ? ` (from byte ${offset})` : ''}`);
 
     if (status === 401 || status === 403 || status === 404) {
@@ -294,10 +280,24 @@ class Download {
     this.published = true;
   }
 
-  /** Writes the body to the raw file at `held`, one chunk at a time (each on disk before the next). */
-  private async receive(request: AsyncIterable<Buffer> & { destroy(error?: Error): void }, skip: number): Promise<void> {
+  /**
+   * Writes the body to the raw file from `held` on, through two fixed buffers (BufferedWriter):
+   * what arrived before a cut is on disk before the error is handled, so the resume's Range
+   * starts exactly there.
+   */
+  private async receive(request: StorageAnswer, skip: number): Promise<void> {
     const o = this.o;
     const raw = this.raw!;
+    let onDisk = this.held;
+    const writer = new BufferedWriter(async (bytes) => {
+      await writeLocal(raw, bytes, onDisk, o.entry.rawPath);
+      onDisk += bytes.length;
+      this.held = onDisk;
+      // The decoder is done with the bytes when this resolves: the buffer may then be reused.
+      if (this.decoder) await this.decoder.write(bytes);
+      else o.growing.grow(onDisk);
+      o.onProgress?.({ transferred: onDisk, total: this.total });
+    });
     let sinceCheck = 0;
     let stalled = false;
     // A body that trickles (a byte every few seconds) never trips the socket's idle timeout.
@@ -309,8 +309,9 @@ class Download {
       sinceCheck = 0;
     }, this.deadlines.idleMs);
     o.onProgress?.({ transferred: this.held, total: this.total });
+    let received = this.held;
     try {
-      for await (const data of request) {
+      await request.readBody((data) => {
         let chunk = data;
         this.received += chunk.length;
         sinceCheck += chunk.length;
@@ -318,15 +319,24 @@ class Download {
           const dropped = Math.min(skip, chunk.length);
           skip -= dropped;
           chunk = chunk.subarray(dropped);
-          if (chunk.length === 0) continue;
         }
-        await writeLocal(raw, chunk, this.held, o.entry.rawPath);
-        this.held += chunk.length;
-        if (this.decoder) await this.decoder.write(chunk);
-        else o.growing.grow(this.held);
-        o.onProgress?.({ transferred: this.held, total: this.total });
-      }
+        received += chunk.length;
+        const off = writer.add(chunk);
+        if (off === chunk.length) return undefined;
+        // Both buffers full: the socket waits (its read buffer, and so `chunk`, stays as it is).
+        return (async () => {
+          for (let at = off; at < chunk.length; ) {
+            await writer.drain();
+            at = writer.add(chunk, at);
+          }
+        })();
+      });
+      await writer.flush();
     } catch (error) {
+      // Keep what arrived: the resume asks only for the rest.
+      await writer.flush().catch((e: unknown) => {
+        throw e instanceof LocalIoError || e instanceof BadResultError ? e : error;
+      });
       if (error instanceof LocalIoError || error instanceof BadResultError) throw error;
       if (o.signal?.aborted) throw interrupted();
       const why = stalled ? `stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s` : describeNetworkError(error);
@@ -334,8 +344,8 @@ class Download {
     } finally {
       clearInterval(watchdog);
     }
-    if (this.total !== undefined && this.held !== this.total) {
-      throw new RetryableDownloadError(`the transfer ended at ${this.held} of ${this.total} bytes`, false);
+    if (this.total !== undefined && received !== this.total) {
+      throw new RetryableDownloadError(`the transfer ended at ${received} of ${this.total} bytes`, false);
     }
   }
 
@@ -412,11 +422,13 @@ class Decoder {
     }
   }
 
+  /** Resolves once the decoder has consumed `chunk` (the caller may then reuse it). */
   async write(chunk: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (!this.gunzip.write(chunk)) {
-      await Promise.race([once(this.gunzip, 'drain'), this.done]);
-    }
+    const consumed = new Promise<void>((resolve, reject) => {
+      this.gunzip.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
+    await Promise.race([consumed, this.done.then(() => consumed)]);
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -426,8 +438,7 @@ class Decoder {
       throwIfAborted(signal);
       const { bytesRead } = await raw.read(buf, 0, Math.min(buf.length, size - pos), pos);
       if (bytesRead === 0) break;
-      // The decoder may hold on to the chunk: hand it a copy.
-      await this.write(Buffer.from(buf.subarray(0, bytesRead)));
+      await this.write(buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
   }
