@@ -1,9 +1,9 @@
 /**
  * The error tree of ms-async. Every failure a user can act on is one of these; `src/main.ts`
- * turns them into the contract's exit codes (cli-contract.md, "Exit codes") and nothing else does.
+ * turns them into the contract's exit codes (README.md "Exit codes") and nothing else does.
  */
 
-/** One entry of the API's `errors[]` (moysklad-async-api.md §4.1). */
+/** One entry of the API's `errors[]` (docs/api-facts.md §4.1). */
 export interface ApiErrorEntry {
   error: string;
   code?: number;
@@ -47,6 +47,8 @@ export abstract class MsAsyncError extends Error {
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** The command already put this failure into its own `--json` document (doctor): main adds none. */
+  jsonWritten = false;
 
   constructor(message: string, options: MsAsyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -113,7 +115,7 @@ export class InterruptedError extends MsAsyncError {
   readonly exitCode = ExitCode.interrupted;
 }
 
-/** API error codes that mean "who you are / what you may see" → exit 3 (cli-contract.md). */
+/** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */

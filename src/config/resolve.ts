@@ -1,6 +1,6 @@
 /**
  * resolveConnection: where the base URL and credentials come from, in one pure function —
- * flag > environment > stored profile > default (cli-contract.md "Connection and credentials").
+ * flag > environment > stored profile > default (README.md "Connection and credentials").
  */
 import { isIP } from 'node:net';
 import { AuthError, UsageError } from '../errors.js';

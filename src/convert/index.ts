@@ -20,18 +20,20 @@ import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
 export type { GrowingInput } from './output.js';
-import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8, type RecordBatchSink } from './scan.js';
+import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8 } from './scan.js';
+import { inspectResult } from './shape.js';
 
 export type { CsvOptions } from './csv.js';
 export { formatRubles, resolveCsvOptions } from './csv.js';
 
-export type OutputFormat = 'csv' | 'ndjson' | 'json';
+export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'xlsx';
 
 /** One row per format; the keys feed commander's `.choices()`. */
 export const FORMATS: Record<OutputFormat, { extensions: string[]; contentType: string }> = {
   csv: { extensions: ['.csv'], contentType: 'text/csv; charset=utf-8' },
   ndjson: { extensions: ['.ndjson', '.jsonl'], contentType: 'application/x-ndjson' },
   json: { extensions: ['.json'], contentType: 'application/json' },
+  xlsx: { extensions: ['.xlsx'], contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
 };
 
 /** The format an output path's extension names (case-insensitive), if any. */
@@ -66,6 +68,10 @@ export interface ConvertOptions {
   /** Internal (tests, bench): read size, and the engine ('auto': fast scanner for rows/series). */
   chunkSize?: number;
   engine?: 'auto' | 'fast' | 'stream-json';
+  /** XLSX: records per sheet (tests; default Excel's 1,048,575). */
+  maxRecordsPerSheet?: number;
+  /** The file was given to `convert` by a person (names it in messages; a task object is exit 2). */
+  localFile?: { name: string; out?: string | undefined };
 }
 
 export interface ConvertResult {
@@ -79,6 +85,9 @@ export interface ConvertResult {
   /** `--columns` names that no record had (their cells are empty), and the columns there were. */
   missingColumns?: string[];
   availableColumns?: string[];
+  /** XLSX: sheets written (more than one when the records exceed a sheet), text cells cut to Excel's limit. */
+  sheets?: number;
+  truncatedCells?: number;
 }
 
 /**
@@ -131,7 +140,16 @@ async function convert(
 ): Promise<ConvertResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const signal = options.signal;
-  const location = options.report?.records ?? (await detectLocation(inputPath, chunkSize, signal, options.growing));
+  // Before any output: is it a result of the report at all (not an error body, `{}`, a task …)?
+  const location = await inspectResult(inputPath, {
+    report: options.report,
+    chunkSize,
+    signal,
+    growing: options.growing,
+    local: options.localFile !== undefined,
+    name: options.localFile?.name,
+    out: options.localFile?.out,
+  });
   // The fast scanner takes records arrays; a dashboard is one small object: stream-json's job.
   const engine = options.engine === 'stream-json' || location === 'root' ? 'stream-json' : 'fast';
   const run = { inputPath, location, engine, chunkSize, signal, growing: options.growing, progress: throttle(options.onProgress) } as const;
@@ -152,6 +170,8 @@ async function convert(
     const writer = ndjsonWriter();
     return resultOf(await runEngine(run, writer, sink), writer.lines);
   }
+
+  if (options.format === 'xlsx') return convertXlsx(run, sink, options);
 
   const flattener = new CsvFlattener(csv!, options.report ?? {});
   const writer = csvWriter(flattener);
@@ -174,6 +194,34 @@ async function convert(
     return resultOf(found, writer.lines);
   } finally {
     await body.dispose();
+  }
+}
+
+/** XLSX: typed rows to a temporary body file, then the zip with each sheet's header first (xlsx/). */
+async function convertXlsx(run: EngineRun, sink: OutputSink, options: ConvertOptions): Promise<ConvertResult> {
+  const { createXlsxOutput } = await import('./xlsx/index.js');
+  const csv = resolveCsvOptions(options.csv);
+  const xlsx = await createXlsxOutput({
+    dir: options.tempDir ?? dirname(run.inputPath),
+    inputPath: run.inputPath,
+    report: options.report,
+    columns: csv.columns,
+    // A spreadsheet wants rubles (README.md, "XLSX"); rubles: false (--no-rubles) keeps kopecks.
+    rubles: options.csv?.rubles ?? true,
+    maxRecordsPerSheet: options.maxRecordsPerSheet,
+  });
+  try {
+    const found = await runEngine(run, xlsx.writer, xlsx.body);
+    const summary = await xlsx.finish((chunk) => sink.write(chunk), run.signal);
+    const missing = xlsx.rows.missingColumns();
+    return {
+      ...resultOf(found, xlsx.writer.lines),
+      sheets: summary.sheets,
+      ...(summary.truncatedCells > 0 ? { truncatedCells: summary.truncatedCells } : {}),
+      ...(missing.length > 0 && found.records > 0 ? { missingColumns: missing, availableColumns: [...xlsx.rows.discovered] } : {}),
+    };
+  } finally {
+    await xlsx.dispose();
   }
 }
 
@@ -292,56 +340,6 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
     await reader.settle();
     await fh.close();
   }
-}
-
-/**
- * Raw path (no catalogue entry): rows[] when the top-level object has a `rows` array, else
- * series[], else the whole body. Stops reading as soon as `rows` is seen (usually the first chunk).
- */
-async function detectLocation(
-  inputPath: string,
-  chunkSize: number,
-  signal: AbortSignal | undefined,
-  growing: GrowingInput | undefined,
-): Promise<RecordsLocation> {
-  const noop: RecordBatchSink = { records() {} };
-  const scanner = new RecordScanner({ recordsKeys: ['rows', 'series'], validate: false, sink: noop });
-  const fh = await open(inputPath, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(Math.max(chunkSize * 2, 64));
-    let carry = 0;
-    let pos = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      if (carry + chunkSize > buf.length) {
-        if (carry > MAX_CARRY) break;
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, carry + chunkSize));
-        buf.copy(bigger, 0, 0, carry);
-        buf = bigger;
-      }
-      await growing?.waitFor(pos + chunkSize, signal);
-      const { bytesRead } = await fh.read(buf, carry, chunkSize, pos);
-      const end = carry + bytesRead;
-      let consumed: number;
-      try {
-        consumed = scanner.feed(buf, end);
-      } catch (err) {
-        if (err instanceof NotAnEnvelopeError) return 'root';
-        if (err instanceof JsonSyntaxError) break; // the conversion itself reports it
-        throw err;
-      }
-      if (scanner.topKeys.some((k) => k.key === 'rows' && k.isArray)) return 'rows';
-      if (bytesRead === 0) break;
-      buf.copyWithin(0, consumed, end);
-      carry = end - consumed;
-      pos += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  if (scanner.topKeys.some((k) => k.key === 'rows' && k.isArray)) return 'rows';
-  if (scanner.topKeys.some((k) => k.key === 'series' && k.isArray)) return 'series';
-  return 'root';
 }
 
 /** JSON format: only counts records (the file is copied afterwards). */

@@ -575,6 +575,8 @@ export interface ScannerOptions {
    * scanner grows `buf` as needed; the owner takes buf[0, used) and resets `used`.
    */
   copyTo?: CopyTarget;
+  /** Stop feeding as soon as the records array opens (inspecting a file's shape: shape.ts). */
+  stopAtRecords?: boolean;
 }
 
 export interface CopyTarget {
@@ -612,6 +614,14 @@ const BATCH = 4096;
 export class RecordScanner {
   /** Top-level `meta.size`, wherever `meta` appears. */
   metaSize: number | undefined;
+  /** Top-level `meta.type` (a task object says `async`: shape.ts). */
+  metaType: unknown;
+  /** A top-level `id` string (a task object's: shape.ts). */
+  id: string | undefined;
+  /** The JSON text of a top-level `errors` array up to 1 MiB (an API error body: shape.ts). */
+  errorsText: string | undefined;
+  /** The records array has opened (with stopAtRecords, feed returns right there). */
+  atRecords = false;
   readonly topKeys: TopLevelKey[] = [];
   records = 0;
   private state = S_TOP;
@@ -628,8 +638,10 @@ export class RecordScanner {
   private readonly batchBytes: number;
   private readonly copyTo: CopyTarget | null;
   private readonly direct: ((b: Buffer, i: number, end: number) => number) | null;
+  private readonly stopAtRecords: boolean;
 
   constructor(options: ScannerOptions) {
+    this.stopAtRecords = options.stopAtRecords ?? false;
     this.batchBytes = options.batchBytes ?? Infinity;
     this.copyTo = options.validate ? (options.copyTo ?? null) : null;
     this.direct = options.validate ? null : (options.direct ?? null);
@@ -691,6 +703,11 @@ export class RecordScanner {
               i++;
               this.state = S_REC_OR_END;
               this.inRecords = true;
+              this.atRecords = true;
+              if (this.stopAtRecords) {
+                consumed = i;
+                break outer;
+              }
               break;
             }
             if (isRecords) throw new JsonSyntaxError(i, `"${this.key}" is not an array`);
@@ -700,8 +717,13 @@ export class RecordScanner {
               break outer;
             }
             if (this.key === 'meta' && c === 0x7b) {
-              const meta = JSON.parse(b.toString('utf8', i, e)) as { size?: unknown };
+              const meta = JSON.parse(b.toString('utf8', i, e)) as { size?: unknown; type?: unknown };
               if (typeof meta.size === 'number') this.metaSize = meta.size;
+              this.metaType = meta.type;
+            } else if (this.key === 'errors' && c === 0x5b && e - i <= 1 << 20) {
+              this.errorsText = b.toString('utf8', i, e);
+            } else if (this.key === 'id' && c === 0x22 && e - i <= 256) {
+              this.id = JSON.parse(b.toString('utf8', i, e)) as string;
             }
             i = e;
             this.state = S_AFTER_VALUE;

@@ -35,6 +35,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
       signal: options.signal,
       onConvertProgress: options.onConvertProgress,
       onWarning: options.onWarning,
+      localFile: { name: options.input, out: options.out },
     });
   } finally {
     await removeAll([partPath]);

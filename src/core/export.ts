@@ -6,7 +6,9 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
-import { parseMoscowTime, pickReusableTask } from './reuse.js';
+import { parseMoscowTime } from '../moscow-time.js';
+import { cancelAfterInterrupt } from './cancel.js';
+import { pickReusableTask } from './reuse.js';
 
 export interface TaskSteps {
   /** Tasks of the last week that may be reused (PENDING, PROCESSING, DONE). */
@@ -95,9 +97,7 @@ async function waitForResult(
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
-      await steps.cancel(taskId).catch(() => undefined);
-      options.onCancelled?.(taskId);
-      throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
+      throw await cancelAfterInterrupt(() => steps.cancel(taskId), taskId, options.onCancelled);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
       hint: resumeCommand(taskId, options.outArgument),
@@ -107,10 +107,10 @@ async function waitForResult(
 
 /** The task's deletionDate as epoch ms, when it has a readable one. */
 function deletionOf(task: AsyncTask | undefined): number | undefined {
-  return typeof task?.deletionDate === 'string' ? parseMoscowTime(task.deletionDate) : undefined;
+  return parseMoscowTime(task?.deletionDate);
 }
 
-/** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */
+/** The command that picks a still-running task up again (README.md "Command reference", export). */
 export function resumeCommand(taskId: string, out: string): string {
   return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
 }

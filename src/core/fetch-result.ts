@@ -3,7 +3,7 @@
  * the bytes go to the result cache (kept for a later run to resume from, removed once converted),
  * the output to a temporary file beside `--out`, renamed over it only when download, checks and
  * conversion all succeeded. A result that turns out cut short or malformed is downloaded once more
- * before giving up with exit 7 (README.md, "Exit codes").
+ * before giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -13,7 +13,9 @@ import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } from '../convert/index.js';
 import { cleanCache, openCacheEntry, type CacheEntry } from '../download/cache.js';
-import { downloadResult, objectOf, type DownloadProgress, type DownloadResult } from '../download/download.js';
+import {
+  downloadResult, objectOf, type DownloadOptions, type DownloadProgress, type DownloadResult,
+} from '../download/download.js';
 import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
@@ -41,6 +43,8 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
+  /** `--trace`: sees the storage requests of the download. */
+  trace?: DownloadOptions['trace'];
   /** Internal (tests): the storage request deadlines, and the free space of the cache's disk. */
   storageDeadlines?: { headersMs?: number; idleMs?: number; stallBytes?: number };
   freeSpace?: (dir: string) => Promise<number>;
@@ -125,6 +129,7 @@ async function transferOnce(
     ...(options.storageDeadlines ? { deadlines: options.storageDeadlines } : {}),
     ...(options.freeSpace ? { freeSpace: options.freeSpace } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
   });
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
   try {
@@ -166,6 +171,10 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** XLSX records per sheet (tests: a split without a million rows). */
+  maxRecordsPerSheet?: number | undefined;
+  /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
+  localFile?: { name: string; out?: string | undefined } | undefined;
 }
 
 /**
@@ -186,6 +195,8 @@ export async function convertToTarget(
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.growing ? { growing: options.growing } : {}),
+    ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
+    ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
   try {
@@ -222,6 +233,15 @@ function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | 
       `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
         `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
     );
+  }
+  if (result.sheets !== undefined && result.sheets > 1) {
+    onWarning?.(
+      `${(result.lines ?? result.records).toLocaleString('en-US')} rows do not fit one Excel sheet: ` +
+        `written on ${result.sheets} sheets, the header repeated on each`,
+    );
+  }
+  if (result.truncatedCells) {
+    onWarning?.(`${result.truncatedCells} text cells were longer than Excel's 32,767 characters and were cut to that`);
   }
   if (result.metaSize !== undefined && result.metaSize !== result.records) {
     onWarning?.(

@@ -1,7 +1,7 @@
 /**
  * The output side of fetch/export: choosing the format, checking `--out` before any request, and
  * the temporary-file-then-rename dance that makes the output appear complete or not at all
- * (cli-contract.md, "Files are safe").
+ * (README.md "Command reference", fetch).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -33,7 +33,7 @@ export async function resolveOutputTarget(out: string | undefined, format: strin
   const finalFormat = chosen ?? byExtension;
   if (!finalFormat) {
     throw new UsageError(`cannot tell the format of "${out}" from its extension`, {
-      hint: `name it .csv, .ndjson, .jsonl or .json, or add --format ${Object.keys(FORMATS).join('|')}`,
+      hint: `name it .csv, .ndjson, .jsonl, .json or .xlsx, or add --format ${Object.keys(FORMATS).join('|')}`,
     });
   }
   const dir = dirname(path);

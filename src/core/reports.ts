@@ -1,4 +1,4 @@
-/** `reports`: the catalogue as data (cli-contract.md "Commands"). */
+/** `reports`: the catalogue as data (README.md "Command reference"). */
 import { REPORTS, type ReportSpec } from '../reports/catalog.js';
 
 export interface ReportRow {

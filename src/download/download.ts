@@ -17,6 +17,7 @@ import { BadResultError, InterruptedError, LOCAL_IO_CODES, LocalIoError, Network
 import type { CacheEntry, CacheMeta } from './cache.js';
 import { BufferedWriter } from './buffered-writer.js';
 import { storageGet, type StorageAnswer } from './storage-get.js';
+import type { HttpTrace, PlainExchange } from '../trace/recorder.js';
 import type { GrowingFile } from './growing.js';
 
 export interface DownloadProgress {
@@ -69,6 +70,8 @@ export interface DownloadOptions {
   /** One line per storage request, for -v (the link's signature is hidden). */
   onLog?: (line: string) => void;
   deadlines?: Partial<StorageDeadlines>;
+  /** `--trace`: each storage request (status, headers, size; never the body). */
+  trace?: Pick<HttpTrace, 'recordExchange'> | undefined;
   /** Free bytes on the cache's disk (tests inject a small number to provoke the space checks). */
   freeSpace?: (dir: string) => Promise<number>;
 }
@@ -167,8 +170,22 @@ class Download {
   }
 
   private async fetchOnce(link: string): Promise<void> {
+    const exchange: PlainExchange = { started: Date.now(), method: 'GET', url: link, requestHeaders: {}, bytes: 0 };
+    const receivedBefore = this.received;
+    try {
+      await this.exchange(link, exchange);
+    } catch (error) {
+      exchange.error = (error as { code?: string }).code ?? (error as Error).message;
+      throw error;
+    } finally {
+      exchange.bytes = this.received - receivedBefore;
+      this.o.trace?.recordExchange(exchange);
+    }
+  }
+
+  private async exchange(link: string, exchange: PlainExchange): Promise<void> {
     const o = this.o;
-    const started = Date.now();
+    const started = exchange.started;
     const offset = this.held;
     const meta = o.entry.meta;
     const headers: Record<string, string> = { 'accept-encoding': 'gzip', 'user-agent': o.userAgent ?? 'ms-async' };
@@ -178,6 +195,7 @@ class Download {
       const validator = meta?.etag ?? meta?.lastModified;
       if (validator) headers['if-range'] = validator;
     }
+    exchange.requestHeaders = headers;
     let request: StorageAnswer;
     try {
       // Our own loop decides about retries: it resumes and renews links.
@@ -191,6 +209,8 @@ class Download {
     }
     const response = request;
     const status = response.status;
+    exchange.status = status;
+    exchange.responseHeaders = response.headers;
     o.onLog?.(`GET ${redactLink(link)} ${status} ${Date.now() - started}ms${offset > 0 ? ` (from byte ${offset})` : ''}`);
 
     if (status === 401 || status === 403 || status === 404) {

@@ -1,5 +1,5 @@
 /**
- * The catalogue of async-capable endpoints (moysklad-async-api.md §5): one data table that says
+ * The catalogue of async-capable endpoints (docs/api-facts.md §5): one data table that says
  * where each result keeps its records and how they become CSV rows. Everything that needs to know
  * about a report's shape reads it from here.
  */
@@ -19,7 +19,7 @@ export interface ReportSpec {
   /** Query parameters the API needs; missing ones are refused before any request. */
   required: readonly string[];
   records: RecordsLocation;
-  /** The detail array a CSV explodes into one record per element (cli-contract.md, csv). */
+  /** The detail array a CSV explodes into one record per element (README.md "Output formats"). */
   explode?: string;
   /** Dotted column names holding money in kopecks (divided by 100 with --rubles). */
   money: readonly string[];
@@ -30,18 +30,22 @@ export interface ReportSpec {
 }
 
 const PLOT_REQUIRED = ['momentFrom', 'momentTo', 'interval'] as const;
+// biome-ignore format: short lists kept on few lines
 const PROFIT_A_MONEY = [
   'sellPrice', 'sellCost', 'sellSum', 'sellCostSum',
   'returnPrice', 'returnCost', 'returnSum', 'returnCostSum', 'profit',
 ] as const;
+// biome-ignore format: short lists kept on few lines
 const PROFIT_B_MONEY = [
   'salesAvgCheck', 'sellSum', 'sellCostSum', 'returnAvgCheck', 'returnSum', 'returnCostSum', 'profit',
 ] as const;
+// biome-ignore format: short lists kept on few lines
 const DASHBOARD_MONEY = [
   'sales.amount', 'sales.movementAmount', 'orders.amount', 'orders.movementAmount',
   'money.income', 'money.outcome', 'money.balance', 'money.todayMovement', 'money.movement',
 ] as const;
 
+// biome-ignore format: a data table reads best with one report per line
 export const REPORTS: readonly ReportSpec[] = [
   { alias: 'stock-all', path: '/report/stock/all', title: 'Stock, extended', required: [], records: 'rows', money: ['price', 'salePrice'], weight: 5, resultType: 'stock' },
   { alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore', money: [], weight: 5, resultType: 'stockbystore' },

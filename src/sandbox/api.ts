@@ -1,5 +1,5 @@
 /**
- * The API origin of the sandbox: `/api/remap/1.2/…` as moysklad-async-api.md describes it, plus
+ * The API origin of the sandbox: `/api/remap/1.2/…` as docs/api-facts.md describes it, plus
  * the sandbox-only control endpoints under `/api/remap/1.2/__sandbox/`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,6 +16,8 @@ import {
 } from './tasks.js';
 
 export const API_PREFIX = '/api/remap/1.2';
+/** The live API's docs link for an error code (docs/api-facts.md §10.4). */
+const MORE_INFO_1002 = 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002';
 const WEEK_MS = 7 * 86_400_000;
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -172,6 +174,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     if (userCounted) core.inFlightByUser.set(userCounted, (core.inFlightByUser.get(userCounted) ?? 1) - 1);
   });
 
+  const form429 = core.faults.status429?.form ?? 'rate'; // read before the span may switch itself off
   const hits = core.spanHits();
   if (hits.drop) {
     req.socket.destroy();
@@ -182,9 +185,22 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(hits.status5xx, 1999);
     return;
   }
+  if (hits.status429 && form429 === 'bare') {
+    // Neither a header nor a code: all a client can do is back off (docs/api-facts.md §10.1).
+    res.writeHead(429, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  if (hits.status429 && form429 === 'parallel') {
+    answer.json(429, {}, { 'X-Lognex-Auth': '429005' });
+    return;
+  }
   if (hits.status429) {
     const retry = Math.ceil(core.options.rateLimit.windowMs / core.options.rateLimit.units);
-    answer.error(429, 1049, {}, undefined, { 'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0' });
+    answer.error(429, 1049, {}, undefined, {
+      'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0',
+      'X-Lognex-Auth': '429002',
+    });
     return;
   }
   if (!acceptsGzip(req.headers['accept-encoding'])) {
@@ -207,7 +223,8 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   core.inFlightByUser.set(auth.user, userInFlight);
   userCounted = auth.user;
   if (userInFlight > core.options.parallelLimit) {
-    answer.error(429, 1073);
+    // The live API marks the parallel limit with X-Lognex-Auth: 429005 (docs/api-facts.md §10.1).
+    answer.error(429, 1073, {}, undefined, { 'X-Lognex-Auth': '429005' });
     return;
   }
   const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
@@ -216,6 +233,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(429, 1049, {}, undefined, {
       'X-Lognex-Retry-After': String(charge.retryAfterMs),
       'X-Lognex-Reset': String(charge.retryAfterMs),
+      'X-Lognex-Auth': '429002',
     });
     return;
   }
@@ -318,7 +336,10 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
 function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: ReportSpec): void {
   const params = ctx.url.searchParams;
   const requestUrl = ctx.url.toString();
-  const genOpts = { seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl, assortmentWithoutStock: betaWithoutStock(ctx.req) };
+  const genOpts = {
+    seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl,
+    assortmentWithoutStock: betaWithoutStock(ctx.req), fieldForms: core.options.fieldForms,
+  };
   const context = { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } };
   if (spec.records === 'root') {
     answer.json(200, generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)[Symbol.iterator]().next().value);
@@ -386,7 +407,9 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
 function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void {
   const { method } = ctx;
   if (segments.length === 1) {
-    if (method !== 'GET') return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    if (method !== 'GET') {
+      return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
+    }
     return listTasks(core, answer, ctx);
   }
   const id = segments[1] ?? '';
@@ -551,7 +574,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
       answer.json(200, webhookJson(core, hook));
       return;
     }
-    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
   }
   const id = segments[2] ?? '';
   if (!UUID_RE.test(id) || segments.length > 3) return answer.error(404, 1002, { path: ctx.url.pathname });
@@ -570,7 +593,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
     Object.assign(hook, checked);
     return answer.json(200, webhookJson(core, hook));
   }
-  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -292,6 +292,7 @@ export class SandboxCore {
       requestUrl: task.request,
       baseUrl: this.baseUrl,
       assortmentWithoutStock: task.withoutStock,
+      fieldForms: this.options.fieldForms,
     });
     task.file = path;
     task.fileBytes = bytes;

@@ -13,12 +13,20 @@ export interface RequestSpan {
   count?: number;
 }
 
+/**
+ * The forms a 429 takes (docs/api-facts.md §10.1): `rate` — code 1049 with X-Lognex-Retry-After
+ * (and `X-Lognex-Auth: 429002`); `parallel` — `X-Lognex-Auth: 429005`, an empty `{}` body and no
+ * Retry-After; `bare` — no header and no body at all.
+ */
+export type Status429Form = 'rate' | 'parallel' | 'bare';
+export const STATUS429_FORMS: readonly Status429Form[] = ['rate', 'parallel', 'bare'];
+
 /** How a task ends when a fault forces it (instead of DONE). */
 export type TaskOutcome = 'ERROR' | 'CANCEL' | 'API_ERROR' | 'API_ERROR_AUTH';
 
 export interface Faults {
-  /** These API requests answer 429 with code 1049, rate headers and X-Lognex-Retry-After. */
-  status429: RequestSpan | null;
+  /** These API requests answer 429: by default code 1049, rate headers and X-Lognex-Retry-After. */
+  status429: (RequestSpan & { form?: Status429Form }) | null;
   /** These API requests answer a 5xx (`status`, default 503) with an error body. */
   status5xx: (RequestSpan & { status?: number }) | null;
   /** These API requests get their connection destroyed without an answer. */
@@ -35,6 +43,11 @@ export interface Faults {
   expiredLink: boolean;
   /** The result file is served cut mid-JSON: on the next download only, or on every download. */
   truncateResult: 'off' | 'once' | 'always';
+  /**
+   * Every storage download serves this text as the result file instead of the task's (an API error
+   * body, `{}`, an array …: what a DONE task's file must never be taken for), until set to null.
+   */
+  resultBody: string | null;
   /** Tasks created from now on end this way instead of DONE (null: normal). */
   taskOutcome: TaskOutcome | null;
   /** Status and body of a plain (non-auth) API_ERROR outcome. Default 400 / 1040. */
@@ -57,6 +70,7 @@ export function defaultFaults(): Faults {
     cutDownloadAfterBytes: null,
     expiredLink: false,
     truncateResult: 'off',
+    resultBody: null,
     taskOutcome: null,
     apiError: null,
     pendingMs: null,
@@ -92,8 +106,14 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
   const name = (eq < 0 ? spec : spec.slice(0, eq)).trim();
   const value = eq < 0 ? '' : spec.slice(eq + 1).trim();
   switch (name) {
-    case 'status429':
-      return { status429: span(value, name) };
+    case 'status429': {
+      // 2, 2+1, 2:parallel, 2+1:bare
+      const [where = '', form] = value.split(':');
+      if (form !== undefined && !(STATUS429_FORMS as readonly string[]).includes(form)) {
+        throw new Error(`--fault status429: the form is one of ${STATUS429_FORMS.join(', ')}, got "${form}"`);
+      }
+      return { status429: { ...span(where, name), ...(form ? { form: form as Status429Form } : {}) } };
+    }
     case 'status5xx': {
       // 2, 2+1, 2:502, 2+1:500
       const [where = '', status] = value.split(':');
@@ -116,6 +136,9 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
       if (value === '' || value === 'once') return { truncateResult: 'once' };
       if (value === 'always') return { truncateResult: 'always' };
       throw new Error(`--fault truncate: expected once or always, got "${value}"`);
+    case 'result-body':
+      if (value === '') throw new Error('--fault result-body: expected the JSON text to serve');
+      return { resultBody: value };
     case 'task': {
       const outcome = value.toUpperCase().replace(/-/g, '_');
       if (!OUTCOMES.includes(outcome)) throw new Error(`--fault task: expected one of ${OUTCOMES.join(', ')}, got "${value}"`);
@@ -133,7 +156,8 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
 }
 
 export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are counted from 1 after start-up):
-  status429=N[+K]         requests N..N+K answer 429 (code 1049, X-Lognex-Retry-After)
+  status429=N[+K][:F]     requests N..N+K answer 429: F=rate (code 1049, X-Lognex-Retry-After; default),
+                          parallel (X-Lognex-Auth: 429005, body {}), bare (no header, no body)
   status5xx=N[+K][:S]     requests N..N+K answer status S (default 503)
   drop=N[+K]              requests N..N+K have their connection destroyed
   broken-json=N[+K]       answers N..N+K with a JSON body are cut in half
@@ -142,6 +166,7 @@ export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are
   cut-download=BYTES      the first storage download is cut after BYTES bytes
   expired-link            the first storage link is already expired (storage answers 403)
   truncate[=once|always]  the result file is served cut mid-JSON
+  result-body=TEXT        every download serves TEXT as the result (e.g. '{"errors":[{"error":"x","code":1016}]}')
   task=ERROR|CANCEL|API_ERROR|API_ERROR_AUTH   tasks end that way instead of DONE
   pending-ms=MS, processing-ms=MS              task delays
   slow-storage=BYTES_PER_S                     throttle storage downloads`;

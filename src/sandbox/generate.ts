@@ -1,6 +1,6 @@
 /**
  * Deterministic data for the sandbox: the records of every async-capable report
- * (moysklad-async-api.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
+ * (docs/api-facts.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
  *
  * Every record is a pure function of (report, seed, index), so the same parameters always give the
  * same bytes, a record can be generated without its predecessors, and memory stays flat whatever
@@ -8,6 +8,7 @@
  * CR/LF, tabs, formula prefixes, backslashes, astral emoji …).
  */
 import { open } from 'node:fs/promises';
+import { parseMoscowWallClock } from '../moscow-time.js';
 import { findReportByAlias, type ReportSpec } from '../reports/catalog.js';
 
 /** The real API base; hrefs use it unless a sandbox passes its own. */
@@ -24,6 +25,13 @@ export interface GenerateOptions {
   requestUrl?: string;
   /** The new assortment (`X-Lognex-Remap-Beta-Feature: assortmentWithoutStock`): no stock fields (§5.10). */
   assortmentWithoutStock?: boolean;
+  /**
+   * The forms real bodies take where the docs' tables say otherwise (docs/api-facts.md §10.2–§10.6):
+   * fractional kopecks, image metas without `type`, stock rows without `stockDays`, the extra
+   * counterparty and assortment fields. Off: the shapes the tables describe (and the bytes of older
+   * runs with the same seed).
+   */
+  fieldForms?: boolean;
 }
 
 export interface WriteResultOptions extends GenerateOptions {
@@ -128,6 +136,10 @@ class Rng {
   money(max: number): number {
     return this.int(0, max) * 100;
   }
+  /** Money with a fraction of a kopeck, as averages and unrounded costs come (docs/api-facts.md §10.3). */
+  fractionalMoney(max: number): number {
+    return this.int(0, max) * 100 + Math.round(this.next() * 1e11) / 1e11;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +169,7 @@ interface Ctx {
   seriesStepMs: number;
   seriesMonthly: boolean;
   withoutStock: boolean;
+  fieldForms: boolean;
 }
 
 type Builder = (rng: Rng, i: number, ctx: Ctx) => Record<string, unknown>;
@@ -213,7 +226,10 @@ function image(ctx: Ctx, rng: Rng, i: number): Record<string, unknown> {
   const id = entityId(ctx.seed, KIND.image, i);
   const href = `${ctx.base}/download/${id}`;
   return {
-    meta: meta(ctx, `entity/product/${entityId(ctx.seed, KIND.product, i)}/images/${id}`, 'image'),
+    // Real image metas point at the download and carry no `type` (docs/api-facts.md §10.6).
+    meta: ctx.fieldForms
+      ? { href, mediaType: 'application/octet-stream' }
+      : meta(ctx, `entity/product/${entityId(ctx.seed, KIND.product, i)}/images/${id}`, 'image'),
     title: `фото ${i}`,
     filename: `photo_${i}.png`,
     size: rng.int(1000, 900_000),
@@ -244,10 +260,18 @@ const stockAll: Builder = (rng, i, ctx) => {
   row.quantity = Math.round((stock - reserve + inTransit) * 1000) / 1000;
   row.price = ctx.f(rng.money(50_000));
   row.salePrice = ctx.f(rng.money(90_000));
-  if (rng.chance(0.8)) row.stockDays = rng.int(0, 400);
+  // The docs' own stock/all example has no stockDays in any row (docs/api-facts.md §10.6).
+  if (rng.chance(0.8) && !(ctx.fieldForms && rng.chance(0.75))) row.stockDays = rng.int(0, 400);
   row.uom = uom(ctx, rng);
   if (rng.chance(0.7)) row.folder = folder(ctx, rng);
   if (rng.chance(0.2)) row.image = image(ctx, rng, i);
+  if (ctx.fieldForms) {
+    // Cost is an average: 50260.86956521739 kopecks in the docs' example (docs/api-facts.md §10.3).
+    if (rng.chance(0.3)) row.price = rng.fractionalMoney(50_000);
+    const id = (row.meta as { href: string }).href.replace(/\?.*$/, '');
+    const collection = { type: 'image', mediaType: 'application/json', size: rng.int(0, 3), limit: 1000, offset: 0 };
+    row.images = { meta: { href: `${id}/images`, ...collection } };
+  }
   return row;
 };
 
@@ -276,8 +300,10 @@ function profitA(rng: Rng, ctx: Ctx): Record<string, unknown> {
   const returnCostSum = sellCost * returnQuantity;
   const profit = Math.round(sellSum - sellCostSum - (returnSum - returnCostSum));
   const f = ctx.f;
+  // An average price: 216174.97396737244 kopecks in the docs' profit example (docs/api-facts.md §10.3).
+  const averagePrice = ctx.fieldForms && rng.chance(0.4) ? rng.fractionalMoney(20_000) : sellPrice;
   return {
-    sellQuantity: f(sellQuantity), sellPrice: f(sellPrice), sellCost: f(sellCost),
+    sellQuantity: f(sellQuantity), sellPrice: f(averagePrice), sellCost: f(sellCost),
     sellSum: f(Math.round(sellSum)), sellCostSum: f(Math.round(sellCostSum)),
     returnQuantity: f(returnQuantity), returnPrice: f(returnQuantity ? sellPrice : 0), returnCost: f(returnQuantity ? sellCost : 0),
     returnSum: f(returnSum), returnCostSum: f(returnCostSum), profit: f(profit),
@@ -475,8 +501,49 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
     }];
   }
   if (rng.chance(0.3)) row.discounts = [];
+  if (ctx.fieldForms) addCounterpartyFieldForms(row, rng, i, ctx, href);
   return row;
 };
+
+/** What the docs' counterparty list example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
+function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: number, ctx: Ctx, href: string): void {
+  const countryId = '9df7c2c3-7782-4c5c-a8ed-1102af611608'; // Russia, as in the docs' examples
+  const metadataOf = (type: string): string => `${ctx.base}/entity/${type}/metadata`;
+  const regionId = `00000000-0000-0000-0000-0000000000${String(rng.int(10, 99))}`;
+  if (rng.chance(0.7)) {
+    row.actualAddress = `125009, Россия, г Москва, ул Тверская, ${i}; кв. "${i % 90}"`;
+    row.actualAddressFull = {
+      postalCode: '125009',
+      country: { meta: meta(ctx, `entity/country/${countryId}`, 'country', { metadataHref: metadataOf('country') }) },
+      region: { meta: meta(ctx, `entity/region/${regionId}`, 'region', { metadataHref: metadataOf('region') }) },
+      city: 'Москва', street: 'ул Тверская', house: String((i % 40) + 1), apartment: String(i % 90),
+      addInfo: 'addinfo',
+      comment: HOSTILE_STRINGS[(i + 7) % HOSTILE_STRINGS.length],
+    };
+  }
+  if (rng.chance(0.6)) {
+    const stateId = entityId(ctx.seed, KIND.group, 1 + (i % 3));
+    row.state = { meta: meta(ctx, `entity/counterparty/metadata/states/${stateId}`, 'state') };
+  }
+  if (rng.chance(0.5)) {
+    const priceTypeId = entityId(ctx.seed, KIND.pricetype, 0);
+    row.priceType = {
+      meta: meta(ctx, `context/companysettings/pricetype/${priceTypeId}`, 'pricetype'),
+      id: priceTypeId, name: 'Цена продажи', externalCode: 'cbcf493b-55bc-11d9-848a-00112f43529a',
+    };
+  }
+  if (rng.chance(0.4)) {
+    const programId = entityId(ctx.seed, KIND.group, 9);
+    row.bonusProgram = {
+      meta: meta(ctx, `entity/bonusprogram/${programId}`, 'bonusprogram', {
+        metadataHref: metadataOf('bonusprogram'),
+        uuidHref: `https://online.moysklad.ru/app/#discount/edit?id=${programId}`,
+      }),
+    };
+    row.bonusPoints = rng.chance(0.5) ? 0 : rng.int(1, 5000);
+  }
+  row.files = { meta: meta(ctx, `${href}/files`, 'files', { size: rng.int(0, 2), limit: 1000, offset: 0 }) };
+}
 
 function salePrices(ctx: Ctx, rng: Rng): Array<Record<string, unknown>> {
   return [{
@@ -547,8 +614,26 @@ const assortment: Builder = (rng, i, ctx) => {
     row.inTransit = 0;
     row.quantity = Math.round(((row.stock as number) - (row.reserve as number)) * 1000) / 1000;
   }
+  if (ctx.fieldForms) addAssortmentFieldForms(row, rng, i, type, id, ctx);
   return row;
 };
+
+/** What the docs' assortment example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
+function addAssortmentFieldForms(
+  row: Record<string, unknown>, rng: Rng, i: number, type: string, id: string, ctx: Ctx,
+): void {
+  if (rng.chance(0.5)) row.description = HOSTILE_STRINGS[(i + 2) % HOSTILE_STRINGS.length];
+  if (type === 'product' || type === 'service' || type === 'bundle') {
+    row.paymentItemType = type === 'service' ? 'SERVICE' : rng.pick(['GOOD', 'GOOD', 'WORK', 'COMPOUND_PAYMENT_ITEM']);
+    row.discountProhibited = rng.chance(0.1);
+    if (type !== 'service') row.trackingType = rng.pick(['NOT_TRACKED', 'NOT_TRACKED', 'SHOES', 'MILK', 'WATER']);
+    const files = { size: rng.int(0, 2), limit: 1000, offset: 0 };
+    row.files = { meta: meta(ctx, `entity/${type}/${id}/files`, 'files', files) };
+    // Whole kopecks written Java-style next to a fraction: `0.0`, `1800.0`, `129.5` (docs/api-facts.md §10.2, §10.3).
+    const prices = row.salePrices as Array<Record<string, unknown>>;
+    if (prices[0] && rng.chance(0.3)) prices[0].value = rng.fractionalMoney(200_000);
+  }
+}
 
 interface Layout {
   builder: Builder;
@@ -590,15 +675,6 @@ function baseOf(opts: GenerateOptions): string {
   return at >= 0 && opts.requestUrl ? opts.requestUrl.slice(0, at + marker.length) : DEFAULT_API_BASE;
 }
 
-/** Parses `YYYY-MM-DD[ HH:mm[:ss[.SSS]]]` as an MSK wall-clock instant (UTC ms), or undefined. */
-export function parseMsk(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', ms = '0'] = m;
-  const value = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms.padEnd(3, '0')));
-  return Number.isNaN(value) ? undefined : value;
-}
-
 function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
   const base = baseOf(opts);
   const storeCount = Math.max(1, opts.stores ?? 3);
@@ -614,7 +690,7 @@ function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
   let interval = 'day';
   if (opts.requestUrl) {
     const params = new URL(opts.requestUrl).searchParams;
-    seriesStart = parseMsk(params.get('momentFrom') ?? '') ?? seriesStart;
+    seriesStart = parseMoscowWallClock(params.get('momentFrom')) ?? seriesStart;
     interval = params.get('interval') ?? interval;
   }
   return {
@@ -622,6 +698,7 @@ function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
     seriesStepMs: interval === 'hour' ? 3_600_000 : 86_400_000,
     seriesMonthly: interval === 'month',
     withoutStock: opts.assortmentWithoutStock === true,
+    fieldForms: opts.fieldForms === true,
   };
 }
 
@@ -640,7 +717,10 @@ function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, 
  */
 export function generateRecords(
   report: string,
-  opts: { rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string; assortmentWithoutStock?: boolean },
+  opts: {
+    rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string;
+    assortmentWithoutStock?: boolean; fieldForms?: boolean;
+  },
 ): Iterable<Record<string, unknown>> {
   layoutOf(report); // fail fast on an unknown alias
   return records(report, opts, plainFloat);

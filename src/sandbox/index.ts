@@ -1,5 +1,5 @@
 /**
- * The sandbox: a local, loopback-only stand-in for MoySklad's async API (moysklad-async-api.md),
+ * The sandbox: a local, loopback-only stand-in for MoySklad's async API (docs/api-facts.md),
  * with an API origin under `/api/remap/1.2` and a separate storage origin for result files.
  *
  *   const sandbox = await startSandbox({ pendingMs: 20, processingMs: 50 });
@@ -17,13 +17,9 @@ import { defaultFaults, type Faults } from './faults.js';
 import type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
 import { handleStorage } from './storage.js';
 
-export type { Faults, RequestSpan, TaskOutcome } from './faults.js';
-export { defaultFaults, parseFaultSpec, FAULT_HELP } from './faults.js';
-export type {
-  RateLimitOptions, SandboxOptions, SandboxRequestRecord, StorageOptions, WebhookDeliveryRecord,
-} from './options.js';
-export { DEFAULT_ERROR_STATUS } from './options.js';
-export { generateRecords, generateRecordRange, writeResultFile, HOSTILE_STRINGS } from './generate.js';
+export type { Faults } from './faults.js';
+export type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
+export { generateRecords, HOSTILE_STRINGS } from './generate.js';
 
 export interface Sandbox {
   /** e.g. `http://127.0.0.1:PORT/api/remap/1.2` */
@@ -70,6 +66,7 @@ export function defaultSandboxOptions(): SandboxOptions {
     storage: { gzip: false, range: true, contentLength: true },
     pretty: false,
     metaLast: false,
+    fieldForms: true,
     faults: defaultFaults(),
     webhookTimeoutMs: 1500,
     errorStatus: {},

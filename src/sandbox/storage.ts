@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { recordHeaders } from './api.js';
 import { throttle, type SandboxCore } from './core.js';
 
@@ -57,6 +58,7 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   const storage = core.options.storage;
   const gzip = storage.gzip === true || (storage.gzip === 'negotiate' && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? '')));
   const faults = core.faults;
+  if (faults.resultBody !== null) return sendBody(res, method, faults.resultBody, gzip);
   const truncate = faults.truncateResult !== 'off';
   if (method === 'GET' && faults.truncateResult === 'once') faults.truncateResult = 'off';
   const file = await core.variant(task, truncate ? (gzip ? 'trunc-gzip' : 'trunc') : gzip ? 'gzip' : 'plain');
@@ -133,6 +135,17 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   } finally {
     source.destroy();
   }
+}
+
+/** The resultBody fault: a whole small body instead of the task's file (no Range). */
+function sendBody(res: ServerResponse, method: string, text: string, gzip: boolean): void {
+  const body = gzip ? gzipSync(text) : Buffer.from(text);
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': String(body.length),
+    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+  });
+  res.end(method === 'HEAD' ? undefined : body);
 }
 
 /** Resolves on 'drain' or 'close', leaving no listener behind. */

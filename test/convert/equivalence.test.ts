@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPORTS, findReportByAlias } from '../../src/reports/catalog.js';
 import { generateRecords, writeResultFile } from '../../src/sandbox/generate.js';
-import { convertToText, makeTmp, parseLines } from './helpers.js';
+import { convertFile } from '../../src/convert/index.js';
+import { BadResultError } from '../../src/errors.js';
+import { Collect, convertToText, makeTmp, parseLines } from './helpers.js';
 
 const TRICKY = fileURLToPath(new URL('../fixtures/tricky-rows.json', import.meta.url));
 let tmp: Awaited<ReturnType<typeof makeTmp>>;
@@ -104,14 +106,29 @@ describe('tricky fixture (escapes, braces in strings, surrogates, nesting, meta 
     expect(parseLines((await convertToText(array, { format: 'ndjson' })).text)).toEqual([[{ a: 1 }, { a: 2 }]]);
   });
 
-  it('falls back to stream-json when the top level is not an object', async () => {
-    const array = await tmp.file('top-array.json', '[{"a":1}]');
-    const r = await convertToText(array, { format: 'ndjson', report, engine: 'fast' });
-    expect(r.result).toMatchObject({ records: 0, engine: 'stream-json' });
+  it('refuses a file that is not a result of the report, before any output, on both engines', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['[{"a":1}]', /^not a result of stock-all: the file is a JSON array, not an object with rows\[\]$/],
+      ['{}', /^not a result of stock-all: an empty object$/],
+      ['{"meta":{"size":0}}', /^not a result of stock-all: no "rows" array \(top-level keys: meta\)$/],
+      ['{"series":[{"a":1}]}', /no "rows" array \(top-level keys: series\)/],
+    ];
+    for (const [body, message] of cases) {
+      const path = await tmp.file('not-a-result.json', body);
+      for (const format of ['ndjson', 'csv', 'json'] as const) {
+        for (const engine of ['fast', 'stream-json'] as const) {
+          const out = new Collect();
+          const err = await convertFile(path, out, { format, report, engine }).catch((e: unknown) => e);
+          expect(err, `${body} ${format} ${engine}`).toBeInstanceOf(BadResultError);
+          expect((err as Error).message).toMatch(message);
+          expect(out.text()).toBe('');
+        }
+      }
+    }
   });
 
-  it('has no records and no error when the records key is absent or empty', async () => {
-    for (const body of ['{"meta":{"size":0}}', '{"meta":{"size":0},"rows":[]}', '{"rows":[ ]}', '{}']) {
+  it('has no records and no error when the records array is empty', async () => {
+    for (const body of ['{"meta":{"size":0},"rows":[]}', '{"rows":[ ]}']) {
       const path = await tmp.file('empty.json', body);
       for (const engine of ['fast', 'stream-json'] as const) {
         const r = await convertToText(path, { format: 'ndjson', report, engine });

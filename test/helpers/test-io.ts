@@ -1,4 +1,4 @@
-/** An in-memory Io with TTY switches, and deps for running commands in-process (style.md B2, gh). */
+/** An in-memory Io with TTY switches, and deps for running commands in-process (docs/ARCHITECTURE.md). */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
