@@ -12,6 +12,7 @@
 import { open, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../api/deadlines.js';
 import { backoffDelay } from '../api/retry.js';
 import { BadResultError, InterruptedError, LOCAL_IO_CODES, LocalIoError, NetworkError } from '../errors.js';
 import type { CacheEntry, CacheMeta } from './cache.js';
@@ -34,9 +35,9 @@ export interface StorageDeadlines {
 
 /** Deadlines of a storage request (docs/api-facts.md §9.1: the storage's behaviour is ours to bound). */
 export const STORAGE_DEADLINES: Readonly<StorageDeadlines> = {
-  headersMs: 60_000,
+  headersMs: CONNECT_TIMEOUT_MS + HEADER_TIMEOUT_MS,
   /** Socket idle, and the window of the stall check. */
-  idleMs: 60_000,
+  idleMs: IDLE_TIMEOUT_MS,
   /** Fewer bytes than this within one idle window is a stall (a trickle keeps a socket "alive"). */
   stallBytes: 16 * 1024,
 };
