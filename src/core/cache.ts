@@ -8,6 +8,10 @@ export function listCachedResults(cacheDir: string): Promise<CacheListing[]> {
 }
 
 /** Removes the entries no running fetch/export uses (or only the expired ones). */
-export function cleanCachedResults(cacheDir: string, now: number, expiredOnly: boolean): Promise<{ entries: number; bytes: number }> {
+export function cleanCachedResults(
+  cacheDir: string,
+  now: number,
+  expiredOnly: boolean,
+): Promise<{ entries: number; bytes: number }> {
   return cleanCache(cacheDir, now, expiredOnly);
 }

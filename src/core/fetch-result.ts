@@ -14,7 +14,11 @@ import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } from '../convert/index.js';
 import { cleanCache, openCacheEntry, type CacheEntry } from '../download/cache.js';
 import {
-  downloadResult, objectOf, type DownloadOptions, type DownloadProgress, type DownloadResult,
+  downloadResult,
+  objectOf,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
 } from '../download/download.js';
 import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
@@ -134,7 +138,8 @@ async function transferOnce(
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
   try {
     const inputPath = await growing.ready;
-    if (entry.meta && (await entry.heldBytes()) > 0) options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
+    if (entry.meta && (await entry.heldBytes()) > 0)
+      options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
     const result = await convertToTarget(inputPath, partPath, {
       ...options,
       signal: abort.signal,
@@ -147,8 +152,12 @@ async function transferOnce(
   } catch (error) {
     abort.abort();
     // The download's own failure is the reason when there is one (the conversion only saw it).
-    const downloadError = await download.then(() => undefined, (e: unknown) => e);
-    if (options.signal?.aborted) throw error instanceof InterruptedError ? error : new InterruptedError('interrupted', { cause: error });
+    const downloadError = await download.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (options.signal?.aborted)
+      throw error instanceof InterruptedError ? error : new InterruptedError('interrupted', { cause: error });
     if (downloadError !== undefined && !(downloadError instanceof InterruptedError)) throw downloadError;
     throw error;
   } finally {

@@ -67,7 +67,7 @@ export function resolveCacheDir(env: Record<string, string | undefined>): string
   if (env.MS_ASYNC_CACHE_DIR) return env.MS_ASYNC_CACHE_DIR;
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec ignores relative paths.
-  if (xdg && xdg.startsWith('/')) return join(xdg, 'ms-async');
+  if (xdg?.startsWith('/')) return join(xdg, 'ms-async');
   return join(env.HOME || homedir(), '.cache', 'ms-async');
 }
 
@@ -158,7 +158,8 @@ async function lockIsLive(lockPath: string): Promise<boolean> {
 async function readMeta(path: string): Promise<CacheMeta | undefined> {
   try {
     const meta = JSON.parse(await readFile(path, 'utf8')) as CacheMeta;
-    if (typeof meta.taskId !== 'string' || typeof meta.object !== 'string' || typeof meta.expiresAt !== 'number') return undefined;
+    if (typeof meta.taskId !== 'string' || typeof meta.object !== 'string' || typeof meta.expiresAt !== 'number')
+      return undefined;
     return meta;
   } catch {
     return undefined;
@@ -202,7 +203,11 @@ export async function listCache(cacheDir: string): Promise<CacheListing[]> {
  * Removes entries no live run uses: all of them, or (`expiredOnly`) those past their result's
  * deletionDate, plus leftovers without a readable meta. Returns the bytes freed and entries removed.
  */
-export async function cleanCache(cacheDir: string, now: number, expiredOnly: boolean): Promise<{ entries: number; bytes: number }> {
+export async function cleanCache(
+  cacheDir: string,
+  now: number,
+  expiredOnly: boolean,
+): Promise<{ entries: number; bytes: number }> {
   const dir = resultsDir(cacheDir);
   const names = await readdir(dir).catch(() => [] as string[]);
   const keys = new Set(names.map((n) => n.replace(/\.(raw|json|decoded|lock)$/, '')));

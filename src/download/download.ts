@@ -90,7 +90,10 @@ export interface DownloadResult {
 
 /** A failure worth another attempt; `renewLink` when the link itself is no good any more. */
 class RetryableDownloadError extends Error {
-  constructor(message: string, readonly renewLink: boolean) {
+  constructor(
+    message: string,
+    readonly renewLink: boolean,
+  ) {
     super(message);
   }
 }
@@ -144,7 +147,13 @@ class Download {
           await this.fetchOnce(link);
           const size = this.decoder ? await this.decoder.end() : this.held;
           o.growing.finish(size);
-          return { bytes: this.held, received: this.received, resumedFrom: this.resumedFrom, attempts: attempt, encoding: this.encoding };
+          return {
+            bytes: this.held,
+            received: this.received,
+            resumedFrom: this.resumedFrom,
+            attempts: attempt,
+            encoding: this.encoding,
+          };
         } catch (error) {
           if (o.signal?.aborted) throw interrupted();
           if (!(error instanceof RetryableDownloadError)) throw error;
@@ -200,7 +209,12 @@ class Download {
     let request: StorageAnswer;
     try {
       // Our own loop decides about retries: it resumes and renews links.
-      request = await storageGet(link, { headers, headersMs: this.deadlines.headersMs, idleMs: this.deadlines.idleMs, signal: o.signal });
+      request = await storageGet(link, {
+        headers,
+        headersMs: this.deadlines.headersMs,
+        idleMs: this.deadlines.idleMs,
+        signal: o.signal,
+      });
     } catch (error) {
       if (o.signal?.aborted) throw interrupted();
       if ((error as { code?: string }).code === 'ERR_UNSUPPORTED_PROTOCOL') {
@@ -212,7 +226,9 @@ class Download {
     const status = response.status;
     exchange.status = status;
     exchange.responseHeaders = response.headers;
-    o.onLog?.(`GET ${redactLink(link)} ${status} ${Date.now() - started}ms${offset > 0 ? ` (from byte ${offset})` : ''}`);
+    o.onLog?.(
+      `GET ${redactLink(link)} ${status} ${Date.now() - started}ms${offset > 0 ? ` (from byte ${offset})` : ''}`,
+    );
 
     if (status === 401 || status === 403 || status === 404) {
       request.destroy();
@@ -270,8 +286,14 @@ class Download {
     this.encoding = encoding;
     this.total = total;
     await o.entry.saveMeta({
-      taskId: o.taskId, object: o.object, size: total, etag, lastModified, encoding,
-      expiresAt: o.expiresAt, updatedAt: (o.now ?? Date.now)(),
+      taskId: o.taskId,
+      object: o.object,
+      size: total,
+      etag,
+      lastModified,
+      encoding,
+      expiresAt: o.expiresAt,
+      updatedAt: (o.now ?? Date.now)(),
     });
     if (!this.published) await this.publish(total);
     await this.receive(request, skip);
@@ -325,7 +347,9 @@ class Download {
     const watchdog = setInterval(() => {
       if (sinceCheck < this.deadlines.stallBytes) {
         stalled = true;
-        request.destroy(new Error(`stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s`));
+        request.destroy(
+          new Error(`stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s`),
+        );
       }
       sinceCheck = 0;
     }, this.deadlines.idleMs);
@@ -360,7 +384,9 @@ class Download {
       });
       if (error instanceof LocalIoError || error instanceof BadResultError) throw error;
       if (o.signal?.aborted) throw interrupted();
-      const why = stalled ? `stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s` : describeNetworkError(error);
+      const why = stalled
+        ? `stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s`
+        : describeNetworkError(error);
       throw new RetryableDownloadError(`the transfer was cut after ${this.held} bytes (${why})`, false);
     } finally {
       clearInterval(watchdog);
@@ -380,11 +406,15 @@ class Download {
 }
 
 /** Same object as the bytes on disk came from: same size, encoding and validators where sent. */
-function sameObject(meta: CacheMeta, now: { size: number | undefined; etag?: string | undefined; lastModified?: string | undefined; encoding: string }): boolean {
+function sameObject(
+  meta: CacheMeta,
+  now: { size: number | undefined; etag?: string | undefined; lastModified?: string | undefined; encoding: string },
+): boolean {
   if (meta.encoding !== now.encoding) return false;
   if (meta.size !== undefined && now.size !== undefined && meta.size !== now.size) return false;
   if (meta.etag !== undefined && now.etag !== undefined && meta.etag !== now.etag) return false;
-  if (meta.lastModified !== undefined && now.lastModified !== undefined && meta.lastModified !== now.lastModified) return false;
+  if (meta.lastModified !== undefined && now.lastModified !== undefined && meta.lastModified !== now.lastModified)
+    return false;
   // Nothing to compare at all: the bytes cannot be trusted.
   return meta.size !== undefined || meta.etag !== undefined || meta.lastModified !== undefined;
 }
@@ -507,7 +537,8 @@ async function writeLocal(fh: FileHandle, chunk: Buffer, position: number, path:
 function localIoError(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code && LOCAL_IO_CODES.has(code)) {
-    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file is too large for the file system' : code;
+    const why =
+      code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file is too large for the file system' : code;
     return new LocalIoError(`cannot write ${path}: ${why} (${code})`, { cause: error });
   }
   return error;

@@ -60,7 +60,8 @@ export async function storageGet(link: string, options: StorageGetOptions): Prom
     const location = answer.headers.location;
     if (![301, 302, 303, 307, 308].includes(answer.status) || !location) return answer;
     answer.destroy();
-    if (hop >= MAX_REDIRECTS) throw new StorageGetError(`more than ${MAX_REDIRECTS} redirects`, 'ERR_TOO_MANY_REDIRECTS');
+    if (hop >= MAX_REDIRECTS)
+      throw new StorageGetError(`more than ${MAX_REDIRECTS} redirects`, 'ERR_TOO_MANY_REDIRECTS');
     url = new URL(location, url);
   }
 }
@@ -91,7 +92,8 @@ function getOnce(url: URL, options: StorageGetOptions): Promise<StorageAnswer> {
         headerBytes = Buffer.concat([headerBytes, bytes]);
         const end = headerBytes.indexOf('\r\n\r\n');
         if (end < 0) {
-          if (headerBytes.length > MAX_HEADER_BYTES) fail(new StorageGetError('the storage sent over 64 KiB of headers', 'ERR_HEADERS'));
+          if (headerBytes.length > MAX_HEADER_BYTES)
+            fail(new StorageGetError('the storage sent over 64 KiB of headers', 'ERR_HEADERS'));
           return true;
         }
         const head = headerBytes.subarray(0, end).toString('latin1');
@@ -221,7 +223,9 @@ function getOnce(url: URL, options: StorageGetOptions): Promise<StorageAnswer> {
     const socket: net.Socket = secure
       ? tls.connect({ ...connectOptions, servername: net.isIP(host) ? undefined : host } as tls.ConnectionOptions)
       : net.connect(connectOptions);
-    socket.setTimeout(options.idleMs, () => fail(new StorageGetError(`no data for ${options.idleMs / 1000} s`, 'ETIMEDOUT')));
+    socket.setTimeout(options.idleMs, () =>
+      fail(new StorageGetError(`no data for ${options.idleMs / 1000} s`, 'ETIMEDOUT')),
+    );
     socket.once('error', (error) => fail(error));
     socket.once('close', () => {
       if (finished) return;

@@ -19,9 +19,17 @@ describe('ms-async cache', () => {
     const now = Date.now();
     const entry = async (id: string, bytes: number, expiresAt: number) => {
       await writeFile(join(results, `${id}.raw`), Buffer.alloc(bytes, 0x20));
-      await writeFile(join(results, `${id}.json`), JSON.stringify({
-        taskId: id, object: 'http://127.0.0.1/x', size: 4096, encoding: 'identity', expiresAt, updatedAt: now,
-      }));
+      await writeFile(
+        join(results, `${id}.json`),
+        JSON.stringify({
+          taskId: id,
+          object: 'http://127.0.0.1/x',
+          size: 4096,
+          encoding: 'identity',
+          expiresAt,
+          updatedAt: now,
+        }),
+      );
     };
     await entry(LIVE, 1024, now + 30 * 60_000);
     await entry(OLD, 2048, now - 60_000);
@@ -40,10 +48,16 @@ describe('ms-async cache', () => {
     expect(lines.find((l) => l.startsWith(LIVE))).toMatch(/1\.0 KiB of 4\.0 KiB\s+in 30m/);
     expect(lines.find((l) => l.startsWith(OLD))).toMatch(/expired/);
     expect(lines.find((l) => l.startsWith(INUSE))).toMatch(/in use$/);
-    const json = JSON.parse((await runCli(['--json', 'cache', 'list'], { env: env() })).stdout) as Array<Record<string, unknown>>;
-    expect(json.map((e) => [e.taskId, e.bytes, e.size, e.inUse]).sort()).toEqual([
-      [INUSE, 512, 4096, true], [LIVE, 1024, 4096, false], [OLD, 2048, 4096, false],
-    ].sort());
+    const json = JSON.parse((await runCli(['--json', 'cache', 'list'], { env: env() })).stdout) as Array<
+      Record<string, unknown>
+    >;
+    expect(json.map((e) => [e.taskId, e.bytes, e.size, e.inUse]).sort()).toEqual(
+      [
+        [INUSE, 512, 4096, true],
+        [LIVE, 1024, 4096, false],
+        [OLD, 2048, 4096, false],
+      ].sort(),
+    );
   });
 
   it('clean --expired removes only the expired; clean removes every entry no live run uses', async () => {
@@ -53,7 +67,11 @@ describe('ms-async cache', () => {
     expect((await readdir(join(cacheDir, 'results'))).filter((n) => n.startsWith(OLD))).toEqual([]);
     const all = await runCli(['cache', 'clean'], { env: env() });
     expect(all.code).toBe(0);
-    expect((await readdir(join(cacheDir, 'results'))).sort()).toEqual([`${INUSE}.json`, `${INUSE}.lock`, `${INUSE}.raw`]);
+    expect((await readdir(join(cacheDir, 'results'))).sort()).toEqual([
+      `${INUSE}.json`,
+      `${INUSE}.lock`,
+      `${INUSE}.raw`,
+    ]);
   });
 
   it('an empty cache says so on stderr and prints nothing on stdout', async () => {

@@ -129,10 +129,18 @@ describe.each([
     const cacheDir = join(dir, `changed-${gzip}`);
     await mkdir(join(cacheDir, 'results'), { recursive: true });
     await writeFile(join(cacheDir, 'results', `${task.taskId}.raw`), 'x'.repeat(1000));
-    await writeFile(join(cacheDir, 'results', `${task.taskId}.json`), JSON.stringify({
-      taskId: task.taskId, object: 'http://old', size, etag: '"an-older-version"', encoding: gzip ? 'gzip' : 'identity',
-      expiresAt: Date.now() + 60_000, updatedAt: Date.now(),
-    }));
+    await writeFile(
+      join(cacheDir, 'results', `${task.taskId}.json`),
+      JSON.stringify({
+        taskId: task.taskId,
+        object: 'http://old',
+        size,
+        etag: '"an-older-version"',
+        encoding: gzip ? 'gzip' : 'identity',
+        expiresAt: Date.now() + 60_000,
+        updatedAt: Date.now(),
+      }),
+    );
     sb.requests.length = 0;
     const r = await fetchInto(task, cacheDir);
     expect(await readFile(r.out, 'utf8')).toBe(reference);
@@ -158,9 +166,16 @@ describe('local faults and hostile storage', () => {
     await mkdir(join(cacheDir, 'results'), { recursive: true });
     // The kept-bytes file is /dev/full: every write fails with ENOSPC.
     await symlink('/dev/full', join(cacheDir, 'results', `${task.taskId}.raw`));
-    await writeFile(join(cacheDir, 'results', `${task.taskId}.json`), JSON.stringify({
-      taskId: task.taskId, object: 'x', encoding: 'gzip', expiresAt: Date.now() + 60_000, updatedAt: Date.now(),
-    }));
+    await writeFile(
+      join(cacheDir, 'results', `${task.taskId}.json`),
+      JSON.stringify({
+        taskId: task.taskId,
+        object: 'x',
+        encoding: 'gzip',
+        expiresAt: Date.now() + 60_000,
+        updatedAt: Date.now(),
+      }),
+    );
     sb.requests.length = 0;
     const failure = await fetchInto(task, cacheDir).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(LocalIoError);
@@ -181,11 +196,17 @@ describe('local faults and hostile storage', () => {
     const plain = await startTestSandbox({ rows: 3000 });
     try {
       const t = await doneTask(plain);
-      const failure = await fetchInto(t, join(dir, 'nospace'), { freeSpace: async () => 1000 }).catch((e: unknown) => e);
+      const failure = await fetchInto(t, join(dir, 'nospace'), { freeSpace: async () => 1000 }).catch(
+        (e: unknown) => e,
+      );
       expect(failure).toBeInstanceOf(LocalIoError);
       expect((failure as Error).message).toMatch(/not enough disk space/);
-      expect(plain.requests.filter((r) => r.origin === 'storage').map((r) => r.bodyBytes ?? 0).reduce((a, b) => a + b, 0))
-        .toBeLessThan(1_000_000);
+      expect(
+        plain.requests
+          .filter((r) => r.origin === 'storage')
+          .map((r) => r.bodyBytes ?? 0)
+          .reduce((a, b) => a + b, 0),
+      ).toBeLessThan(1_000_000);
     } finally {
       await plain.close();
     }
@@ -194,7 +215,13 @@ describe('local faults and hostile storage', () => {
   it('a file:// link is refused at once, not retried', async () => {
     let asked = 0;
     const failure = await fetchInto(
-      { taskId: task.taskId, getResultLink: async () => (asked++, 'file:///etc/passwd') },
+      {
+        taskId: task.taskId,
+        getResultLink: async () => {
+          asked += 1;
+          return 'file:///etc/passwd';
+        },
+      },
       join(dir, 'file-link'),
     ).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NetworkError);
@@ -204,7 +231,9 @@ describe('local faults and hostile storage', () => {
 });
 
 /** A storage stand-in that misbehaves per request. */
-async function hostile(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void>; hits: () => number }> {
+async function hostile(
+  handler: http.RequestListener,
+): Promise<{ url: string; close: () => Promise<void>; hits: () => number }> {
   let hits = 0;
   const server = http.createServer((req, res) => {
     hits += 1;
@@ -215,10 +244,11 @@ async function hostile(handler: http.RequestListener): Promise<{ url: string; cl
   return {
     url: `http://127.0.0.1:${port}/batch/x/apiasynctaskresult/y?temp_url_sig=s`,
     hits: () => hits,
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -236,9 +266,13 @@ describe('storage deadlines', () => {
     });
     try {
       const started = Date.now();
-      const failure = await fetchInto({ taskId: 'trickle', getResultLink: async () => server.url }, join(dir, 'trickle'), {
-        storageDeadlines: { idleMs: 300, stallBytes: 1024 },
-      }).catch((e: unknown) => e);
+      const failure = await fetchInto(
+        { taskId: 'trickle', getResultLink: async () => server.url },
+        join(dir, 'trickle'),
+        {
+          storageDeadlines: { idleMs: 300, stallBytes: 1024 },
+        },
+      ).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(NetworkError);
       expect((failure as Error).message).toMatch(/stalled/);
       expect(server.hits()).toBe(6);
@@ -253,9 +287,13 @@ describe('storage deadlines', () => {
       /* never answers */
     });
     try {
-      const failure = await fetchInto({ taskId: 'silent', getResultLink: async () => server.url }, join(dir, 'silent'), {
-        storageDeadlines: { headersMs: 200 },
-      }).catch((e: unknown) => e);
+      const failure = await fetchInto(
+        { taskId: 'silent', getResultLink: async () => server.url },
+        join(dir, 'silent'),
+        {
+          storageDeadlines: { headersMs: 200 },
+        },
+      ).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(NetworkError);
       expect(server.hits()).toBe(6);
     } finally {
@@ -271,7 +309,9 @@ describe('storage deadlines', () => {
     });
     try {
       const cacheDir = join(dir, 'cut-short');
-      const failure = await fetchInto({ taskId: 'cut', getResultLink: async () => server.url }, cacheDir).catch((e: unknown) => e);
+      const failure = await fetchInto({ taskId: 'cut', getResultLink: async () => server.url }, cacheDir).catch(
+        (e: unknown) => e,
+      );
       expect(failure).toBeInstanceOf(BadResultError);
       expect(server.hits()).toBe(2);
       expect(await readdir(join(cacheDir, 'results'))).toEqual([]);

@@ -17,8 +17,13 @@ const TOKEN = 'tok-RESUME-5555555555555555555555555555';
 const built = existsSync(resolve(import.meta.dirname, '../../dist/main.js'));
 
 function startBin(args: string[], env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MS_') && k !== 'FORCE_COLOR'));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MS_') && k !== 'FORCE_COLOR'),
+  );
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += String(d);
@@ -43,7 +48,9 @@ describe.skipIf(!built)('a fetch killed mid-download', () => {
   beforeAll(async () => {
     sb = await startTestSandbox({ rows: 4000, storage: { gzip: false, range: true, contentLength: true } });
     dir = await mkdtemp(join(tmpdir(), 'ms-async-resume-'));
-    const created = await sandboxRequest(sb, '/report/stock/bystore?async=true', { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const created = await sandboxRequest(sb, '/report/stock/bystore?async=true', {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     const statusUrl = String(created.headers['content-location']);
     taskId = statusUrl.split('/').pop()!;
     await waitForTask(sb, statusUrl, undefined, 20_000);
@@ -54,13 +61,21 @@ describe.skipIf(!built)('a fetch killed mid-download', () => {
   });
 
   it('resumes with Range from the bytes the killed run kept, and writes the same CSV', async () => {
-    const env = { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN, MS_ASYNC_CACHE_DIR: join(dir, 'cache'), MS_ASYNC_CONFIG_DIR: dir };
+    const env = {
+      MS_BASE_URL: sb.baseUrl,
+      MS_TOKEN: TOKEN,
+      MS_ASYNC_CACHE_DIR: join(dir, 'cache'),
+      MS_ASYNC_CONFIG_DIR: dir,
+    };
     const out = join(dir, 'out', 'stock.csv');
     await rm(join(dir, 'out'), { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'out')));
 
     // A clean run first, with its own cache: the reference output and the file's size.
-    const reference = startBin(['fetch', taskId, '--out', join(dir, 'reference.csv')], { ...env, MS_ASYNC_CACHE_DIR: join(dir, 'cache-ref') });
+    const reference = startBin(['fetch', taskId, '--out', join(dir, 'reference.csv')], {
+      ...env,
+      MS_ASYNC_CACHE_DIR: join(dir, 'cache-ref'),
+    });
     expect((await reference.exit).code).toBe(0);
     fileSize = sb.requests.filter((r) => r.origin === 'storage').reduce((n, r) => n + (r.bodyBytes ?? 0), 0);
     expect(fileSize).toBeGreaterThan(500_000);

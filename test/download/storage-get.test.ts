@@ -13,10 +13,13 @@ afterEach(async () => {
 async function serve(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(() => new Promise((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -106,7 +109,9 @@ describe('storageGet', () => {
       /* never answers */
     });
     const started = Date.now();
-    await expect(storageGet(`${silent}/o`, { ...OPTIONS, headersMs: 200 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await expect(storageGet(`${silent}/o`, { ...OPTIONS, headersMs: 200 })).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+    });
     expect(Date.now() - started).toBeLessThan(1500);
   });
 });
