@@ -251,7 +251,7 @@ async function runEndToEnd(inputs) {
     await fetch(`${base}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ storageBytesPerSecond: bps }) });
     log(`e2e: storage throttled to ${(bps / 1e6).toFixed(0)} MB/s (the converter's speed)`);
     const resultCache = join(cacheDir, 'e2e-result-cache');
-    const input = `sandbox, ${(bps / 1e6).toFixed(0)} MB/s`;
+    const input = `storage at ${(bps / 1e6).toFixed(0)} MB per s`; // no '/': it goes into file names
     const jobs = [
       { tool: 'curl (download only)', format: '-', cmd: 'sh', argv: () => ['-c', curlTo(join(outDir, 'e2e-curl.json'))] },
       { tool: "ms-async convert (curl's file)", format: 'csv', cmd: node, argv: convertArgv },
