@@ -22,7 +22,7 @@ export const ExitCode = {
   timeout: 6,
   network: 7,
   gone: 8,
-  localIo: 9,
+  localFile: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -109,10 +109,32 @@ export class ResultGoneError extends MsAsyncError {
   readonly exitCode = ExitCode.gone;
 }
 
+/** A file of ours could not be written or read: disk full, read-only, folder gone, no permission. */
+export class LocalFileError extends MsAsyncError {
+  readonly code = 'ERR_MS_LOCAL_FILE';
+  readonly exitCode = ExitCode.localFile;
+}
+
 /** Ctrl-C. */
 export class InterruptedError extends MsAsyncError {
   readonly code = 'ERR_MS_INTERRUPTED';
   readonly exitCode = ExitCode.interrupted;
+}
+
+/**
+ * A batch in which some jobs did not succeed. Its exit code is the first failed job's, in file
+ * order (130 after Ctrl-C); each job's own error was already shown, and with --json written into
+ * the batch's array on stdout.
+ */
+export class BatchError extends MsAsyncError {
+  readonly code = 'ERR_MS_BATCH';
+  readonly exitCode: ExitCodeValue;
+
+  constructor(message: string, exitCode: ExitCodeValue, options: MsAsyncErrorOptions = {}) {
+    super(message, options);
+    this.exitCode = exitCode;
+    this.jsonWritten = true;
+  }
 }
 
 /** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
@@ -122,15 +144,3 @@ export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 10
 export function exitCodeOf(error: unknown): ExitCodeValue {
   return error instanceof MsAsyncError ? error.exitCode : ExitCode.internal;
 }
-
-/**
- * A local file could not be written or read (disk full, file too large, read-only, missing
- * folder, no permission): one line naming the path and the cause; retrying the network is no help.
- */
-export class LocalIoError extends MsAsyncError {
-  readonly code = 'ERR_MS_LOCAL_IO';
-  readonly exitCode = ExitCode.localIo;
-}
-
-/** errno codes that mean "this machine's disk or file system", not the network. */
-export const LOCAL_IO_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EFBIG', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EDQUOT', 'EISDIR', 'ENOTDIR', 'EIO']);

@@ -19,6 +19,7 @@ import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
 import { registerCache } from './commands/cache.js';
+import { registerBatch } from './commands/batch.js';
 import { registerDoctor } from './commands/doctor.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -53,11 +54,11 @@ Examples:
   $ ms-async reports                                          # what can be exported
 
 Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 timeout,
-7 network, 8 result gone, 130 interrupted.`,
+7 network, 8 result gone, 9 local file, 130 interrupted.`,
   );
 
   for (const register of [
-    registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
+    registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
     registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerDoctor, registerConfig,
     registerSandbox,
   ]) {

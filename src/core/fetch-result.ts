@@ -6,7 +6,7 @@
  * before giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { chmod, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -22,7 +22,8 @@ import {
 } from '../download/download.js';
 import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
+import { localFileError } from './local-file.js';
+import { finalMode, removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
 
 export interface FetchResultOptions {
   taskId: string;
@@ -96,6 +97,8 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         await entry.release(drop);
       }
     }
+  } catch (error) {
+    throw localFileError(error, options.cacheDir) ?? error;
   } finally {
     await removeAll([partPath]);
   }
@@ -214,7 +217,7 @@ export async function convertToTarget(
       warnAbout(result, options.onWarning);
       return result;
     }
-    const output = createWriteStream(partPath, { flags: 'wx' });
+    const output = createWriteStream(partPath, { flags: 'wx', mode: 0o600 });
     let result: ConvertResult;
     try {
       result = await convertFile(inputPath, output, convertOptions);
@@ -224,6 +227,7 @@ export async function convertToTarget(
       output.destroy();
       throw error;
     }
+    await chmod(partPath, await finalMode(options.target.path));
     await rename(partPath, options.target.path);
     warnAbout(result, options.onWarning);
     return result;
@@ -231,7 +235,7 @@ export async function convertToTarget(
     if ((options.interruptSignal ?? options.signal)?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
-    throw error;
+    throw localFileError(error, options.target.path ?? 'stdout') ?? error;
   }
 }
 

@@ -4,7 +4,7 @@
  * environment do not already say everything.
  */
 import { createApiClient, type ApiClient } from '../api/client.js';
-import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 import type { Request } from 'got';
 import type { HttpTrace } from '../trace/recorder.js';
 
@@ -27,8 +27,9 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
+  const stored = needsStoredProfiles(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  await assertSafeTransport(connection.baseUrl);
   const { auth } = connection;
   if (input.trace) input.trace.baseUrl ??= connection.baseUrl;
   const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];
@@ -50,7 +51,8 @@ export function basicValue(login: string, password: string): string {
   return Buffer.from(`${login}:${password}`, 'utf8').toString('base64');
 }
 
-function needsStore(input: SessionInput): boolean {
+/** Whether flags and environment leave something to the stored profile (else conf is not opened). */
+export function needsStoredProfiles(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
   const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS } from '../api/deadlines.js';
 import { backoffDelay } from '../api/retry.js';
-import { BadResultError, InterruptedError, LOCAL_IO_CODES, LocalIoError, NetworkError } from '../errors.js';
+import { BadResultError, InterruptedError, LocalFileError, NetworkError } from '../errors.js';
 import type { CacheEntry, CacheMeta } from './cache.js';
 import { BufferedWriter } from './buffered-writer.js';
 import { storageGet, type StorageAnswer } from './storage-get.js';
@@ -305,7 +305,7 @@ class Download {
     const dir = dirname(o.entry.rawPath);
     const free = await (o.freeSpace ?? freeBytes)(dir);
     if (total !== undefined && total - this.held > free - DISK_MARGIN) {
-      throw new LocalIoError(
+      throw new LocalFileError(
         `not enough disk space for the result in ${dir}: it needs ${total - this.held} more bytes, ${free} are free`,
         { hint: 'free some space (or set MS_ASYNC_CACHE_DIR to a larger disk) and run the same command again' },
       );
@@ -380,9 +380,9 @@ class Download {
     } catch (error) {
       // Keep what arrived: the resume asks only for the rest.
       await writer.flush().catch((e: unknown) => {
-        throw e instanceof LocalIoError || e instanceof BadResultError ? e : error;
+        throw e instanceof LocalFileError || e instanceof BadResultError ? e : error;
       });
-      if (error instanceof LocalIoError || error instanceof BadResultError) throw error;
+      if (error instanceof LocalFileError || error instanceof BadResultError) throw error;
       if (o.signal?.aborted) throw interrupted();
       const why = stalled
         ? `stalled: fewer than ${this.deadlines.stallBytes} bytes in ${this.deadlines.idleMs / 1000} s`
@@ -458,7 +458,7 @@ class Decoder {
           this.nextCheck = this.written + SPACE_CHECK_EVERY;
         }
         if (this.written + out.length > this.budget) {
-          throw new LocalIoError(
+          throw new LocalFileError(
             `the result decodes to more than the free disk space in ${this.dir} (over ${this.written + out.length} bytes ` +
               'so far): not enough room, or not a real result',
           );
@@ -468,7 +468,7 @@ class Decoder {
         this.growing.grow(this.written);
       }
     } catch (error) {
-      if (error instanceof LocalIoError) throw error;
+      if (error instanceof LocalFileError) throw error;
       throw new BadResultError(`the result file is not valid gzip: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -533,13 +533,18 @@ async function writeLocal(fh: FileHandle, chunk: Buffer, position: number, path:
   }
 }
 
-/** A disk error (ENOSPC, EFBIG …) is this machine's, not the network's: no retry. */
+/** errno codes that mean "this machine's disk or file system", not the network. */
+const LOCAL_FILE_CODES: ReadonlySet<string> = new Set([
+  'ENOSPC', 'EFBIG', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EDQUOT', 'EISDIR', 'ENOTDIR', 'EIO',
+]);
+
+/** A disk error (ENOSPC, EFBIG …) is this machine's, not the network's: no retry (exit 9). */
 function localIoError(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code && LOCAL_IO_CODES.has(code)) {
+  if (code && LOCAL_FILE_CODES.has(code)) {
     const why =
       code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file is too large for the file system' : code;
-    return new LocalIoError(`cannot write ${path}: ${why} (${code})`, { cause: error });
+    return new LocalFileError(`cannot write ${path}: ${why} (${code})`, { cause: error });
   }
   return error;
 }

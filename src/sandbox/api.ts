@@ -4,7 +4,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { generateRecordRange } from './generate.js';
 import { ACCOUNT_ID, EMPLOYEE_ID, type SandboxCore, type Webhook } from './core.js';
@@ -78,6 +80,13 @@ class Answer {
   empty(status: number, extra: Record<string, string> = {}): void {
     this.res.writeHead(status, this.baseHeaders({ 'Content-Length': '0', ...extra }));
     this.res.end();
+  }
+
+  /** A whole result file as the answer itself, gzipped on the way (the pre-2021 `/result`). */
+  async file(status: number, path: string): Promise<void> {
+    const headers = { 'Content-Type': 'application/json;charset=utf-8', 'Content-Encoding': 'gzip' };
+    this.res.writeHead(status, this.baseHeaders(headers));
+    await pipeline(createReadStream(path), createGzip(), this.res).catch(() => this.res.destroy());
   }
 }
 
@@ -221,6 +230,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   answer.user = auth.user;
   const userInFlight = (core.inFlightByUser.get(auth.user) ?? 0) + 1;
   core.inFlightByUser.set(auth.user, userInFlight);
+  core.maxInFlightByUser.set(auth.user, Math.max(core.maxInFlightByUser.get(auth.user) ?? 0, userInFlight));
   userCounted = auth.user;
   if (userInFlight > core.options.parallelLimit) {
     // The live API marks the parallel limit with X-Lognex-Auth: 429005 (docs/api-facts.md §10.1).
@@ -322,14 +332,23 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
     if ('error' in check) plotError = { errors: [check.error], status: check.status };
     else rows = Math.min(rows, check.buckets);
   }
+  // A task that stays PROCESSING this long (tests fill the queue with "foreign" tasks this way).
+  const holdHeader = String(ctx.req.headers['x-sandbox-processing-ms'] ?? '');
+  const processingMs = /^\d+$/.test(holdHeader) ? Number(holdHeader) : undefined;
   const outcomeHeader = String(ctx.req.headers['x-sandbox-outcome'] ?? '').toUpperCase().replace(/-/g, '_');
   const outcome = ['ERROR', 'CANCEL', 'API_ERROR', 'API_ERROR_AUTH'].includes(outcomeHeader) ? (outcomeHeader as TaskOutcome) : null;
   const task = core.createTask({
     request: `${new URL(core.baseUrl).origin}${ctx.req.url ?? ''}`,
-    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req),
+    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req), user: ctx.auth.user,
+    ...(processingMs === undefined ? {} : { processingMs }),
     ...(plotError ? { plotError } : {}),
   });
   const statusUrl = `${core.baseUrl}/async/${task.id}`;
+  if (core.faults.legacyAsync) {
+    // Before 2021: 204, and the two URLs the other way round (docs/api-facts.md §10.7).
+    answer.empty(204, { Location: statusUrl, 'Content-Location': `${statusUrl}/result` });
+    return;
+  }
   answer.empty(202, { Location: `${statusUrl}/result`, 'Content-Location': statusUrl });
 }
 
@@ -404,7 +423,7 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // /async
 
-function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void {
+function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void | Promise<void> {
   const { method } = ctx;
   if (segments.length === 1) {
     if (method !== 'GET') {
@@ -429,7 +448,7 @@ function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: 
   answer.error(404, 1002, { path: ctx.url.pathname });
 }
 
-function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
+function taskResult(core: SandboxCore, answer: Answer, task: Task): void | Promise<void> {
   switch (task.state) {
     case 'PENDING':
     case 'PROCESSING':
@@ -442,6 +461,8 @@ function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
       return answer.errors(task.errorStatus ?? 400, task.errors ?? []);
     case 'DONE':
       if (core.now() >= (task.deletionAt ?? 0)) return answer.asyncError(61003);
+      // Before 2021 the result came as the answer itself (docs/api-facts.md §10.7).
+      if (core.faults.legacyAsync && task.file) return answer.file(200, task.file);
       answer.empty(302, { Location: core.issueLink(task) });
   }
 }

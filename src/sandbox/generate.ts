@@ -169,6 +169,8 @@ interface Ctx {
   seriesStepMs: number;
   seriesMonthly: boolean;
   withoutStock: boolean;
+  /** Reports with a period, asked with both momentFrom and momentTo: the Moscow days it covers. */
+  days?: { first: number; last: number } | undefined;
   fieldForms: boolean;
 }
 
@@ -675,7 +677,30 @@ function baseOf(opts: GenerateOptions): string {
   return at >= 0 && opts.requestUrl ? opts.requestUrl.slice(0, at + marker.length) : DEFAULT_API_BASE;
 }
 
-function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
+const DAY_MS = 86_400_000;
+/** Records one day of a period report may hold: 0 to this minus one, by a hash of (seed, kind, day). */
+const DAY_SLOTS = 4;
+
+/**
+ * The days a period report (catalogue `period`, records in rows[]) was asked for. Its records are
+ * then generated per day — a pure function of (seed, report, day, slot) — so that the records of a
+ * period are exactly the records of its slices, in order (issue 9: a split export equals the
+ * single exports, and their union equals the whole).
+ */
+function periodDays(spec: ReportSpec, requestUrl: string | undefined): { first: number; last: number } | undefined {
+  if (spec.period !== true || spec.records !== 'rows' || !requestUrl) return undefined;
+  const params = new URL(requestUrl).searchParams;
+  const from = parseMoscowWallClock(params.get('momentFrom'));
+  const to = parseMoscowWallClock(params.get('momentTo'));
+  if (from === undefined || to === undefined || to < from) return undefined;
+  return { first: Math.floor(from / DAY_MS), last: Math.floor(to / DAY_MS) };
+}
+
+function recordsOfDay(seed: number, kind: number, day: number): number {
+  return mix(seed >>> 0, kind, day, 0x9e3) % DAY_SLOTS;
+}
+
+function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
   const base = baseOf(opts);
   const storeCount = Math.max(1, opts.stores ?? 3);
   const stores: Array<Record<string, unknown>> = [];
@@ -694,7 +719,7 @@ function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
     interval = params.get('interval') ?? interval;
   }
   return {
-    base, seed: opts.seed >>> 0, stores, f, seriesStart,
+    base, seed: opts.seed >>> 0, stores, f, seriesStart, days: periodDays(spec, opts.requestUrl),
     seriesStepMs: interval === 'hour' ? 3_600_000 : 86_400_000,
     seriesMonthly: interval === 'month',
     withoutStock: opts.assortmentWithoutStock === true,
@@ -703,8 +728,18 @@ function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
 }
 
 function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, end = Infinity): Generator<Record<string, unknown>> {
-  const { layout } = layoutOf(report);
-  const ctx = makeCtx(opts, f);
+  const { layout, spec } = layoutOf(report);
+  const ctx = makeCtx(opts, f, spec);
+  if (ctx.days) {
+    let position = 0;
+    for (let day = ctx.days.first; day <= ctx.days.last && position < end; day++) {
+      for (let slot = 0, n = recordsOfDay(ctx.seed, layout.kind, day); slot < n; slot++, position++) {
+        const i = day * DAY_SLOTS + slot;
+        if (position >= start && position < end) yield layout.builder(new Rng(mix(ctx.seed, layout.kind, i)), i, ctx);
+      }
+    }
+    return;
+  }
   const count = Math.min(end, layout.shape === 'root' ? 1 : Math.max(0, Math.floor(opts.rows)));
   for (let i = Math.max(0, start); i < count; i++) {
     yield layout.builder(new Rng(mix(ctx.seed, layout.kind, i)), i, ctx);
@@ -738,8 +773,15 @@ export function generateRecordRange(
 }
 
 /** How many records `generateRecords` yields for these options. */
-export function recordCount(report: string, rows: number): number {
-  return layoutOf(report).layout.shape === 'root' ? 1 : Math.max(0, Math.floor(rows));
+export function recordCount(report: string, rows: number, requestUrl?: string, seed = 1): number {
+  const { layout, spec } = layoutOf(report);
+  const days = periodDays(spec, requestUrl);
+  if (days) {
+    let n = 0;
+    for (let day = days.first; day <= days.last; day++) n += recordsOfDay(seed, layout.kind, day);
+    return n;
+  }
+  return layout.shape === 'root' ? 1 : Math.max(0, Math.floor(rows));
 }
 
 const CHUNK_CHARS = 1 << 20;
@@ -790,7 +832,7 @@ export async function writeResultFile(path: string, opts: WriteResultOptions): P
         employee: { href: `${base}/context/employee`, metadataHref: `${base}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' },
       };
       const metaObj: Record<string, unknown> = { href: requestUrl, type: spec.resultType ?? opts.report, mediaType: 'application/json' };
-      if (layout.shape === 'rows') metaObj.size = recordCount(opts.report, opts.rows);
+      if (layout.shape === 'rows') metaObj.size = recordCount(opts.report, opts.rows, requestUrl, opts.seed);
       await emit('{');
       await member('context', context);
       if (!opts.metaLast) await member('meta', metaObj);

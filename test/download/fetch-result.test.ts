@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchResult, type FetchResultOptions } from '../../src/core/fetch-result.js';
 import { resolveOutputTarget } from '../../src/core/output.js';
-import { BadResultError, LocalIoError, NetworkError } from '../../src/errors.js';
+import { BadResultError, LocalFileError, NetworkError } from '../../src/errors.js';
 import { findReportByAlias } from '../../src/reports/catalog.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { sandboxRequest, startTestSandbox, waitForTask } from '../helpers/start-sandbox.js';
@@ -178,7 +178,7 @@ describe('local faults and hostile storage', () => {
     );
     sb.requests.length = 0;
     const failure = await fetchInto(task, cacheDir).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(LocalIoError);
+    expect(failure).toBeInstanceOf(LocalFileError);
     expect((failure as Error).message).toMatch(/disk is full.*ENOSPC/);
     expect(sb.requests.filter((r) => r.origin === 'storage')).toHaveLength(1);
   });
@@ -188,7 +188,7 @@ describe('local faults and hostile storage', () => {
       // 500 kB of room beyond the safety margin (the gzip bytes fit); the result decodes to well over that.
       freeSpace: async () => (16 << 20) + 500_000,
     }).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(LocalIoError);
+    expect(failure).toBeInstanceOf(LocalFileError);
     expect((failure as Error).message).toMatch(/decodes to more than the free disk space/);
   });
 
@@ -199,7 +199,7 @@ describe('local faults and hostile storage', () => {
       const failure = await fetchInto(t, join(dir, 'nospace'), { freeSpace: async () => 1000 }).catch(
         (e: unknown) => e,
       );
-      expect(failure).toBeInstanceOf(LocalIoError);
+      expect(failure).toBeInstanceOf(LocalFileError);
       expect((failure as Error).message).toMatch(/not enough disk space/);
       expect(
         plain.requests
