@@ -1,5 +1,5 @@
 /** An in-memory Io with TTY switches, and deps for running commands in-process (docs/ARCHITECTURE.md). */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -45,7 +45,11 @@ class Capture extends Writable {
 let cacheDir: string | undefined;
 /** One cache folder per test file (vitest loads this module once per file). */
 export function testCacheDir(): string {
-  cacheDir ??= mkdtempSync(join(tmpdir(), 'ms-async-test-cache-'));
+  if (cacheDir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'ms-async-test-cache-'));
+    cacheDir = made;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
   return cacheDir;
 }
 
