@@ -11,6 +11,7 @@ import type { ExportSummaryJson } from '../core/summary.js';
 import type { ExportPlan } from '../core/export-plan.js';
 import type { OutputTarget } from '../core/output.js';
 import type { CsvOptions } from '../convert/index.js';
+import { resolveCacheDir } from '../download/cache.js';
 import { BatchError, InterruptedError, UsageError, exitCodeOf, type MsAsyncError } from '../errors.js';
 import { errorToJson } from '../ui/errors.js';
 import { createLog } from '../ui/log.js';
@@ -192,6 +193,7 @@ async function runPrepared(
       report: p.plan.spec,
       csv: p.csv,
       stdout: deps.io.stdout,
+      cacheDir: resolveCacheDir(deps.io.env),
       sleep: deps.sleep,
       signal,
       onDownloadProgress: (d: { transferred: number; total: number | undefined }) =>
