@@ -22,6 +22,7 @@ export const ExitCode = {
   timeout: 6,
   network: 7,
   gone: 8,
+  localFile: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -106,6 +107,12 @@ export class BadResultError extends MsAsyncError {
 export class ResultGoneError extends MsAsyncError {
   readonly code = 'ERR_MS_RESULT_GONE';
   readonly exitCode = ExitCode.gone;
+}
+
+/** A file of ours could not be written or read: disk full, read-only, folder gone, no permission. */
+export class LocalFileError extends MsAsyncError {
+  readonly code = 'ERR_MS_LOCAL_FILE';
+  readonly exitCode = ExitCode.localFile;
 }
 
 /** Ctrl-C. */

@@ -53,7 +53,7 @@ Examples:
   $ ms-async reports                                          # what can be exported
 
 Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 timeout,
-7 network, 8 result gone, 130 interrupted.`,
+7 network, 8 result gone, 9 local file, 130 interrupted.`,
   );
 
   for (const register of [

@@ -38,7 +38,7 @@ export interface ExportTransfer extends CommonTransfer {
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
   const [
-    { resolveOutputTarget },
+    { refuseColumnsWithoutCsv, resolveOutputTarget },
     { planExport },
     { reportFromRequestUrl },
     { exportReport, fetchTask, resumeCommand },
@@ -65,6 +65,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   const target = await resolveOutputTarget(request.out, request.format);
+  refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;

@@ -5,14 +5,15 @@
  * giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
 import { downloadToFile, type DownloadOptions, type DownloadProgress } from '../download/download.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { removeAll, temporaryPath, type OutputTarget } from './output.js';
+import { localFileError } from './local-file.js';
+import { finalMode, removeAll, temporaryPath, type OutputTarget } from './output.js';
 
 export interface FetchResultOptions {
   taskId: string;
@@ -52,6 +53,9 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
+      // Created 0600 before the download opens them, which keeps the mode: the result may be
+      // private data, and with `--out -` it sits in the shared TMPDIR.
+      await createPrivate([downloadPath, `${downloadPath}.raw`]);
       const download = await downloadToFile({
         getLink: () => options.getResultLink(options.taskId),
         destPath: downloadPath,
@@ -74,9 +78,15 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         await removeAll(temporaries);
       }
     }
+  } catch (error) {
+    throw localFileError(error, downloadPath) ?? error;
   } finally {
     await removeAll(temporaries);
   }
+}
+
+async function createPrivate(paths: readonly string[]): Promise<void> {
+  for (const path of paths) await writeFile(path, '', { mode: 0o600 });
 }
 
 export interface ConvertToTargetOptions {
@@ -121,7 +131,7 @@ export async function convertToTarget(
       warnAbout(result, options.onWarning);
       return result;
     }
-    const output = createWriteStream(partPath, { flags: 'wx' });
+    const output = createWriteStream(partPath, { flags: 'wx', mode: 0o600 });
     let result: ConvertResult;
     try {
       result = await convertFile(inputPath, output, convertOptions);
@@ -131,6 +141,7 @@ export async function convertToTarget(
       output.destroy();
       throw error;
     }
+    await chmod(partPath, await finalMode(options.target.path));
     await rename(partPath, options.target.path);
     warnAbout(result, options.onWarning);
     return result;
@@ -138,7 +149,7 @@ export async function convertToTarget(
     if (options.signal?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
-    throw error;
+    throw localFileError(error, options.target.path ?? 'stdout') ?? error;
   }
 }
 

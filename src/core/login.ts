@@ -37,7 +37,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const profile = resolveProfileName(options);
   const stored = store.profiles();
   const { baseUrl, source } = resolveBaseUrl({ ...options, stored });
-  assertSafeTransport(baseUrl);
+  await assertSafeTransport(baseUrl);
   options.trace?.addSecrets(token);
   if (options.trace) options.trace.baseUrl ??= baseUrl;
   const client = createApiClient({

@@ -4,7 +4,7 @@
  * environment do not already say everything.
  */
 import { createApiClient, type ApiClient } from '../api/client.js';
-import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
 import type { Request } from 'got';
 import type { HttpTrace } from '../trace/recorder.js';
 
@@ -29,6 +29,7 @@ export interface Session {
 export async function createSession(input: SessionInput): Promise<Session> {
   const stored = needsStoredProfiles(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  await assertSafeTransport(connection.baseUrl);
   const { auth } = connection;
   if (input.trace) input.trace.baseUrl ??= connection.baseUrl;
   const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];

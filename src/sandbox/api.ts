@@ -4,7 +4,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { generateRecordRange } from './generate.js';
 import { ACCOUNT_ID, EMPLOYEE_ID, type SandboxCore, type Webhook } from './core.js';
@@ -78,6 +80,13 @@ class Answer {
   empty(status: number, extra: Record<string, string> = {}): void {
     this.res.writeHead(status, this.baseHeaders({ 'Content-Length': '0', ...extra }));
     this.res.end();
+  }
+
+  /** A whole result file as the answer itself, gzipped on the way (the pre-2021 `/result`). */
+  async file(status: number, path: string): Promise<void> {
+    const headers = { 'Content-Type': 'application/json;charset=utf-8', 'Content-Encoding': 'gzip' };
+    this.res.writeHead(status, this.baseHeaders(headers));
+    await pipeline(createReadStream(path), createGzip(), this.res).catch(() => this.res.destroy());
   }
 }
 
@@ -335,6 +344,11 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
     ...(plotError ? { plotError } : {}),
   });
   const statusUrl = `${core.baseUrl}/async/${task.id}`;
+  if (core.faults.legacyAsync) {
+    // Before 2021: 204, and the two URLs the other way round (docs/api-facts.md §10.7).
+    answer.empty(204, { Location: statusUrl, 'Content-Location': `${statusUrl}/result` });
+    return;
+  }
   answer.empty(202, { Location: `${statusUrl}/result`, 'Content-Location': statusUrl });
 }
 
@@ -409,7 +423,7 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // /async
 
-function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void {
+function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void | Promise<void> {
   const { method } = ctx;
   if (segments.length === 1) {
     if (method !== 'GET') {
@@ -434,7 +448,7 @@ function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: 
   answer.error(404, 1002, { path: ctx.url.pathname });
 }
 
-function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
+function taskResult(core: SandboxCore, answer: Answer, task: Task): void | Promise<void> {
   switch (task.state) {
     case 'PENDING':
     case 'PROCESSING':
@@ -447,6 +461,8 @@ function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
       return answer.errors(task.errorStatus ?? 400, task.errors ?? []);
     case 'DONE':
       if (core.now() >= (task.deletionAt ?? 0)) return answer.asyncError(61003);
+      // Before 2021 the result came as the answer itself (docs/api-facts.md §10.7).
+      if (core.faults.legacyAsync && task.file) return answer.file(200, task.file);
       answer.empty(302, { Location: core.issueLink(task) });
   }
 }

@@ -57,6 +57,12 @@ export interface Faults {
   processingMs: number | null;
   /** Throttle storage downloads to this many bytes per second (null: options.storage). */
   storageBytesPerSecond: number | null;
+  /**
+   * The async exchange as documented before 2021 (docs/api-facts.md §10.7): creation answers 204
+   * with the status URL in Location and the result URL in Content-Location, and `/result` of a
+   * DONE task answers 200 with the file itself.
+   */
+  legacyAsync: boolean;
 }
 
 export function defaultFaults(): Faults {
@@ -76,6 +82,7 @@ export function defaultFaults(): Faults {
     pendingMs: null,
     processingMs: null,
     storageBytesPerSecond: null,
+    legacyAsync: false,
   };
 }
 
@@ -150,6 +157,8 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
       return { processingMs: int(value, name) };
     case 'slow-storage':
       return { storageBytesPerSecond: int(value, name) };
+    case 'legacy-async':
+      return { legacyAsync: true };
     default:
       throw new Error(`unknown fault "${name}" (see ms-async sandbox --help)`);
   }
@@ -169,4 +178,5 @@ export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are
   result-body=TEXT        every download serves TEXT as the result (e.g. '{"errors":[{"error":"x","code":1016}]}')
   task=ERROR|CANCEL|API_ERROR|API_ERROR_AUTH   tasks end that way instead of DONE
   pending-ms=MS, processing-ms=MS              task delays
-  slow-storage=BYTES_PER_S                     throttle storage downloads`;
+  slow-storage=BYTES_PER_S                     throttle storage downloads
+  legacy-async            the pre-2021 exchange: creation 204 (URLs swapped), /result 200 with the file`;

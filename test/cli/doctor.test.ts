@@ -1,6 +1,9 @@
 /** `ms-async doctor` against the sandbox: a good token, a refused one, no credentials, no API. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src/core/doctor.js';
 import { useCliSandbox } from '../helpers/cli-sandbox.js';
@@ -39,6 +42,24 @@ describe('doctor', () => {
       '/context/employee',
       '/async',
     ]);
+  });
+
+  it('--trace records its two requests, without the token', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ms-async-doctor-trace-'));
+    try {
+      const r = await t.cli(['doctor', '--trace', join(dir, 'doctor.har')]);
+      expect(r.code).toBe(0);
+      const text = await readFile(join(dir, 'doctor.har'), 'utf8');
+      expect(text).not.toContain(TOKEN);
+      const har = JSON.parse(text) as {
+        log: { entries: Array<{ request: { url: string }; response: { status: number } }> };
+      };
+      expect(
+        har.log.entries.map((e) => `${e.response.status} ${new URL(e.request.url).pathname.replace(/^.*\/1\.2/, '')}`),
+      ).toEqual(['200 /context/employee', '200 /async']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows ✓ marks on a terminal', async () => {

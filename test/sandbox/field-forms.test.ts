@@ -236,3 +236,30 @@ describe('the forms of a 429 (docs/api-facts.md §10.1)', () => {
     expect(() => parseFaultSpec('status429=1:loud')).toThrow(/rate, parallel, bare/);
   });
 });
+
+describe('the pre-2021 exchange (docs/api-facts.md §10.7)', () => {
+  const sandbox = useSandbox({ rows: 25 });
+
+  it('legacy-async: creation answers 204 with the URLs swapped, /result answers 200 with the file', async () => {
+    expect(parseFaultSpec('legacy-async')).toEqual({ legacyAsync: true });
+    sandbox().setFaults({ legacyAsync: true });
+    try {
+      const created = await sandboxRequest(sandbox(), '/report/stock/all?async=true');
+      expect(created.status).toBe(204);
+      const statusUrl = String(created.headers.location);
+      expect(statusUrl).toMatch(/\/async\/[^/]+$/);
+      expect(created.headers['content-location']).toBe(`${statusUrl}/result`);
+      await waitForTask(sandbox(), statusUrl);
+      const result = await sandboxRequest(sandbox(), `${statusUrl}/result`);
+      expect(result.status).toBe(200);
+      expect(result.headers['content-encoding']).toBe('gzip');
+      const body = result.json as { meta: { size: number }; rows: Row[] };
+      expect(body.rows).toHaveLength(25);
+      expect(body.meta.size).toBe(25);
+    } finally {
+      sandbox().setFaults({ legacyAsync: false });
+    }
+    const current = await sandboxRequest(sandbox(), '/report/stock/all?async=true');
+    expect(current.status).toBe(202);
+  });
+});

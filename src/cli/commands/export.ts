@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { commandContext, type CliDeps } from '../context.js';
 import { collectParam, wholeNumber } from '../options.js';
 import { addOutputOptions, type OutputFlags } from '../output-options.js';
@@ -41,6 +42,10 @@ Examples:
   $ ms-async export sales-plotseries -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" -p interval=day --out sales.csv
   $ ms-async export counterparty --out - --format ndjson | jq -r .name`)
     .action(async (report: string, flags: ExportFlags, cmd: Command) => {
+      // It has a default, so only its source tells whether it was typed.
+      if (cmd.getOptionValueSource('sandboxRows') === 'cli' && !flags.sandbox) {
+        throw new UsageError('--sandbox-rows only sizes the report of --sandbox', { hint: 'add --sandbox, or drop --sandbox-rows' });
+      }
       const { runTransfer } = await import('../run-transfer.js');
       await runTransfer(commandContext(cmd, deps), { kind: 'export', report, ...flags });
     });
