@@ -265,15 +265,20 @@ async function runPrepared(
   const failed = outcomes.flatMap((o, i) => (o.status === 'failed' ? [{ i, error: o.error }] : []));
   const stopped = outcomes.filter((o) => o.status === 'stopped').length;
   const done = outcomes.length - failed.length - stopped;
+  const ended = deps.signal.aborted ? 'interrupted' : 'failed';
   log.info(
-    `batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} failed` : ''}${stopped ? `, ${stopped} stopped` : ''}`,
+    `batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} ${ended}` : ''}` +
+      `${stopped ? `, ${stopped} stopped` : ''}`,
   );
   if (deps.signal.aborted) {
     const hints = outcomes.flatMap((o, i) => {
       if (o.status === 'done') return [];
       const p = prepared[i] as PreparedJob;
-      const hint = (o.error as MsAsyncError | undefined)?.hint;
       const task = taskOf.get(i);
+      // A split job's slices are picked up again by the batch itself, with --reuse.
+      const hint = p.plan.slices
+        ? task && "its slices' tasks go on running; run the batch again with --reuse to pick them up"
+        : (o.error as MsAsyncError | undefined)?.hint;
       const what =
         hint ?? (task ? `task ${task} goes on running on the server` : 'no task was created; run the batch again');
       return [`job ${p.job.index} (${p.job.report}): ${what}`];
