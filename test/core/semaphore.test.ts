@@ -9,7 +9,11 @@ describe('createSemaphore', () => {
     const order: number[] = [];
     const a = await slots.acquire();
     const b = await slots.acquire();
-    const waiting = [3, 4].map((n) => slots.acquire().then((release) => (order.push(n), release)));
+    const waiting = [3, 4].map(async (n) => {
+      const release = await slots.acquire();
+      order.push(n);
+      return release;
+    });
     await tick();
     expect(order).toEqual([]);
     expect(slots.waiting).toBe(2);
