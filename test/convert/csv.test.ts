@@ -33,12 +33,13 @@ async function csvOf(rows: unknown[], options: Parameters<typeof convertToText>[
 
 describe('formats table', () => {
   it('maps extensions to formats', () => {
-    expect(Object.keys(FORMATS)).toEqual(['csv', 'ndjson', 'json']);
+    expect(Object.keys(FORMATS)).toEqual(['csv', 'ndjson', 'json', 'xlsx']);
     expect(formatFromPath('out/stock.csv')).toBe('csv');
     expect(formatFromPath('stock.CSV')).toBe('csv');
     expect(formatFromPath('stock.ndjson')).toBe('ndjson');
     expect(formatFromPath('stock.jsonl')).toBe('ndjson');
     expect(formatFromPath('/tmp/x.json')).toBe('json');
+    expect(formatFromPath('Stock.XLSX')).toBe('xlsx');
     expect(formatFromPath('stock.txt')).toBeUndefined();
     expect(formatFromPath('-')).toBeUndefined();
   });
