@@ -196,8 +196,8 @@ export class XlsxRows {
   }
 
   private meta(node: Column, meta: Record<string, unknown>): void {
-    this.scalar(this.child(node, 'id'), hrefId(meta['href']));
-    this.scalar(this.child(node, 'type'), meta['type'] ?? null);
+    this.scalar(this.child(node, 'id'), hrefId(meta.href));
+    this.scalar(this.child(node, 'type'), meta.type ?? null);
   }
 
   private emit(): void {
