@@ -5,7 +5,7 @@
  * and errors wrapped once into src/errors.ts (issue 3; docs/api-facts.md §1–4, §7, §8).
  */
 import { createRequire } from 'node:module';
-import got, { type Got, type Headers, type Method } from 'got';
+import got, { type Got, type Headers, type Method, type Request } from 'got';
 import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncError } from '../errors.js';
 import {
   API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
@@ -52,6 +52,8 @@ export interface ApiClientOptions {
   answerTimeoutMs?: number;
   /** Largest answer body taken in, decoded (MAX_API_ANSWER_BYTES). */
   maxAnswerBytes?: number;
+  /** Sees each exchange's request stream (`--trace`, `doctor`): it may listen to its events, and changes nothing. */
+  observe?: ((request: Request) => void) | undefined;
 }
 
 export interface CallOptions {
@@ -204,6 +206,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         ...(json === undefined ? {} : { json }),
         ...(signal ? { signal } : {}),
       });
+      options.observe?.(stream);
       let status = 0;
       let headers: Headers = {};
       const chunks: Buffer[] = [];

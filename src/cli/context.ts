@@ -3,6 +3,7 @@
  * that tests run commands in-process with in-memory streams and short clocks (docs/ARCHITECTURE.md).
  */
 import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
+import type { TraceRecorder } from '../trace/recorder.js';
 
 export interface CliDeps {
   io: Io;
@@ -12,6 +13,8 @@ export interface CliDeps {
   signal: AbortSignal;
   /** Where conf keeps its file; tests point it at a temporary directory. */
   configDir?: string | undefined;
+  /** Set by `--trace <file>` before the command runs; src/main.ts writes it when the run ends. */
+  trace?: TraceRecorder | undefined;
 }
 
 /** The global flags of the contract, as commander hands them to every command. */
@@ -23,6 +26,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  trace?: string;
 }
 
 export interface CommandContext {

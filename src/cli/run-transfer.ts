@@ -30,18 +30,22 @@ export interface ExportTransfer extends CommonTransfer {
   report: string;
   param: Array<[string, string]>;
   reuse?: boolean | undefined;
+  period?: string | undefined;
+  split?: string | undefined;
   sandbox?: boolean | undefined;
   sandboxRows?: number | undefined;
 }
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
   const [
-    { resolveOutputTarget },
-    { buildReportRequest, reportFromRequestUrl },
+    { refuseColumnsWithoutCsv, resolveOutputTarget },
+    { planExport },
+    { reportFromRequestUrl },
     { exportReport, fetchTask, resumeCommand },
     { reportFromArgument },
   ] = await Promise.all([
     import('../core/output.js'),
+    import('../core/export-plan.js'),
     import('../reports/request.js'),
     import('../core/export.js'),
     import('../core/convert-local.js'),
@@ -49,9 +53,19 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
   (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
-  const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
+  const built =
+    request.kind === 'export'
+      ? planExport({
+          report: request.report,
+          params: request.param,
+          period: request.period,
+          split: request.split,
+          now: ctx.deps.now(),
+        })
+      : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   const target = await resolveOutputTarget(request.out, request.format);
+  refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
@@ -86,9 +100,14 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
       onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      trace: ctx.deps.trace,
     };
-    const summary =
-      request.kind === 'export'
+    const split = request.kind === 'export' && built?.slices
+      ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
+      : undefined;
+    const summary = split
+      ? await (await import('./split-run.js')).runSplit(sessionCtx, client, split)
+      : request.kind === 'export'
         ? await exportReport(steps, {
             ...fetchPart,
             pathAndQuery: built?.pathAndQuery ?? '',

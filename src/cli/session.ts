@@ -15,6 +15,7 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
     now: ctx.deps.now,
     sleep: ctx.deps.sleep,
     onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
+    trace: ctx.deps.trace,
   });
 }
 

@@ -35,6 +35,8 @@ export interface ExportOptions extends FetchPart, ExportEvents {
   cancelOnInterrupt: boolean;
   /** `--out` as the user typed it, for the resume hint. */
   outArgument: string;
+  /** Runs the download and conversion; a batch bounds how many run at once. Default: at once. */
+  transferGate?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface ExportSummary extends FetchResultSummary {
@@ -57,7 +59,8 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     options.onTaskStarted?.({ id: taskId, reused });
   }
   await waitForResult(steps, taskId, options);
-  const summary = await fetchWithHint(steps, taskId, options);
+  const fetch = (): Promise<FetchResultSummary> => fetchWithHint(steps, taskId, options);
+  const summary = options.transferGate ? await options.transferGate(fetch) : await fetch();
   return { ...summary, taskId, reused };
 }
 

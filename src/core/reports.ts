@@ -8,10 +8,12 @@ export interface ReportRow {
   required: string[];
   records: ReportSpec['records'];
   explode: string | null;
+  /** Takes `--period`/`--split` (momentFrom/momentTo). */
+  period: boolean;
 }
 
 export function listReports(): ReportRow[] {
   return REPORTS.map((r) => ({
-    alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null,
+    alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null, period: r.period === true,
   }));
 }

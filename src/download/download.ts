@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { backoffDelay } from '../api/retry.js';
 import { BadResultError, InterruptedError, NetworkError } from '../errors.js';
+import type { HttpTrace } from '../trace/recorder.js';
 
 export interface DownloadProgress {
   transferred: number;
@@ -35,6 +36,8 @@ export interface DownloadOptions {
   onLog?: (line: string) => void;
   /** Idle time after which a stalled transfer counts as cut (default 60 s). */
   idleTimeoutMs?: number;
+  /** `--trace`: sees each storage request (status, headers, timings; never the body). */
+  trace?: Pick<HttpTrace, 'observeStream'> | undefined;
 }
 
 export interface DownloadResult {
@@ -116,6 +119,7 @@ async function fetchOnce(
   const started = Date.now();
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
   const request = storage.stream(link, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+  options.trace?.observeStream(request);
   let response;
   try {
     response = await new Promise<import('got').Response>((resolve, reject) => {

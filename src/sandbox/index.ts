@@ -35,6 +35,10 @@ export interface Sandbox {
   webhookDeliveries: WebhookDeliveryRecord[];
   /** Highest number of API requests in flight at once. */
   readonly maxInFlight: number;
+  /** Highest number of requests in flight at once made with this bearer token. */
+  maxInFlightOf(token: string): number;
+  /** Highest number of tasks PENDING or PROCESSING at once: the account's, or one token's. */
+  maxQueued(token?: string): number;
   /** Moves the virtual clock (deletionDate, link expiry, the list's "last week") forward. */
   advanceClock(ms: number): void;
   /** The virtual clock, ms since the epoch. */
@@ -66,6 +70,7 @@ export function defaultSandboxOptions(): SandboxOptions {
     storage: { gzip: false, range: true, contentLength: true },
     pretty: false,
     metaLast: false,
+    fieldForms: true,
     faults: defaultFaults(),
     webhookTimeoutMs: 1500,
     errorStatus: {},
@@ -147,6 +152,8 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
     get maxInFlight() {
       return core.maxInFlight;
     },
+    maxInFlightOf: (token) => core.maxInFlightByUser.get(`bearer:${token}`) ?? 0,
+    maxQueued: (token) => (token === undefined ? core.maxActiveTasks : core.maxActiveTasksByUser.get(`bearer:${token}`) ?? 0),
     advanceClock: (ms) => core.advanceClock(ms),
     now: () => core.now(),
     close: () => {

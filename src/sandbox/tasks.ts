@@ -29,6 +29,8 @@ export interface Task {
   pendingMs: number;
   processingMs: number;
   ownerId: string;
+  /** Who created it (`bearer:<token>` or `basic:<login>`), for the queue bookkeeping. */
+  user?: string;
   /** Virtual-clock instants (ms since epoch, UTC). */
   createdAt: number;
   doneAt?: number;

@@ -117,3 +117,15 @@ export function renderWebhookTable(hooks: readonly Webhook[]): string[] {
     hooks.map((h) => [h.id, String(h.action), h.enabled === false ? 'no' : 'yes', h.url]),
   );
 }
+
+/** `doctor` lines: ✓ ✗ ! – on a terminal, plain words in pipes and logs (no ANSI either way). */
+export function renderDoctorLines(
+  checks: ReadonlyArray<{ name: string; status: 'ok' | 'warn' | 'fail' | 'skip'; message: string }>,
+  options: { symbols: boolean },
+): string[] {
+  const marks = options.symbols
+    ? { ok: '✓', warn: '!', fail: '✗', skip: '-' }
+    : { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks.map((c) => `${marks[c.status]} ${`${c.name}:`.padEnd(width + 1)} ${c.message}`);
+}
