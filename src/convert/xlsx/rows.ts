@@ -18,6 +18,7 @@ const K_TRUE = 5;
 const K_FALSE = 6;
 /** A number kept as its JSON text by markLongNumbers (index.ts). */
 const LONG_NUMBER_MARK = /^\0-?\d/;
+const MARKED_IN_JSON = /"\\u0000(-?\d[\d.eE+-]*)"/g;
 
 interface Column {
   name: string;
@@ -169,7 +170,8 @@ export class XlsxRows {
     } else {
       // Arrays that are not exploded (and objects in odd places): one JSON text cell.
       // JSON.stringify leaves chars ≥ U+0080 as they are, so latin1 text re-decodes as a whole.
-      const json = JSON.stringify(v);
+      // A long number inside was marked by markLongNumbers (index.ts): its JSON text goes back.
+      const json = JSON.stringify(v).replace(MARKED_IN_JSON, '$1');
       this.set(node, K_TEXT, this.latin1 ? fromLatin1(json) : json);
     }
   }
