@@ -18,6 +18,7 @@ import type { TaskHints } from '../core/export.js';
 import type { FetchResultSummary } from '../core/fetch-result.js';
 import type { SliceSummary } from '../core/split-export.js';
 import { buildCommandLine } from './command-line.js';
+import { resolveCacheDir } from '../download/cache.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -106,6 +107,8 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       report: spec,
       csv,
       stdout: ctx.deps.io.stdout,
+      cacheDir: resolveCacheDir(ctx.deps.io.env),
+      now: ctx.deps.now,
       sleep: ctx.deps.sleep,
       signal: ctx.deps.signal,
       onDownloadProgress: progress.onDownloadProgress,
