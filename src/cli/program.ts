@@ -18,6 +18,7 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerCache } from './commands/cache.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDoctor } from './commands/doctor.js';
 
@@ -59,7 +60,8 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
 
   for (const register of [
     registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerLogin, registerDoctor, registerConfig, registerSandbox,
+    registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerDoctor, registerConfig,
+    registerSandbox,
   ]) {
     register(program, deps);
   }
