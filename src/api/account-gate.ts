@@ -16,7 +16,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TimeoutError } from '../errors.js';
 import { MAX_PACING_MS } from './deadlines.js';
@@ -84,14 +83,6 @@ interface GateState {
   lastStrike: number;
   requests: Lease[];
   tasks: Lease[];
-}
-
-/** `MS_ASYNC_CACHE_DIR`, else `$XDG_CACHE_HOME/ms-async`, else `~/.cache/ms-async`. */
-export function resolveCacheDir(env: Record<string, string | undefined>): string {
-  if (env.MS_ASYNC_CACHE_DIR) return env.MS_ASYNC_CACHE_DIR;
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg?.startsWith('/')) return join(xdg, 'ms-async');
-  return join(env.HOME || homedir(), '.cache', 'ms-async');
 }
 
 /** The file name of an account: base URL + credential, hashed together. */
