@@ -36,6 +36,7 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .option('--precise-money', 'money unrounded, fractions of a kopeck kept (X-Lognex-Precision; `config set precise-money true`)')
     .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
     .configureOutput({

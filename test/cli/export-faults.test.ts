@@ -125,7 +125,7 @@ describe('export: the happy path and what it leaves behind', () => {
     await writeFile(out, OLD);
     const cases: string[][] = [
       ['export', 'stock-bystore', '--out', join(dir, 'no-such-folder', 'x.csv')],
-      ['export', 'stock-bystore', '--out', join(dir, 'x.xlsx')],
+      ['export', 'stock-bystore', '--out', join(dir, 'x.xls')],
       ['export', 'stock-bystore', '--out', out, '-p', 'limit=10'],
       ['export', 'stock-bystre', '--out', out],
       ['export', 'sales-plotseries', '--out', out],
