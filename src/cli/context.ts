@@ -26,6 +26,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  preciseMoney?: boolean;
   trace?: string;
 }
 

@@ -18,6 +18,7 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerCache } from './commands/cache.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDoctor } from './commands/doctor.js';
 
@@ -35,6 +36,7 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .option('--precise-money', 'money unrounded, fractions of a kopeck kept (X-Lognex-Precision; `config set precise-money true`)')
     .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
     .configureOutput({
@@ -59,7 +61,8 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
 
   for (const register of [
     registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerLogin, registerDoctor, registerConfig, registerSandbox,
+    registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerDoctor, registerConfig,
+    registerSandbox,
   ]) {
     register(program, deps);
   }

@@ -12,6 +12,7 @@ import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
 import { formatBytes } from '../ui/progress.js';
 import type { ReportSpec } from '../reports/catalog.js';
+import { resolveCacheDir } from '../download/cache.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -91,6 +92,8 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       report: spec,
       csv,
       stdout: ctx.deps.io.stdout,
+      cacheDir: resolveCacheDir(ctx.deps.io.env),
+      now: ctx.deps.now,
       sleep: ctx.deps.sleep,
       signal: ctx.deps.signal,
       onDownloadProgress: progress.onDownloadProgress,

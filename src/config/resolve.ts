@@ -12,12 +12,16 @@ export const DEFAULT_PROFILE = 'default';
 export interface StoredProfile {
   baseUrl?: string | undefined;
   token?: string | undefined;
+  /** `'true'` asks for unrounded money (X-Lognex-Precision); absent or `'false'`: off. */
+  preciseMoney?: string | undefined;
 }
 
 export type Source = 'flag' | 'env' | 'stored' | 'default';
 
 export interface ConnectionInput {
-  flags: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  flags: {
+    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+  };
   env: Record<string, string | undefined>;
   /** Every stored profile by name (the conf file's `profiles`). */
   stored?: Readonly<Record<string, StoredProfile>> | undefined;
@@ -30,6 +34,8 @@ export interface Connection {
   auth: Auth;
   profile: string;
   sources: { baseUrl: Source; auth: Source };
+  /** `--precise-money` or the profile's stored `precise-money` (docs/api-facts.md §10.3). */
+  preciseMoney: boolean;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -80,11 +86,23 @@ export function resolveConnection(input: ConnectionInput): Connection {
       hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
     });
   }
+  // An HTTP header cannot carry them: refused here, before anything is sent (not a network error).
+  if (auth.kind === 'bearer' && !/^[\x21-\x7e]+$/.test(auth.token)) {
+    const what = /[\r\n]/.test(auth.token) ? 'a line break' : /\s/.test(auth.token) ? 'a space' : 'a character outside ASCII';
+    throw new UsageError(`the token (from ${describeSource(authSource)}) contains ${what}, which no MoySklad token has`, {
+      hint: 'copy the token again (40 hexadecimal characters in MoySklad\'s examples)',
+    });
+  }
   // Plain http is refused here for addresses; names are resolved by assertSafeTransport.
   const url = new URL(baseUrl);
   const host = bareHost(url.hostname);
   if (url.protocol === 'http:' && isIP(host) !== 0 && !isLoopbackAddress(host)) throw plainHttpRefused(url.host);
-  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
+  const preciseMoney = input.flags.preciseMoney === true || stored?.preciseMoney === 'true';
+  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource }, preciseMoney };
+}
+
+function describeSource(source: Source): string {
+  return source === 'flag' ? '--token' : source === 'env' ? 'MS_TOKEN' : 'the stored profile';
 }
 
 type LookupAll = (host: string) => Promise<ReadonlyArray<{ address: string }>>;

@@ -6,6 +6,7 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
+import { parseMoscowTime } from '../moscow-time.js';
 import { cancelAfterInterrupt } from './cancel.js';
 import { pickReusableTask } from './reuse.js';
 
@@ -58,8 +59,9 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     taskId = (await steps.start(options.pathAndQuery)).id;
     options.onTaskStarted?.({ id: taskId, reused });
   }
-  await waitForResult(steps, taskId, options);
-  const fetch = (): Promise<FetchResultSummary> => fetchWithHint(steps, taskId, options);
+  const done = await waitForResult(steps, taskId, options);
+  const fetch = (): Promise<FetchResultSummary> =>
+    fetchWithHint(steps, taskId, { ...options, deletionAt: deletionOf(done) });
   const summary = options.transferGate ? await options.transferGate(fetch) : await fetch();
   return { ...summary, taskId, reused };
 }
@@ -72,8 +74,8 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
 }
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
-  if (options.wait) await waitForResult(steps, options.taskId, options);
-  return fetchWithHint(steps, options.taskId, options);
+  const done = options.wait ? await waitForResult(steps, options.taskId, options) : undefined;
+  return fetchWithHint(steps, options.taskId, { ...options, deletionAt: options.deletionAt ?? deletionOf(done) });
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
@@ -93,9 +95,9 @@ async function waitForResult(
   steps: TaskSteps,
   taskId: string,
   options: { cancelOnInterrupt: boolean; outArgument: string } & ExportEvents,
-): Promise<void> {
+): Promise<AsyncTask> {
   try {
-    await steps.waitDone(taskId);
+    return await steps.waitDone(taskId);
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
@@ -105,6 +107,11 @@ async function waitForResult(
       hint: resumeCommand(taskId, options.outArgument),
     });
   }
+}
+
+/** The task's deletionDate as epoch ms, when it has a readable one. */
+function deletionOf(task: AsyncTask | undefined): number | undefined {
+  return parseMoscowTime(task?.deletionDate);
 }
 
 /** The command that picks a still-running task up again (README.md "Command reference", export). */
