@@ -33,8 +33,13 @@ afterAll(() => {
   }
 });
 
+const BIG_BUCKET = { units: 10_000, windowMs: 3000, weights: {} };
+
 async function start(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
-  sandbox = await startTestSandbox({ rows: 30, ...options });
+  // A large rate bucket: the CLI's sleeps skip virtual time while the sandbox's bucket refills in
+  // real time, so ten jobs would exhaust their 429 retries in milliseconds. These tests are about
+  // task slots and requests in flight, not about waiting out 429s (test/api covers those).
+  sandbox = await startTestSandbox({ rows: 30, rateLimit: BIG_BUCKET, ...options });
   return sandbox;
 }
 
@@ -192,7 +197,7 @@ describe("batch: ten jobs within the account's limits", () => {
 describe('batch: two accounts', () => {
   it('jobs of two profiles go to their own accounts, each with its own 4 task slots', async () => {
     const a = await start({ queueLimit: 20, processingMs: 250, token: TOKEN });
-    const b = await startTestSandbox({ rows: 30, queueLimit: 20, processingMs: 250, token: FOREIGN });
+    const b = await startTestSandbox({ rows: 30, queueLimit: 20, processingMs: 250, token: FOREIGN, rateLimit: BIG_BUCKET });
     try {
       const configDir = join(dir, 'config');
       await mkdir(configDir);
