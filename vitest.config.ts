@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import SummaryReporter from './test/helpers/summary-reporter.js';
 
@@ -15,7 +13,5 @@ export default defineConfig({
     hookTimeout: 30_000,
     clearMocks: true,
     restoreMocks: true,
-    // Runs share per-account state in the cache folder (src/api/account-gate.ts): not the user's.
-    env: { MS_ASYNC_CACHE_DIR: join(tmpdir(), `ms-async-test-cache-${process.pid}`) },
   },
 });

@@ -34,15 +34,24 @@ const started = Date.now();
 
 function runOne(i) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, 'export', 'counterparty', '--out', join(dir, `out-${i}.ndjson`), '--timeout', values.timeout], {
-      env: {
-        ...process.env, MS_BASE_URL: sandbox.baseUrl, MS_TOKEN: token, MS_ASYNC_CACHE_DIR: join(dir, 'cache'),
-        MS_ASYNC_SHARED_LIMITS: values['shared-limits'],
+    const child = spawn(
+      process.execPath,
+      [bin, 'export', 'counterparty', '--out', join(dir, `out-${i}.ndjson`), '--timeout', values.timeout],
+      {
+        env: {
+          ...process.env,
+          MS_BASE_URL: sandbox.baseUrl,
+          MS_TOKEN: token,
+          MS_ASYNC_CACHE_DIR: join(dir, 'cache'),
+          MS_ASYNC_SHARED_LIMITS: values['shared-limits'],
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    );
     let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('close', (code) => resolve({ code, stderr, ms: Date.now() - started }));
   });
 }
@@ -51,7 +60,10 @@ const results = await Promise.all(Array.from({ length: runs }, (_, i) => runOne(
 await sandbox.close();
 
 const api = sandbox.requests.filter((r) => r.origin === 'api');
-const failing = api.filter((r) => r.status >= 400).map((r) => r.startedAt).sort((a, b) => a - b);
+const failing = api
+  .filter((r) => r.status >= 400)
+  .map((r) => r.startedAt)
+  .sort((a, b) => a - b);
 let worst = 0;
 for (let i = 0, j = 0; i < failing.length; i += 1) {
   while (failing[i] - failing[j] >= 60_000) j += 1;
@@ -60,11 +72,19 @@ for (let i = 0, j = 0; i < failing.length; i += 1) {
 const byStatus = {};
 for (const r of api) if (r.status >= 400) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
 const ok = results.filter((r) => r.code === 0).length;
-console.log(JSON.stringify({
-  runs, succeeded: ok, exitCodes: [...new Set(results.map((r) => r.code))],
-  apiRequests: api.length, failing: failing.length, failingByStatus: byStatus, worstMinute: worst,
-  seconds: Math.round((Date.now() - started) / 1000), sharedLimits: values['shared-limits'],
-}));
+console.log(
+  JSON.stringify({
+    runs,
+    succeeded: ok,
+    exitCodes: [...new Set(results.map((r) => r.code))],
+    apiRequests: api.length,
+    failing: failing.length,
+    failingByStatus: byStatus,
+    worstMinute: worst,
+    seconds: Math.round((Date.now() - started) / 1000),
+    sharedLimits: values['shared-limits'],
+  }),
+);
 for (const r of results.filter((x) => x.code !== 0).slice(0, 3)) console.error(r.stderr.trim());
 await rm(dir, { recursive: true, force: true });
 process.exitCode = ok === runs && worst < 100 ? 0 : 1;

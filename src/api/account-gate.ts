@@ -16,7 +16,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TimeoutError } from '../errors.js';
 import { MAX_PACING_MS } from './deadlines.js';
@@ -86,14 +85,6 @@ interface GateState {
   tasks: Lease[];
 }
 
-/** `MS_ASYNC_CACHE_DIR`, else `$XDG_CACHE_HOME/ms-async`, else `~/.cache/ms-async`. */
-export function resolveCacheDir(env: Record<string, string | undefined>): string {
-  if (env.MS_ASYNC_CACHE_DIR) return env.MS_ASYNC_CACHE_DIR;
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && xdg.startsWith('/')) return join(xdg, 'ms-async');
-  return join(env.HOME || homedir(), '.cache', 'ms-async');
-}
-
 /** The file name of an account: base URL + credential, hashed together. */
 export function gateKey(baseUrl: string, credential: string): string {
   return createHash('sha256').update(`${baseUrl}\n${credential}`).digest('hex').slice(0, 32);
@@ -115,7 +106,13 @@ export function createAccountGate(options: AccountGateOptions): AccountGate {
   let broken = false;
 
   const fresh = (): GateState => ({
-    tokens: burst, at: Date.now(), pausedUntil: 0, strikes: 0, lastStrike: 0, requests: [], tasks: [],
+    tokens: burst,
+    at: Date.now(),
+    pausedUntil: 0,
+    strikes: 0,
+    lastStrike: 0,
+    requests: [],
+    tasks: [],
   });
 
   async function lock(): Promise<void> {
@@ -182,7 +179,9 @@ export function createAccountGate(options: AccountGateOptions): AccountGate {
       }
     } catch (error) {
       broken = true;
-      options.onTrouble?.(`cannot coordinate with other runs through ${options.dir} (${(error as Error).message}); going on alone`);
+      options.onTrouble?.(
+        `cannot coordinate with other runs through ${options.dir} (${(error as Error).message}); going on alone`,
+      );
       return undefined;
     }
   }
@@ -197,7 +196,13 @@ export function createAccountGate(options: AccountGateOptions): AccountGate {
   }
 
   /** Sleeps `ms` plus a little jitter, so that waiting processes do not all wake at once. */
-  async function nap(ms: number, signal: AbortSignal | undefined, started: number, maxWaitMs: number | undefined, what: string) {
+  async function nap(
+    ms: number,
+    signal: AbortSignal | undefined,
+    started: number,
+    maxWaitMs: number | undefined,
+    what: string,
+  ) {
     const jittered = Math.ceil(ms + random() * Math.min(250, ms / 2 + 20));
     if (maxWaitMs !== undefined && Date.now() + jittered - started > maxWaitMs) {
       throw new TimeoutError(`--timeout reached while waiting for ${what}`);
@@ -262,17 +267,22 @@ export function createAccountGate(options: AccountGateOptions): AccountGate {
       let told = false;
       for (;;) {
         const seen = await peek();
-        const got = seen && seen.tasks.length >= maxTasks ? false : await update((state, now) => {
-          if (state.tasks.length >= maxTasks) return false;
-          state.tasks.push({ id, pid: process.pid, until: now + taskLeaseMs });
-          return true;
-        });
+        const got =
+          seen && seen.tasks.length >= maxTasks
+            ? false
+            : await update((state, now) => {
+                if (state.tasks.length >= maxTasks) return false;
+                state.tasks.push({ id, pid: process.pid, until: now + taskLeaseMs });
+                return true;
+              });
         if (got !== false) {
           const change = (fn: (lease: Lease, now: number) => void): Promise<unknown> =>
-            got === undefined ? Promise.resolve() : update((state, now) => {
-              const lease = state.tasks.find((l) => l.id === id);
-              if (lease) fn(lease, now);
-            });
+            got === undefined
+              ? Promise.resolve()
+              : update((state, now) => {
+                  const lease = state.tasks.find((l) => l.id === id);
+                  if (lease) fn(lease, now);
+                });
           return {
             bind: async (taskId) => {
               await change((lease, now) => {

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from 'got';
-import { createAccountGate, resolveCacheDir } from '../api/account-gate.js';
+import { createAccountGate } from '../api/account-gate.js';
 import { createApiClient, type ApiClient, type Auth } from '../api/client.js';
 import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { resolveCacheDir } from '../download/cache.js';
 import type { HttpTrace } from '../trace/recorder.js';
 
 export interface SessionInput {
@@ -46,7 +47,7 @@ export async function createSession(input: SessionInput): Promise<Session> {
   input.trace?.addSecrets(...secrets);
   // Runs of the same account on this machine share their limits (README "How the client treats the API").
   const gate = input.env.MS_ASYNC_SHARED_LIMITS === 'off' ? undefined : createAccountGate({
-    dir: join(resolveCacheDir({ MS_ASYNC_CACHE_DIR: process.env.MS_ASYNC_CACHE_DIR, ...input.env }), 'accounts'),
+    dir: join(resolveCacheDir(input.env), 'accounts'),
     baseUrl: connection.baseUrl,
     credential: credentialOf(auth),
     sleep: input.sleep,

@@ -9,6 +9,7 @@
  * when gzip-encoded, decoded as they arrive into a second file. Either way the file the converter
  * reads grows through a GrowingFile, so conversion runs while the bytes arrive.
  */
+import { writeSync } from 'node:fs';
 import { open, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
@@ -333,7 +334,7 @@ class Download {
     const raw = this.raw!;
     let onDisk = this.held;
     const writer = new BufferedWriter(async (bytes) => {
-      await writeLocal(raw, bytes, onDisk, o.entry.rawPath);
+      writeLocalSync(raw, bytes, onDisk, o.entry.rawPath);
       onDisk += bytes.length;
       this.held = onDisk;
       // The decoder is done with the bytes when this resolves: the buffer may then be reused.
@@ -528,6 +529,22 @@ async function openLocal(path: string, flags: string): Promise<FileHandle> {
 async function writeLocal(fh: FileHandle, chunk: Buffer, position: number, path: string): Promise<void> {
   try {
     await fh.write(chunk, 0, chunk.length, position);
+  } catch (error) {
+    throw localIoError(error, path);
+  }
+}
+
+/**
+ * The raw bytes' writes, synchronous: 1 MiB into the page cache takes well under a millisecond,
+ * whereas a hop through libuv's thread pool waits for a free thread and a CPU — on a busy
+ * 2-core machine long enough that the socket had to be paused (measured: the download of 100 MB
+ * alone took 2–3 s instead of curl's 0.8 s).
+ */
+function writeLocalSync(fh: FileHandle, chunk: Buffer, position: number, path: string): void {
+  try {
+    for (let done = 0; done < chunk.length; ) {
+      done += writeSync(fh.fd, chunk, done, chunk.length - done, position + done);
+    }
   } catch (error) {
     throw localIoError(error, path);
   }

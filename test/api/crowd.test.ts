@@ -29,8 +29,11 @@ afterAll(async () => {
 });
 
 /** Failing answers (4xx/5xx, 429 above all) in the worst sliding minute. */
-export function worstMinute(records: ReadonlyArray<{ status: number; startedAt: number }>): number {
-  const failing = records.filter((r) => r.status >= 400).map((r) => r.startedAt).sort((a, b) => a - b);
+function worstMinute(records: ReadonlyArray<{ status: number; startedAt: number }>): number {
+  const failing = records
+    .filter((r) => r.status >= 400)
+    .map((r) => r.startedAt)
+    .sort((a, b) => a - b);
   let worst = 0;
   for (let i = 0, j = 0; i < failing.length; i += 1) {
     while ((failing[i] ?? 0) - (failing[j] ?? 0) >= 60_000) j += 1;
@@ -41,17 +44,22 @@ export function worstMinute(records: ReadonlyArray<{ status: number; startedAt: 
 
 it(`${RUNS} parallel exports of one account all succeed, with few refusals`, async () => {
   const realSleep = (ms: number, signal?: AbortSignal) => delay(ms, undefined, signal ? { signal } : {});
-  const runs = await Promise.all(Array.from({ length: RUNS }, (_, i) =>
-    runCli(['export', 'counterparty', '--out', join(dir, `out-${i}.ndjson`), '--timeout', '90s'], {
-      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN, MS_ASYNC_SHARED_LIMITS: process.env.CROWD_GATE ?? '' },
-      sleep: realSleep,
-    })));
+  const runs = await Promise.all(
+    Array.from({ length: RUNS }, (_, i) =>
+      runCli(['export', 'counterparty', '--out', join(dir, `out-${i}.ndjson`), '--timeout', '90s'], {
+        env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN, MS_ASYNC_SHARED_LIMITS: process.env.CROWD_GATE ?? '' },
+        sleep: realSleep,
+      }),
+    ),
+  );
   const codes = runs.map((r) => r.code);
   const failing = sb.requests.filter((r) => r.origin === 'api' && r.status >= 400);
   const api = sb.requests.filter((r) => r.origin === 'api');
   // eslint-disable-next-line no-console
-  console.log(`crowd of ${RUNS}: ${api.length} API requests, ${failing.length} failing ` +
-    `(${[...new Set(failing.map((r) => r.status))].join(', ') || 'none'}), worst minute ${worstMinute(failing)}`);
+  console.log(
+    `crowd of ${RUNS}: ${api.length} API requests, ${failing.length} failing ` +
+      `(${[...new Set(failing.map((r) => r.status))].join(', ') || 'none'}), worst minute ${worstMinute(failing)}`,
+  );
   expect(codes).toEqual(Array.from({ length: RUNS }, () => 0));
   for (let i = 0; i < RUNS; i += 1) {
     expect((await readFile(join(dir, `out-${i}.ndjson`), 'utf8')).split('\n').filter(Boolean)).toHaveLength(20);

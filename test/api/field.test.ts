@@ -25,7 +25,9 @@ const hostile: HostileServer[] = [];
 
 function client(base: string, options: Partial<ApiClientOptions> = {}) {
   return createApiClient({
-    baseUrl: base, auth: { kind: 'bearer', token: TOKEN }, onLog: (l) => logs.push(l),
+    baseUrl: base,
+    auth: { kind: 'bearer', token: TOKEN },
+    onLog: (l) => logs.push(l),
     // A virtual clock: each sleep moves it on by what it skipped, so pauses end as if waited.
     now: () => Date.now() + skipped,
     sleep: (ms) => {
@@ -89,7 +91,9 @@ describe('429s as the field sends them', () => {
 
   it('a 429005 that never ends: exit 7 saying it is the parallel limit, after a bounded number of tries', async () => {
     sb.setFaults({ status429: { at: 1, count: 100, form: 'parallel' } });
-    const error = await client(sb.baseUrl).getEmployee().catch((e: unknown) => e);
+    const error = await client(sb.baseUrl)
+      .getEmployee()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toContain('too many parallel requests');
     expect(sb.requests.length).toBeLessThanOrEqual(9);
@@ -133,7 +137,11 @@ describe('the older API (docs/api-facts.md §10.7)', () => {
       res.end();
     });
     const created = await client(api.url).createTask('/report/stock/all');
-    expect(created).toMatchObject({ id: ID, statusUrl: `${api.url}/async/${ID}`, resultUrl: `${api.url}/async/${ID}/result` });
+    expect(created).toMatchObject({
+      id: ID,
+      statusUrl: `${api.url}/async/${ID}`,
+      resultUrl: `${api.url}/async/${ID}/result`,
+    });
   });
 
   it('a 204 without any task URL is an error that says what arrived', async () => {
@@ -141,7 +149,9 @@ describe('the older API (docs/api-facts.md §10.7)', () => {
       res.writeHead(204);
       res.end();
     });
-    const error = await client(api.url).createTask('/report/stock/all').catch((e: unknown) => e);
+    const error = await client(api.url)
+      .createTask('/report/stock/all')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as Error).message).toContain('204 No Content with no task URL');
     expect((error as ApiError).hint).toContain('ms-async list');
@@ -153,7 +163,9 @@ describe('the older API (docs/api-facts.md §10.7)', () => {
       res.write('{"rows":[');
       // …and the rest never comes: the client must not wait for it.
     });
-    const error = await client(api.url, { idleTimeoutMs: 5000 }).getResultLink(ID).catch((e: unknown) => e);
+    const error = await client(api.url, { idleTimeoutMs: 5000 })
+      .getResultLink(ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toMatch(/with 200 and a body instead of a 302 .*older API behaviour/);
   });
@@ -163,7 +175,8 @@ describe('the older API played by the sandbox (--fault legacy-async)', () => {
   it('`export`: the 204 creation is followed to DONE; the 200 from /result is exit 7 saying what arrived', async () => {
     sb.setFaults({ legacyAsync: true });
     const run = await runCli(['export', 'stock-all', '--out', '-', '--format', 'ndjson'], {
-      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 10,
+      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN },
+      realCapMs: 10,
     });
     expect(run.code).toBe(7);
     expect(run.stderr).toContain('with 200 and a body instead of a 302');
@@ -174,12 +187,15 @@ describe('the older API played by the sandbox (--fault legacy-async)', () => {
   });
 });
 
-describe('permissions are the user\'s, not a login problem', () => {
+describe("permissions are the user's, not a login problem", () => {
   it('a 403 with 1016: exit 3, "permission refused", the hint names the rights and not `ms-async login`', async () => {
     const api = await startHostileServer((_req, res) =>
-      sendJson(res, 403, { errors: [{ error: 'Доступ запрещен', code: 1016 }] }));
+      sendJson(res, 403, { errors: [{ error: 'Доступ запрещен', code: 1016 }] }),
+    );
     hostile.push(api);
-    const error = await client(api.url).getTask(ID).catch((e: unknown) => e);
+    const error = await client(api.url)
+      .getTask(ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).exitCode).toBe(3);
     expect((error as Error).message).toMatch(/^permission refused: the user may not do this/);
@@ -189,9 +205,12 @@ describe('permissions are the user\'s, not a login problem', () => {
 
   it('a 401 stays a login problem', async () => {
     const api = await startHostileServer((_req, res) =>
-      sendJson(res, 401, { errors: [{ error: 'Ошибка аутентификации', code: 1056 }] }));
+      sendJson(res, 401, { errors: [{ error: 'Ошибка аутентификации', code: 1056 }] }),
+    );
     hostile.push(api);
-    const error = await client(api.url).getTask(ID).catch((e: unknown) => e);
+    const error = await client(api.url)
+      .getTask(ID)
+      .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^authentication failed/);
     expect((error as AuthError).hint).toContain('ms-async login');
   });
@@ -199,7 +218,8 @@ describe('permissions are the user\'s, not a login problem', () => {
   it('a task ending API_ERROR with 1016: exit 3 and the permission hint', async () => {
     sb.setFaults({ taskOutcome: 'API_ERROR_AUTH' });
     const run = await runCli(['export', 'stock-all', '--out', '-', '--format', 'ndjson'], {
-      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 10,
+      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN },
+      realCapMs: 10,
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/permission refused/);

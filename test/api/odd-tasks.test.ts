@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 /** An API that answers every task read with `task` (merged into a task object) and `/async` with `list`. */
-async function api(task: Record<string, unknown>, more?: (req: http.IncomingMessage, res: http.ServerResponse, base: string) => boolean) {
+async function api(
+  task: Record<string, unknown>,
+  more?: (req: http.IncomingMessage, res: http.ServerResponse, base: string) => boolean,
+) {
   const server = await startHostileServer((req, res) => {
     const base = `http://127.0.0.1:${server.port}/api/remap/1.2`;
     if (more?.(req, res, base)) return;
@@ -32,7 +35,10 @@ async function api(task: Record<string, unknown>, more?: (req: http.IncomingMess
 }
 
 async function cli(server: HostileServer, argv: string[], env: Record<string, string> = {}) {
-  const run = await runCli(argv, { env: { MS_BASE_URL: `${server.url}/api/remap/1.2`, MS_TOKEN: TOKEN, ...env }, realCapMs: 5 });
+  const run = await runCli(argv, {
+    env: { MS_BASE_URL: `${server.url}/api/remap/1.2`, MS_TOKEN: TOKEN, ...env },
+    realCapMs: 5,
+  });
   outputs.push(run.stdout + run.stderr);
   return run;
 }
@@ -74,7 +80,12 @@ describe('odd fields', () => {
     const server = await api({}, (req, res, base) => {
       if (!req.url?.startsWith('/api/remap/1.2/async?')) return false;
       const rows = Array.from({ length: 100 }, (_, i) =>
-        taskObject(base, `${ID.slice(0, -3)}${String(i).padStart(3, '0')}`, { state: 'DONE', deletionDate: when, resultUrl: `${base}/async/x/result` }));
+        taskObject(base, `${ID.slice(0, -3)}${String(i).padStart(3, '0')}`, {
+          state: 'DONE',
+          deletionDate: when,
+          resultUrl: `${base}/async/x/result`,
+        }),
+      );
       sendJson(res, 200, { meta: { size: 3, limit: 100, offset: 0 }, rows });
       return true;
     });
@@ -91,7 +102,10 @@ describe('odd fields', () => {
     const server = await api({}, (req, res, base) => {
       const request = `${base}/entity/counterparty?async=true`;
       if (req.url?.startsWith('/api/remap/1.2/async?')) {
-        sendJson(res, 200, { meta: { size: 1 }, rows: [taskObject(base, ID, { state: 'DONE', request, deletionDate: later })] });
+        sendJson(res, 200, {
+          meta: { size: 1 },
+          rows: [taskObject(base, ID, { state: 'DONE', request, deletionDate: later })],
+        });
       } else if (req.url === `/api/remap/1.2/async/${ID}`) {
         sendJson(res, 200, taskObject(base, ID, { state: 'DONE', request, deletionDate: later }));
       } else if (req.url === `/api/remap/1.2/async/${ID}/result`) {
@@ -113,7 +127,11 @@ describe('odd fields', () => {
   it('`fetch` of a task whose request is "http://[" converts without a catalogue entry, no stack trace', async () => {
     const server = await api({}, (req, res, base) => {
       if (req.url === `/api/remap/1.2/async/${ID}`) {
-        sendJson(res, 200, taskObject(base, ID, { state: 'DONE', request: 'http://[', deletionDate: '2099-01-01 00:00:00' }));
+        sendJson(
+          res,
+          200,
+          taskObject(base, ID, { state: 'DONE', request: 'http://[', deletionDate: '2099-01-01 00:00:00' }),
+        );
       } else if (req.url === `/api/remap/1.2/async/${ID}/result`) {
         res.writeHead(302, { location: `${base.replace('/api/remap/1.2', '')}/storage/r.json` });
         res.end();
