@@ -7,35 +7,22 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
-import { JsonSyntaxError, skipValidated, type CopyTarget } from './scan.js';
+import { JsonSkipper, JsonSyntaxError } from './scan.js';
 
 export interface CsvRecordWriter extends RecordWriter {
   flattener: CsvFlattener;
-  /** The lines of the current batch, encoded (the flattener's addBytes writes here too). */
-  out: CopyTarget;
 }
 
 /**
- * CSV: each record is flattened straight from its bytes (CsvFlattener.addBytes, no JSON.parse);
- * a record that path does not take is JSON.parse'd and flattened as a value, in its place. The
- * lines are encoded into a reused staging buffer, so that neither parsed records nor line strings
- * outlive a batch: they die young instead of piling up as old-space garbage (peak RSS; measured).
- * With a delimiter addBytes cannot use, a batch is one JSON.parse ('[' + the records' bytes + ']').
+ * CSV: each record is flattened straight from its bytes (the byte path, no JSON.parse); a record
+ * that path does not take is JSON.parse'd and flattened as a value, in its place. Both paths
+ * encode their lines into the line writer's reused staging buffer, so that neither parsed records
+ * nor line strings outlive a batch: they die young instead of piling up as old-space garbage (peak
+ * RSS; measured). With a delimiter the byte path cannot use, a batch is one JSON.parse ('[' + the
+ * records' bytes + ']').
  */
 export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
-  const out: CopyTarget = { buf: Buffer.allocUnsafeSlow(1 << 20), used: 0 };
-  flattener.out = out;
-  const stage = (): void => {
-    const text = flattener.takeBatch();
-    if (text === '') return;
-    const need = text.length * 3;
-    if (out.buf.length - out.used < need) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(out.used + need, out.buf.length * 2));
-      out.buf.copy(bigger, 0, 0, out.used);
-      out.buf = bigger;
-    }
-    out.used += out.buf.write(text, out.used, 'utf8');
-  };
+  const out = flattener.out;
   const parseBatch = (b: Buffer, starts: Int32Array, ends: Int32Array, count: number): void => {
     const start = starts[0]!;
     const end = ends[count - 1]!;
@@ -61,11 +48,9 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
       throw locateError(b, starts, ends, count, err);
     }
     for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
-    stage();
   };
   const w: CsvRecordWriter = {
     flattener,
-    out,
     validate: false,
     batchBytes: 64 << 10,
     lines: 0,
@@ -93,7 +78,6 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
     values(records) {
       for (const r of records) flattener.add(r);
       w.lines = flattener.lines;
-      stage();
     },
     take() {
       if (out.used === 0) return null;
@@ -123,9 +107,10 @@ const BACKSLASH_U = Buffer.from('\\u');
 
 /** JSON.parse refused a batch: find the exact byte with the validating scanner. */
 function locateError(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, err: unknown): Error {
+  const skipper = new JsonSkipper();
   for (let k = 0; k < count; k++) {
     try {
-      if (skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
     } catch (e) {
       if (e instanceof JsonSyntaxError) return e;
       throw e;

@@ -1,15 +1,17 @@
 /**
- * Conversion of a downloaded result file (plain JSON on disk) to the output formats of
- * cli-contract.md ("Output formats"), in flat memory and close to JSON-parse speed (issue 5).
+ * Conversion of a downloaded result file (plain JSON on disk) to the output formats of README.md
+ * ("Output formats"), in flat memory and close to JSON-parse speed (issue 5).
  *
- * Two engines give the same records:
+ * First shape.ts checks that the file is a result of the report at all. Then two engines give the
+ * same records:
  * - the fast scanner (scan.ts) for results whose records are a top-level array (`rows`, `series`):
  *   raw record bytes for NDJSON (ndjson.ts, minified while validated), CSV lines flattened straight
- *   from the record bytes (csv.ts addBytes/flattenAt; JSON.parse only for the records that path
- *   declines, csv-output.ts);
+ *   from the record bytes (csv-bytes.ts; JSON.parse and csv-objects.ts only for the records that
+ *   path declines: csv-output.ts);
  * - stream-json (records.ts), the parser of record, for dashboards (the whole body is one small
  *   record) and for files whose top level is not an object.
- * output.ts holds the backpressure and buffer handling both share.
+ * csv.ts assembles the CSV layers (rules, column table, the two paths, the line writer); output.ts
+ * holds the backpressure and buffer handling all formats share.
  */
 import { open } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
@@ -19,7 +21,7 @@ import { CsvBody, csvWriter } from './csv-output.js';
 import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type RecordWriter, type Target } from './output.js';
-import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8 } from './scan.js';
+import { JsonSyntaxError, NotAnEnvelopeError, createRecordScanner, checkUtf8 } from './scan.js';
 import { inspectResult } from './shape.js';
 
 export type { CsvOptions } from './csv.js';
@@ -248,7 +250,7 @@ function badJson(err: JsonSyntaxError, base: number, fileSize: number): BadResul
 
 /** The fast engine's read loop: big chunks, partial records carried into the next read. */
 async function runFast(run: EngineRun, writer: RecordWriter, target: Target | null): Promise<Found> {
-  const scanner = new RecordScanner({
+  const scanner = createRecordScanner({
     recordsKeys: RECORDS_KEYS[run.location],
     validate: writer.validate,
     sink: writer.fast,
