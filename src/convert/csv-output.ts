@@ -7,7 +7,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
-import { JsonSkipper, JsonSyntaxError } from './scan.js';
+import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from './scan.js';
 
 export interface CsvRecordWriter extends RecordWriter {
   flattener: CsvFlattener;
@@ -49,31 +49,38 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
     }
     for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
   };
+  const sink: RecordBatchSink = {
+    records(b, starts, ends, _spaced, count) {
+      if (flattener.bytesPath) {
+        for (let k = 0; k < count; k++) {
+          if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
+        }
+      } else {
+        parseBatch(b, starts, ends, count);
+      }
+      w.lines = flattener.lines;
+    },
+  };
   const w: CsvRecordWriter = {
     flattener,
-    validate: false,
-    batchBytes: 64 << 10,
     lines: 0,
-    ...(flattener.bytesPath
-      ? {
-          direct(b: Buffer, i: number, end: number): number {
-            const e = flattener.flattenAt(b, i, end);
-            w.lines = flattener.lines;
-            return e;
-          },
-        }
-      : {}),
-    fast: {
-      records(b, starts, ends, _spaced, count) {
-        if (flattener.bytesPath) {
-          for (let k = 0; k < count; k++) {
-            if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
-          }
-        } else {
-          parseBatch(b, starts, ends, count);
-        }
-        w.lines = flattener.lines;
-      },
+    createScanner(recordsKeys) {
+      // Boundaries only (the byte path or JSON.parse validates), batches bounding JSON.parse's heap.
+      return createRecordScanner({
+        recordsKeys,
+        validate: false,
+        sink,
+        batchBytes: 64 << 10,
+        ...(flattener.bytesPath
+          ? {
+              direct(b: Buffer, i: number, end: number): number {
+                const e = flattener.flattenAt(b, i, end);
+                w.lines = flattener.lines;
+                return e;
+              },
+            }
+          : {}),
+      });
     },
     values(records) {
       for (const r of records) flattener.add(r);

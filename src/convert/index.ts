@@ -250,14 +250,7 @@ function badJson(err: JsonSyntaxError, base: number, fileSize: number): BadResul
 
 /** The fast engine's read loop: big chunks, partial records carried into the next read. */
 async function runFast(run: EngineRun, writer: RecordWriter, target: Target | null): Promise<Found> {
-  const scanner = createRecordScanner({
-    recordsKeys: RECORDS_KEYS[run.location],
-    validate: writer.validate,
-    sink: writer.fast,
-    batchBytes: writer.batchBytes ?? Infinity,
-    ...(writer.copyTo ? { copyTo: writer.copyTo } : {}),
-    ...(writer.direct ? { direct: writer.direct } : {}),
-  });
+  const scanner = writer.createScanner(RECORDS_KEYS[run.location]);
   const fh = await open(run.inputPath, 'r');
   const reader = new PrefetchReader(fh, run.chunkSize);
   try {
@@ -302,14 +295,12 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
   }
 }
 
-/** JSON format: only counts records (the file is copied afterwards). */
+/** JSON format: only validates and counts records (the file is copied afterwards). */
 function countingWriter(): RecordWriter {
   return {
-    fast: { records() {} },
-    validate: true,
+    createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: true, sink: { records() {} } }),
     values() {},
     take: () => null,
     lines: 0,
   };
 }
-
