@@ -13,7 +13,8 @@ import {
   CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_STRING, CELL_TEXT, CELL_TEXT_DELIM,
   CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
 } from './columns.js';
-import { canonicalNumber, hrefId, hrefIdEnd, hrefIdStart, numberText } from './csv-rules.js';
+import { hrefId, hrefIdEnd, hrefIdStart, numberText } from './csv-rules.js';
+import { parseExact, stringifyExact } from './exact-json.js';
 import { JsonSkipper, JsonSyntaxError, SPACES8, skipNumber } from './scan.js';
 
 const K_LINE = 255; // (op only) end of a line
@@ -302,7 +303,7 @@ export class ByteFlattener {
       // An array that is not exploded (or an object where scalar() takes one): one JSON cell.
       const e = this.validEnd(b, i, end);
       if (e < 0) return -1;
-      this.op(node, CELL_JSON, 0, 0, JSON.stringify(JSON.parse(b.toString('utf8', i, e))));
+      this.op(node, CELL_JSON, 0, 0, stringifyExact(parseExact(b.toString('utf8', i, e))));
       return e;
     }
     return -1;
@@ -488,7 +489,7 @@ export class ByteFlattener {
       let str = this.opStr[k]!;
       const s = this.opS[k]!;
       const e = this.opE[k]!;
-      if (kind === CELL_NUMBER && (node.money || !canonicalNumber(b, s, e))) {
+      if (kind === CELL_NUMBER && node.money) {
         kind = CELL_NUMBER_TEXT;
         str = numberText(b, s, e, node.money);
       }

@@ -19,8 +19,6 @@ export class CsvLineWriter implements LineWriter {
   private readonly delimByte: number;
   private readonly delimBytes: Buffer;
   private readonly eolBytes: Buffer;
-  /** The delimiter can occur in a number's text (`-`, `+`, `.`, digits, `e`, `E`): such cells are checked. */
-  private readonly numberDelim: boolean;
   private readonly trueText: Buffer;
   private readonly falseText: Buffer;
   private outViewBuf: Buffer | null = null;
@@ -35,7 +33,6 @@ export class CsvLineWriter implements LineWriter {
     this.delimBytes = Buffer.from(delimiter, 'utf8');
     this.delimByte = this.delimBytes.length === 1 ? this.delimBytes[0]! : -1;
     this.eolBytes = Buffer.from(this.eol, 'latin1');
-    this.numberDelim = /^[-+.0-9eE]$/.test(delimiter);
     this.trueText = Buffer.from(this.quoter.quote('true'));
     this.falseText = Buffer.from(this.quoter.quote('false'));
   }
@@ -56,8 +53,8 @@ export class CsvLineWriter implements LineWriter {
     let need = count * this.delimBytes.length + this.eolBytes.length;
     for (let k = 0; k < count; k++) {
       const kind = cellKind[k]!;
-      if (kind === CELL_TEXT) need += cellE[k]! - cellS[k]!;
-      else if (kind === CELL_TEXT_DELIM || kind === CELL_NUMBER) need += cellE[k]! - cellS[k]! + 2;
+      if (kind === CELL_TEXT || kind === CELL_NUMBER) need += cellE[k]! - cellS[k]!;
+      else if (kind === CELL_TEXT_DELIM) need += cellE[k]! - cellS[k]! + 2;
       else if (kind >= CELL_STRING && kind !== CELL_TRUE && kind !== CELL_FALSE) need += cellStr[k]!.length * 6 + 2;
       else need += 7;
     }
@@ -91,7 +88,8 @@ export class CsvLineWriter implements LineWriter {
         let s = cellS[k]!;
         const e = cellE[k]!;
         const src = b!;
-        const quoted = kind === CELL_TEXT_DELIM || (kind === CELL_NUMBER && this.numberDelim && src.subarray(s, e).includes(delim));
+        // Numbers are never quoted: no delimiter can occur in them (csv-rules.ts refuses those).
+        const quoted = kind === CELL_TEXT_DELIM;
         if (quoted) ob[o++] = 0x22;
         if (e - s > 96) {
           ob.set(src.subarray(s, e), o);

@@ -1,12 +1,14 @@
 /**
- * The object path: records as JSON.parse or stream-json give them → rows of typed cells
+ * The object path: records as exact-json.ts or stream-json give them (numbers as JsonNumber, their
+ * JSON text; plain JS numbers are taken too) → rows of typed cells
  * (columns.ts) by the rules of csv-rules.ts. Used for what the byte path (csv-bytes.ts) declines,
  * for delimiters it cannot use, and for the stream-json engine (dashboards).
  */
 import {
   CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER_TEXT, CELL_STRING, CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
 } from './columns.js';
-import { hrefId, numberValueText } from './csv-rules.js';
+import { hrefId, JsonNumber, numberValueText } from './csv-rules.js';
+import { stringifyExact } from './exact-json.js';
 
 /** Re-decodes a string whose chars are UTF-8 bytes (latin1-decoded text) when it has any. */
 function fromLatin1(s: string): string {
@@ -33,7 +35,7 @@ export class ObjectFlattener {
     this.latin1 = latin1;
     const table = this.table;
     const row = table.row;
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    if (record === null || typeof record !== 'object' || Array.isArray(record) || record instanceof JsonNumber) {
       this.scalar(this.child(table.root, 'value'), record);
       table.emit(this.writer, null);
       row.clear(0);
@@ -55,7 +57,7 @@ export class ObjectFlattener {
       table.emit(this.writer, null);
     } else {
       for (const item of items) {
-        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+        if (item !== null && typeof item === 'object' && !Array.isArray(item) && !(item instanceof JsonNumber)) {
           this.walk(item as Record<string, unknown>, node, undefined);
         } else {
           this.scalar(node, item);
@@ -89,7 +91,7 @@ export class ObjectFlattener {
       if (key === skipKey) continue;
       const v = obj[key];
       const child = this.child(node, key);
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)) {
         if (key === 'meta') this.meta(child, v as Record<string, unknown>);
         else this.walk(v as Record<string, unknown>, child, undefined);
       } else {
@@ -115,14 +117,14 @@ export class ObjectFlattener {
       table.setKind(node, CELL_EMPTY);
     } else if (typeof v === 'string') {
       table.setString(node, CELL_STRING, this.text(v));
-    } else if (typeof v === 'number') {
+    } else if (typeof v === 'number' || v instanceof JsonNumber) {
       if (node.slot === -1) table.register(node);
       table.setString(node, CELL_NUMBER_TEXT, numberValueText(v, node.money));
     } else if (typeof v === 'boolean') {
       table.setKind(node, v ? CELL_TRUE : CELL_FALSE);
     } else {
       // Arrays that are not exploded (and objects in odd places): one JSON cell.
-      table.setString(node, CELL_JSON, this.text(JSON.stringify(v)));
+      table.setString(node, CELL_JSON, this.text(stringifyExact(v)));
     }
   }
 }

@@ -7,6 +7,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
+import { parseExact } from './exact-json.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from './scan.js';
 
 export interface CsvRecordWriter extends RecordWriter {
@@ -28,7 +29,7 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
     const end = ends[count - 1]!;
     const latin1 = !hasWideEscape(b, start, end);
     const encoding = latin1 ? 'latin1' : 'utf8';
-    let values: unknown[];
+    let text: string;
     try {
       if (start > 0 && end < b.length) {
         // Parse the records as one array: borrow the bytes around them for the brackets
@@ -37,16 +38,18 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
         const after = b[end]!;
         b[start - 1] = 0x5b;
         b[end] = 0x5d;
-        const text = b.toString(encoding, start - 1, end + 1);
+        text = b.toString(encoding, start - 1, end + 1);
         b[start - 1] = before;
         b[end] = after;
-        values = JSON.parse(text) as unknown[];
       } else {
-        values = JSON.parse(`[${b.toString(encoding, start, end)}]`) as unknown[];
+        text = `[${b.toString(encoding, start, end)}]`;
       }
+      JSON.parse(text); // validates (the scanner only found the boundaries)
     } catch (err) {
       throw locateError(b, starts, ends, count, err);
     }
+    // Values with every number as its JSON text: CSV never changes a number (exact-json.ts).
+    const values = parseExact(text) as unknown[];
     for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
   };
   const sink: RecordBatchSink = {
@@ -64,6 +67,7 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
   const w: CsvRecordWriter = {
     flattener,
     lines: 0,
+    exactNumbers: true,
     createScanner(recordsKeys) {
       // Boundaries only (the byte path or JSON.parse validates), batches bounding JSON.parse's heap.
       return createRecordScanner({

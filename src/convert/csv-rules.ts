@@ -10,8 +10,9 @@
  *   columns (an empty or absent array still gives one record); any other array is one JSON cell;
  * - null is an empty cell; a record that is not an object is one column named `value`;
  * - quoting: a field holding the delimiter, `"`, CR or LF is quoted, `"` doubled (csvQuoter);
- * - numbers: as the JSON text has them when canonical (numberNeedsWork); money columns of the
- *   report divided by 100 with --rubles (formatRubles).
+ * - numbers: exactly as the JSON text has them (9007199254740993, 1e400 unchanged); money columns
+ *   of the report divided by 100 with --rubles, exactly (rublesText);
+ * - delimiters that occur in numbers are refused (resolveCsvOptions), so a number is never quoted.
  */
 import { UsageError } from '../errors.js';
 
@@ -40,6 +41,11 @@ export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): Csv
   if (d.length !== 1 || d === '"' || d === '\r' || d === '\n') {
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got ${JSON.stringify(o.delimiter)})`);
   }
+  if (NUMBER_CHARS.test(d)) {
+    // It would have to be quoted inside numbers (-1.5 with '.'), and a quoted number is text to a
+    // spreadsheet's import: every such value would change type. README.md, "Output formats".
+    throw new UsageError(`--delimiter ${JSON.stringify(d)} occurs in numbers (digits, - + . e E): choose another, such as , ; or tab`);
+  }
   o.delimiter = d;
   if (o.columns !== undefined) {
     const cols = o.columns.map((c) => c.trim()).filter((c) => c !== '');
@@ -50,6 +56,9 @@ export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): Csv
   }
   return o;
 }
+
+/** The characters of a JSON number: never a delimiter. */
+const NUMBER_CHARS = /^[-+.0-9eE]$/;
 
 /** What the report contributes to the rules: the exploded array and the money columns. */
 export interface CsvReportRules {
@@ -98,62 +107,58 @@ export function hrefId(href: unknown): string {
   return b.toString('utf8', hrefIdStart(b, 0, end), end);
 }
 
+/** A number kept as its JSON text (exact-json.ts): CSV writes what the API wrote. */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+}
+
 /**
- * Kopecks → rubles without float artefacts: the decimal point of the number's shortest
- * representation is moved two places (exact), and at least two decimals are shown.
+ * Kopecks → rubles, exactly: the decimal point of the number's text is moved two places (no
+ * float on the way, so no `0.30000000000000004` and no digits lost), with at least two decimals
+ * and trailing zeros beyond them dropped. Very large or small exponents stay exponents (`1e400` →
+ * `1e+398`).
  */
-export function formatRubles(kopecks: number): string {
-  const s = String(kopecks);
-  const exp = /^(-?\d+(?:\.\d+)?)e([+-]\d+)$/.exec(s);
-  if (exp) {
-    const e = Number(exp[2]) - 2; // 1e+21 → 1e+19, 1e-7 → 1e-9: still exact
-    return `${exp[1]}e${e < 0 ? '' : '+'}${e}`;
+export function rublesText(text: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  const [, sign = '', int = '0', frac = '', expText] = m;
+  const exp = (expText === undefined ? 0 : Number(expText)) - 2;
+  const digits = int + frac;
+  const point = int.length + exp; // where the decimal point goes in `digits`
+  if (expText !== undefined && (point > 21 || point < -6)) {
+    return `${sign}${int}${frac === '' ? '' : `.${frac}`}e${exp < 0 ? '' : '+'}${exp}`;
   }
-  if (!/^-?\d+(\.\d+)?$/.test(s)) return s; // NaN/Infinity cannot come from JSON
-  const negative = s.startsWith('-');
-  const [intPart = '0', frac = ''] = (negative ? s.slice(1) : s).split('.');
-  const digits = intPart.padStart(3, '0');
-  const whole = digits.slice(0, -2).replace(/^0+(?=\d)/, '');
-  const decimals = (digits.slice(-2) + frac).replace(/0+$/, '').padEnd(2, '0');
-  const out = `${whole}.${decimals}`;
-  return negative && /[1-9]/.test(out) ? `-${out}` : out;
+  let whole: string;
+  let decimals: string;
+  if (point <= 0) {
+    whole = '0';
+    decimals = '0'.repeat(-point) + digits;
+  } else if (point >= digits.length) {
+    whole = digits + '0'.repeat(point - digits.length);
+    decimals = '';
+  } else {
+    whole = digits.slice(0, point);
+    decimals = digits.slice(point);
+  }
+  const out = `${whole.replace(/^0+(?=\d)/, '')}.${decimals.replace(/0+$/, '').padEnd(2, '0')}`;
+  return sign === '-' && /[1-9]/.test(out) ? `-${out}` : out;
 }
 
-/** A number's cell text from its JSON text b[s, e) (not canonical or money: see numberNeedsWork). */
+/** rublesText of a parsed number (its shortest text). */
+export function formatRubles(kopecks: number): string {
+  return rublesText(String(kopecks));
+}
+
+/** A number's cell text from its JSON text b[s, e): as it is, or in rubles for a money column. */
 export function numberText(b: Uint8Array, s: number, e: number, money: boolean): string {
-  const n = Number(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1'));
-  return money ? formatRubles(n) : String(n);
+  const text = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
+  return money ? rublesText(text) : text;
 }
 
-/** A parsed number's cell text (the object path). */
-export function numberValueText(n: number, money: boolean): string {
-  return money ? formatRubles(n) : String(n);
-}
-
-/**
- * Whether the (valid) JSON number b[s, e) prints as itself after JSON.parse + String() (else it
- * goes through numberText): no exponent, no trailing zero in the fraction, not negative zero, at
- * most 15 significant digits (a decimal of ≤ 15 digits is the shortest that round-trips through
- * its double, so String() gives back exactly those digits) and at least 1e-6 (below that String()
- * uses an exponent).
- */
-export function canonicalNumber(b: Uint8Array, s: number, e: number): boolean {
-  const negative = b[s] === 0x2d;
-  if (negative) s++;
-  let k = s;
-  while (k < e && b[k]! >= 0x30 && b[k]! <= 0x39) k++;
-  const intLen = k - s;
-  const zeroInt = b[s] === 0x30; // then intLen is 1 (valid JSON)
-  if (k === e) return intLen <= 15 && !(zeroInt && negative);
-  if (b[k] !== 0x2e) return false; // an exponent
-  const f = k + 1;
-  k = f;
-  while (k < e && b[k]! >= 0x30 && b[k]! <= 0x39) k++;
-  if (k !== e || b[e - 1] === 0x30) return false;
-  if (!zeroInt) return intLen + (e - f) <= 15;
-  let z = f;
-  while (b[z] === 0x30) z++;
-  return z - f <= 5 && e - z <= 15;
+/** A parsed number's cell text (the object path): its JSON text when kept, else its shortest text. */
+export function numberValueText(n: number | JsonNumber, money: boolean): string {
+  const text = typeof n === 'number' ? String(n) : n.text;
+  return money ? rublesText(text) : text;
 }
 
 /** The dotted name of a column: `parent.key`, or `key` under the root (parentName null). */

@@ -234,7 +234,8 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
   }
   // stream-json loads only when needed (start-up time, issue 5).
   const { streamRecords } = await import('./records.js');
-  const found = await streamRecords(run.inputPath, { location: run.location, chunkSize: run.chunkSize, signal: run.signal }, async (records) => {
+  const streamOptions = { location: run.location, chunkSize: run.chunkSize, signal: run.signal, exactNumbers: writer.exactNumbers ?? false };
+  const found = await streamRecords(run.inputPath, streamOptions, async (records) => {
     writer.values(records);
     const out = writer.take();
     if (out !== null && target) await target.write(out);

@@ -234,8 +234,9 @@ export interface RecordWriter {
   createScanner(recordsKeys: readonly string[]): RecordScanner;
   /** NDJSON: where the scanner copies records (minified); the output takes the buffer as it is. */
   copyTo?: CopyTarget;
-  /** Records as values (stream-json engine). */
+  /** Records as values (stream-json engine); numbers as JsonNumber when exactNumbers. */
   values(records: unknown[]): void;
+  exactNumbers?: boolean;
   /** Output produced so far, taken after each read (a view, valid until the next records). */
   take(): Buffer | string | null;
   /** Output lines so far (CSV: after explode). */

@@ -10,6 +10,7 @@ import {
 } from '../../src/convert/columns.js';
 import { ByteFlattener } from '../../src/convert/csv-bytes.js';
 import { ObjectFlattener } from '../../src/convert/csv-objects.js';
+import { parseExact } from '../../src/convert/exact-json.js';
 
 /** A writer that keeps each line as [kind, text] pairs. */
 class Recorder implements LineWriter {
@@ -37,22 +38,22 @@ describe('typed cells', () => {
     expect(new ByteFlattener(bytesTable, bytesOut, ',').flattenAt(b, 0, b.length)).toBe(b.length);
     const objectTable = new ColumnTable({ rubles: false }, report);
     const objectOut = new Recorder();
-    new ObjectFlattener(objectTable, objectOut).add(JSON.parse(RECORD));
+    new ObjectFlattener(objectTable, objectOut).add(parseExact(RECORD));
 
     const names = ['meta.id', 'meta.type', 'name', 'code', 'q', 'price', 'stock', 'ok', 'no', 'none', 'tags'];
     expect(bytesTable.names).toEqual(names);
     expect(objectTable.names).toEqual(names);
-    const texts = ['p-1', 'product', 'a,b', '00002', 'say "hi"', '1050', null, 'true', 'false', '', '["x",1]'];
+    const texts = ['p-1', 'product', 'a,b', '00002', 'say "hi"', '1050', '2.50', 'true', 'false', '', '["x",1]'];
     const bytesLine = bytesOut.lines[0]!;
     expect(bytesLine.map(([kind]) => kind)).toEqual([
-      CELL_TEXT, CELL_TEXT, CELL_TEXT_DELIM, CELL_TEXT, CELL_STRING, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_TRUE, CELL_FALSE, CELL_EMPTY, CELL_JSON,
+      CELL_TEXT, CELL_TEXT, CELL_TEXT_DELIM, CELL_TEXT, CELL_STRING, CELL_NUMBER, CELL_NUMBER, CELL_TRUE, CELL_FALSE, CELL_EMPTY, CELL_JSON,
     ]);
     expect(objectOut.lines[0]!.map(([kind]) => kind)).toEqual([
       CELL_STRING, CELL_STRING, CELL_STRING, CELL_STRING, CELL_STRING, CELL_NUMBER_TEXT, CELL_NUMBER_TEXT, CELL_TRUE, CELL_FALSE, CELL_EMPTY, CELL_JSON,
     ]);
     for (const line of [bytesLine, objectOut.lines[0]!]) {
       texts.forEach((t, k) => {
-        if (t !== null && line[k]![0] !== CELL_TRUE && line[k]![0] !== CELL_FALSE) expect(line[k]![1], names[k]).toBe(t);
+        if (line[k]![0] !== CELL_TRUE && line[k]![0] !== CELL_FALSE) expect(line[k]![1], names[k]).toBe(t);
       });
     }
   });

@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, formatFromPath, formatRubles } from '../../src/convert/index.js';
 import { CsvFlattener, DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
+import { rublesText } from '../../src/convert/csv-rules.js';
 import { UsageError } from '../../src/errors.js';
 import { findReportByAlias, type ReportSpec } from '../../src/reports/catalog.js';
 import { convertToText, makeTmp } from './helpers.js';
@@ -64,7 +65,42 @@ describe('quoting (RFC 4180)', () => {
     for (const delimiter of ['', ';;', '"', '\n']) {
       expect(() => resolveCsvOptions({ delimiter })).toThrow(UsageError);
     }
+    // Characters of numbers: a number holding the delimiter would have to be quoted (text, not a number).
+    for (const delimiter of ['.', '-', '+', '0', '5', '9', 'e', 'E']) {
+      expect(() => resolveCsvOptions({ delimiter }), delimiter).toThrow(/occurs in numbers/);
+    }
+    for (const delimiter of [',', ';', '\\t', '|', ' ', 'r', 'a', '§']) expect(() => resolveCsvOptions({ delimiter })).not.toThrow();
     expect(resolveCsvOptions({ delimiter: '\\t' }).delimiter).toBe('\t');
+  });
+});
+
+describe('values are never changed or split', () => {
+  const body =
+    '{"rows":[{"big":9007199254740993,"huge":12345678901234567890123,"inf":1e400,"tiny":1e-400,"java":80000.0,' +
+    '"neg":-1.5,"ok":true,"no":false,"arr":[1e400,1.50,"r"],"s":"true or false"}]}';
+  const header = 'big,huge,inf,tiny,java,neg,ok,no,arr,s\n';
+  const line = '9007199254740993,12345678901234567890123,1e400,1e-400,80000.0,-1.5,true,false,"[1e400,1.50,""r""]",true or false\n';
+
+  it('writes numbers exactly as the JSON text has them, on both engines and for records the byte path declines', async () => {
+    for (const engine of ['fast', 'stream-json'] as const) {
+      const path = await tmp.file(`exact-${engine}.json`, body);
+      expect((await convertToText(path, { format: 'csv', engine })).text, engine).toBe(header + line);
+    }
+    // A duplicate key makes the byte path decline the record: the object path keeps the numbers too.
+    const declined = await tmp.file('exact-dup.json', body.replace('{"big"', '{"s":"x","big"'));
+    expect((await convertToText(declined, { format: 'csv' })).text).toBe('s,' + header.replace(',s\n', '\n') + 'true or false,' + line.replace(',true or false\n', '\n'));
+  });
+
+  it('quotes every field holding the delimiter, booleans included, with any allowed delimiter', async () => {
+    const path = await tmp.file('exact-r.json', body);
+    for (const delimiter of ['r', 'a', '§']) {
+      const { text } = await convertToText(path, { format: 'csv', csv: { delimiter } });
+      const rows = parse(text, { delimiter, columns: true }) as Array<Record<string, string>>;
+      expect(rows, delimiter).toEqual([{
+        big: '9007199254740993', huge: '12345678901234567890123', inf: '1e400', tiny: '1e-400', java: '80000.0', neg: '-1.5',
+        ok: 'true', no: 'false', arr: '[1e400,1.50,"r"]', s: 'true or false',
+      }]);
+    }
   });
 });
 
@@ -167,7 +203,12 @@ describe('--rubles', () => {
     expect(formatRubles(30)).toBe('0.30');
     expect(formatRubles(0.1 + 0.2)).toBe('0.0030000000000000004'); // the input's own digits, shifted
     expect(formatRubles(123456789012)).toBe('1234567890.12');
-    expect(formatRubles(1e21)).toBe('1e+19');
+    expect(formatRubles(1e21)).toBe('10000000000000000000.00'); // plain while JS would print it plain
+    expect(rublesText('12345678901234567890123')).toBe('123456789012345678901.23');
+    expect(rublesText('9007199254740993')).toBe('90071992547409.93');
+    expect(rublesText('1e400')).toBe('1e+398');
+    expect(rublesText('-1.5E-400')).toBe('-1.5e-402');
+    expect(rublesText('80000.0')).toBe('800.00');
     expect(formatRubles(1e-7)).toBe('1e-9');
   });
 
