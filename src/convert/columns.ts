@@ -18,6 +18,8 @@ export interface ColumnNode {
   /** For a `meta` node: its `id` and `type` columns. */
   idNode?: ColumnNode;
   typeNode?: ColumnNode;
+  /** For a `meta` node of a collection: the parent's `size` column. */
+  sizeNode?: ColumnNode;
   /** What the byte path keeps on a node (csv-bytes.ts). */
   b?: ByteNode;
 }

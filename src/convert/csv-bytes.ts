@@ -13,7 +13,7 @@ import {
   CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_STRING, CELL_TEXT, CELL_TEXT_DELIM,
   CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
 } from './columns.js';
-import { hrefId, hrefIdEnd, hrefIdStart, numberText } from './csv-rules.js';
+import { COLLECTION_SIZE, hrefId, hrefIdEnd, hrefIdStart, numberText } from './csv-rules.js';
 import { parseExact, stringifyExact } from './exact-json.js';
 import { JsonSkipper, JsonSyntaxError, SPACES8, skipNumber } from './scan.js';
 
@@ -36,6 +36,7 @@ function keyOf(b: Buffer, s: number, e: number): string {
   const c0 = b[s];
   if (c0 === 0x68 && b[s + 1] === 0x72 && b[s + 2] === 0x65 && b[s + 3] === 0x66) return 'href';
   if (c0 === 0x74 && b[s + 1] === 0x79 && b[s + 2] === 0x70 && b[s + 3] === 0x65) return 'type';
+  if (c0 === 0x73 && b[s + 1] === 0x69 && b[s + 2] === 0x7a && b[s + 3] === 0x65) return 'size';
   return '';
 }
 
@@ -253,7 +254,7 @@ export class ByteFlattener {
       if (i >= end) return -1;
       const c = b[i]!;
       if (c === 0x7b) {
-        i = nb.role === ROLE_META ? this.bMeta(b, i, end, child) : this.bObject(b, i, end, child, depth + 1);
+        i = nb.role === ROLE_META ? this.bMeta(b, i, end, child, node) : this.bObject(b, i, end, child, depth + 1);
       } else if (c === 0x5b && nb.role === ROLE_EXPLODE) {
         // The exploded array: its items' ops now, moved after the parent's later fields at the end
         // (walk's order).
@@ -331,7 +332,7 @@ export class ByteFlattener {
   }
 
   /** A `meta` object: ops for `<node>.id` (from href) and `<node>.type`, the rest only validated. */
-  private bMeta(b: Buffer, i: number, end: number, node: ColumnNode): number {
+  private bMeta(b: Buffer, i: number, end: number, node: ColumnNode, parent: ColumnNode): number {
     const idNode = (node.idNode ??= this.table.childByKey(node, 'id'));
     const typeNode = (node.typeNode ??= this.table.childByKey(node, 'type'));
     let hrefS = -1;
@@ -340,6 +341,9 @@ export class ByteFlattener {
     let hrefSeen = false;
     const typeOp = this.nOps;
     let typeSeen = false;
+    let sizeSeen = false;
+    let sizeS = -1;
+    let sizeE = -1;
     i++;
     i = this.ws(b, i, end);
     if (i >= end) return -1;
@@ -349,7 +353,7 @@ export class ByteFlattener {
         const ke = this.bStr(b, i + 1, end);
         if (ke < 0) return -1;
         const key = this.sEsc ? (JSON.parse(b.toString('utf8', i, ke + 1)) as string) : keyOf(b, i + 1, ke);
-        // (keyOf gives '' for keys other than href and type, which are only validated)
+        // (keyOf gives '' for keys other than href, type and size, which are only validated)
         i = ke + 1;
         i = this.ws(b, i, end);
         if (i >= end || b[i] !== 0x3a) return -1;
@@ -373,6 +377,17 @@ export class ByteFlattener {
           if (typeSeen) return -1;
           typeSeen = true;
           i = this.bScalar(b, i, end, typeNode); // the one op at typeOp (moved after id's below)
+        } else if (key === 'size') {
+          if (sizeSeen) return -1;
+          sizeSeen = true;
+          const c = b[i]!;
+          if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+            sizeS = i;
+            i = this.bSkip(b, i, end);
+            sizeE = i;
+          } else {
+            i = this.bSkip(b, i, end);
+          }
         } else {
           i = this.bSkip(b, i, end);
         }
@@ -387,6 +402,12 @@ export class ByteFlattener {
       }
     } else {
       i++;
+    }
+    if (sizeS >= 0) {
+      // A collection (csv-rules.ts isCollectionMeta): its size, at the parent (`accounts.size`).
+      this.nOps = typeOp;
+      this.op((node.sizeNode ??= this.table.childByKey(parent, COLLECTION_SIZE)), CELL_NUMBER, sizeS, sizeE, null);
+      return i;
     }
     // id first, then type (meta()'s order), whatever the order in the file.
     let typeKind = CELL_EMPTY;

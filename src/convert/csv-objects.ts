@@ -7,7 +7,7 @@
 import {
   CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER_TEXT, CELL_STRING, CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
 } from './columns.js';
-import { hrefId, JsonNumber, numberValueText } from './csv-rules.js';
+import { COLLECTION_SIZE, hrefId, isCollectionMeta, JsonNumber, numberValueText } from './csv-rules.js';
 import { stringifyExact } from './exact-json.js';
 
 /** Re-decodes a string whose chars are UTF-8 bytes (latin1-decoded text) when it has any. */
@@ -92,7 +92,7 @@ export class ObjectFlattener {
       const v = obj[key];
       const child = this.child(node, key);
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)) {
-        if (key === 'meta') this.meta(child, v as Record<string, unknown>);
+        if (key === 'meta') this.meta(child, v as Record<string, unknown>, node);
         else this.walk(v as Record<string, unknown>, child, undefined);
       } else {
         this.scalar(child, v);
@@ -100,9 +100,15 @@ export class ObjectFlattener {
     }
   }
 
-  /** `meta` → `<prefix>meta.id` and `<prefix>meta.type` (the nodes are cached on the meta node). */
-  private meta(node: ColumnNode, meta: Record<string, unknown>): void {
+  /** `meta` → `<prefix>meta.id` and `<prefix>meta.type`, or a collection's `<prefix>size` (nodes cached on the meta node). */
+  private meta(node: ColumnNode, meta: Record<string, unknown>, parent: ColumnNode): void {
     const table = this.table;
+    const size = meta['size'];
+    if (isCollectionMeta(size)) {
+      const sizeNode = (node.sizeNode ??= table.childByKey(parent, COLLECTION_SIZE));
+      table.setString(sizeNode, CELL_NUMBER_TEXT, numberValueText(size, false));
+      return;
+    }
     const idNode = (node.idNode ??= table.childByKey(node, 'id'));
     const typeNode = (node.typeNode ??= table.childByKey(node, 'type'));
     const href = meta['href'];

@@ -5,7 +5,9 @@
  *
  * - columns: nested objects become dotted names (`folder.name`); a column's place is its first
  *   appearance, the parent's fields before the exploded element's fields of the same record;
- * - `meta` → `<prefix>meta.id` (hrefIdBounds) and `<prefix>meta.type`; its other fields are dropped;
+ * - `meta` → `<prefix>meta.id` (hrefIdEnd/hrefIdStart) and `<prefix>meta.type`; its other fields are
+ *   dropped. A collection's meta (a numeric `size`: `accounts`, `notes`, `images` … in entity rows,
+ *   docs/api-facts.md §10.5) → `<prefix>size` instead: its href ends in the collection's name;
  * - the report's `explode` array (top level) → one record per element, carrying the parent's
  *   columns (an empty or absent array still gives one record); any other array is one JSON cell;
  * - null is an empty cell; a record that is not an object is one column named `value`;
@@ -159,6 +161,14 @@ export function numberText(b: Uint8Array, s: number, e: number, money: boolean):
 export function numberValueText(n: number | JsonNumber, money: boolean): string {
   const text = typeof n === 'number' ? String(n) : n.text;
   return money ? rublesText(text) : text;
+}
+
+/** The column a collection's meta gives, beside `meta`: `accounts.size` (isCollectionMeta). */
+export const COLLECTION_SIZE = 'size';
+
+/** A meta with a numeric `size` describes a collection, not an entity. */
+export function isCollectionMeta(size: unknown): size is number | JsonNumber {
+  return typeof size === 'number' || size instanceof JsonNumber;
 }
 
 /** The dotted name of a column: `parent.key`, or `key` under the root (parentName null). */

@@ -30,7 +30,11 @@ function expectedCsvRecords(records: Array<Record<string, unknown>>, explode: st
       if (k === skip) continue;
       const name = prefix + k;
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)) {
-        if (k === 'meta') {
+        if (k === 'meta' && ((v as { size?: unknown }).size instanceof JsonNumber || typeof (v as { size?: unknown }).size === 'number')) {
+          // A collection (accounts, notes, images …): its size, not an id made of its name.
+          const size = (v as { size: unknown }).size;
+          into[`${prefix}size`] = size instanceof JsonNumber ? size.text : String(size);
+        } else if (k === 'meta') {
           const m = v as Record<string, unknown>;
           into[`${name}.id`] = idOf(m.href);
           into[`${name}.type`] = m.type === undefined || m.type === null ? '' : String(m.type);

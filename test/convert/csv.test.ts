@@ -104,6 +104,27 @@ describe('values are never changed or split', () => {
   });
 });
 
+describe('shapes from the field (docs/api-facts.md §10)', () => {
+  it('collection metas give <name>.size, image metas without type an id and an empty type, x.0 stays', async () => {
+    const base = 'https://api.moysklad.ru/api/remap/1.2/entity/counterparty/c-1';
+    const row = {
+      meta: { href: base, type: 'counterparty' },
+      accounts: { meta: { href: `${base}/accounts`, type: 'account', mediaType: 'application/json', size: 2, limit: 1000, offset: 0 } },
+      notes: { meta: { size: 0, href: `${base}/notes`, type: 'note', limit: 1000, offset: 0 } },
+      image: { meta: { href: 'https://api.moysklad.ru/api/remap/1.2/download/img-9', mediaType: 'application/octet-stream' }, title: 'x' },
+      bonusPoints: 'JAVA',
+    };
+    const text = JSON.stringify({ rows: [row] }).replace('"JAVA"', '80000.0');
+    for (const engine of ['fast', 'stream-json'] as const) {
+      const path = await tmp.file(`field-${engine}.json`, text);
+      expect((await convertToText(path, { format: 'csv', engine })).text, engine).toBe(
+        'meta.id,meta.type,accounts.size,notes.size,image.meta.id,image.meta.type,image.title,bonusPoints\n' +
+          'c-1,counterparty,2,0,img-9,,x,80000.0\n',
+      );
+    }
+  });
+});
+
 describe('flattening', () => {
   it('dots nested objects, reduces meta to id and type, keeps other arrays as JSON cells', () => {
     const text = flatten([

@@ -256,6 +256,8 @@ describe('CsvFlattener.addBytes = add(JSON.parse(record))', () => {
       '{"stockByStore":[1,null,"s",[1,2],{"meta":{"href":"x/y/"}}],"a":1e3}',
       '{"stockByStore":{"stock":7},"a":null}',
       '{"a":"1,5","new":{"deep":{"er":[]}}}',
+      '{"accounts":{"meta":{"href":"x/accounts","type":"account","size":2,"limit":1000}},"a":1}',
+      '{"notes":{"meta":{"size":"2","href":"x/n/"}},"images":{"meta":{"size":1.0e0,"type":"image"}},"a":2}',
     ];
     for (const options of [{}, { rubles: true }, { delimiter: ';', crlf: true }]) {
       const [ref, fast] = both(records, options, stock);
