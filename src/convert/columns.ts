@@ -12,6 +12,9 @@ export interface ColumnNode {
   slot: number;
   /** A money column of the report, divided by 100 (--rubles). */
   money: boolean;
+  /** Money columns: the fewest and most decimals written so far (noteMoney). */
+  minDecimals?: number;
+  maxDecimals?: number;
   children: Map<string, ColumnNode> | null;
   /** The same children keyed by their latin1-decoded UTF-8 bytes (csv-objects.ts' latin1 mode). */
   latin1Children: Map<string, ColumnNode> | null;
@@ -193,6 +196,31 @@ export class ColumnTable {
     this.row.grow(count);
     writer.line(this.row, b, count);
     this.lines++;
+  }
+
+  /** A money cell's text was written: its decimals count towards the column's form. */
+  noteMoney(node: ColumnNode, text: string): void {
+    const point = text.indexOf('.');
+    if (point < 0 || text.includes('e')) return; // an exponent form is left as it is
+    const decimals = text.length - point - 1;
+    if (node.maxDecimals === undefined || decimals > node.maxDecimals) node.maxDecimals = decimals;
+    if (node.minDecimals === undefined || decimals < node.minDecimals) node.minDecimals = decimals;
+  }
+
+  /**
+   * Money columns whose values were written with different numbers of decimals (fractional
+   * kopecks beside whole ones): slot → the decimals every value of it gets (csv-rules.ts).
+   */
+  moneyPads(): Map<number, number> {
+    const pads = new Map<number, number>();
+    const visit = (node: ColumnNode): void => {
+      if (node.slot >= 0 && node.maxDecimals !== undefined && node.minDecimals !== node.maxDecimals) {
+        pads.set(node.slot, node.maxDecimals);
+      }
+      for (const child of node.children?.values() ?? []) visit(child);
+    };
+    visit(this.root);
+    return pads;
   }
 
   /** Requested columns that no record had (only meaningful with --columns). */

@@ -512,7 +512,8 @@ export class ByteFlattener {
       const e = this.opE[k]!;
       if (kind === CELL_NUMBER && node.money) {
         kind = CELL_NUMBER_TEXT;
-        str = numberText(b, s, e, node.money);
+        str = numberText(b, s, e, true);
+        table.noteMoney(node, str);
       }
       row.kind[slot] = kind;
       row.s[slot] = s;

@@ -125,7 +125,9 @@ export class ObjectFlattener {
       table.setString(node, CELL_STRING, this.text(v));
     } else if (typeof v === 'number' || v instanceof JsonNumber) {
       if (node.slot === -1) table.register(node);
-      table.setString(node, CELL_NUMBER_TEXT, numberValueText(v, node.money));
+      const text = numberValueText(v, node.money);
+      if (node.money) table.noteMoney(node, text);
+      table.setString(node, CELL_NUMBER_TEXT, text);
     } else if (typeof v === 'boolean') {
       table.setKind(node, v ? CELL_TRUE : CELL_FALSE);
     } else {

@@ -167,14 +167,20 @@ export class CsvBody implements Target {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Header, then the body with early lines padded, to the output. */
+  /** Header, then the body with early lines padded (and money columns, see MoneyPadder), to the output. */
   async copyInto(sink: OutputSink, header: string, flattener: CsvFlattener, signal: AbortSignal | undefined): Promise<void> {
     if (this.pendingWrite) await this.pendingWrite;
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
     await sink.write(header);
     const padder = new LinePadder(flattener.epochs, flattener.columnCount, flattener.delimiter, flattener.eol);
-    await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
+    const pads = flattener.moneyPads();
+    if (pads.size === 0) {
+      await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
+      return;
+    }
+    const money = new MoneyPadder(pads, flattener.delimiter, flattener.eol);
+    await copyFile(this.fh!, sink, (chunk) => money.pad(padder.pad(chunk)), signal);
   }
 
   async dispose(): Promise<void> {
@@ -232,5 +238,78 @@ class LinePadder {
     if (parts.length === 0) return chunk;
     parts.push(chunk.subarray(seg));
     return Buffer.concat(parts);
+  }
+}
+
+/**
+ * Gives every value of a money column the same number of decimals: when some hold fractional
+ * kopecks (`10.505` beside `10.50`), the shorter ones get trailing zeros (`10.500`) — the value
+ * is unchanged, and the column reads as one form (README.md, "Excel"). Only runs when a column
+ * needs it; lines are cut at the line terminator outside quotes, the partial last one carried.
+ */
+class MoneyPadder {
+  private carry: Buffer = Buffer.alloc(0);
+  private readonly delim: Buffer;
+  private readonly eolByte: number;
+  private readonly eolLength: number;
+
+  constructor(
+    private readonly pads: ReadonlyMap<number, number>,
+    delimiter: string,
+    eol: string,
+  ) {
+    this.delim = Buffer.from(delimiter, 'utf8');
+    this.eolByte = eol.charCodeAt(0);
+    this.eolLength = eol.length;
+  }
+
+  pad(chunk: Buffer): Buffer {
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const parts: Buffer[] = [];
+    const d0 = this.delim[0]!;
+    let seg = 0;
+    let lineStart = 0;
+    let field = 0;
+    let fieldStart = 0;
+    let inQuote = false;
+    // Zeros to insert in the current line: committed at its end (a partial line is carried whole).
+    const pending: Array<[number, number]> = [];
+    const endField = (fe: number): void => {
+      const want = this.pads.get(field);
+      if (want === undefined) return;
+      const point = data.indexOf(0x2e, fieldStart);
+      if (point < 0 || point >= fe) return;
+      const have = fe - point - 1;
+      if (have >= want) return;
+      for (let k = fieldStart; k < fe; k++) if (data[k] === 0x65 || data[k] === 0x45) return;
+      pending.push([fe, want - have]);
+    };
+    for (let i = 0; i < data.length; i++) {
+      const c = data[i]!;
+      if (c === 0x22) {
+        inQuote = !inQuote;
+      } else if (inQuote) {
+        continue;
+      } else if (c === d0 && data.subarray(i, i + this.delim.length).equals(this.delim)) {
+        endField(i);
+        field++;
+        i += this.delim.length - 1;
+        fieldStart = i + 1;
+      } else if (c === this.eolByte) {
+        endField(i);
+        for (const [at, zeros] of pending) {
+          parts.push(data.subarray(seg, at), Buffer.from('0'.repeat(zeros)));
+          seg = at;
+        }
+        pending.length = 0;
+        field = 0;
+        i += this.eolLength - 1;
+        fieldStart = i + 1;
+        lineStart = i + 1;
+      }
+    }
+    parts.push(data.subarray(seg, lineStart));
+    this.carry = Buffer.from(data.subarray(lineStart));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }

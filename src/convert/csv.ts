@@ -69,6 +69,11 @@ export class CsvFlattener {
     return this.lineWriter.header(this.table.names);
   }
 
+  /** Money columns to pad to one number of decimals (see ColumnTable.moneyPads). */
+  moneyPads(): Map<number, number> {
+    return this.table.moneyPads();
+  }
+
   /** Requested columns that no record had (only meaningful with --columns). */
   missingColumns(): string[] {
     return this.table.missingColumns();

@@ -166,7 +166,10 @@ async function convert(
   const flattener = new CsvFlattener(csv!, options.report ?? {});
   const writer = csvWriter(flattener);
   const bom = csv!.bom ? '\uFEFF' : '';
-  if (csv!.columns) {
+  // With --rubles a money column may need its decimals evened out once all values are seen
+  // (MoneyPadder), which only the body file allows.
+  const evenMoney = csv!.rubles && (options.report?.money.length ?? 0) > 0;
+  if (csv!.columns && !evenMoney) {
     // Columns known up front: header now, lines straight to the output, one pass.
     await sink.write(bom + flattener.header());
     const found = await runEngine(run, writer, sink);

@@ -241,6 +241,48 @@ describe('--rubles', () => {
   });
 });
 
+describe('--rubles: one decimal form per column', () => {
+  const report = findReportByAlias('profit-byproduct')!;
+  const rows = [
+    { sellSum: 1050, profit: 10, x: 1 },
+    { sellSum: 1050.5, profit: 20, x: 2.5 },
+    { sellSum: 1e400, profit: 30 },
+    { sellSum: 100.125, profit: 40 },
+  ];
+  const body = JSON.stringify({ rows }).replace('"sellSum":null', '"sellSum":1e400');
+
+  it('pads whole-kopeck values to the decimals of the column\'s fractional kopecks, exactly, on both engines and with --columns', async () => {
+    for (const engine of ['fast', 'stream-json'] as const) {
+      for (const columns of [undefined, ['profit', 'sellSum']]) {
+        const path = await tmp.file('rubles-form.json', body);
+        const { text } = await convertToText(path, { format: 'csv', report, engine, csv: { rubles: true, ...(columns ? { columns } : {}) }, chunkSize: 16 });
+        const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+        expect(parsed.map((r) => r.sellSum), `${engine} ${String(columns)}`).toEqual(['10.50000', '10.50500', '1e+398', '1.00125']);
+        expect(parsed.map((r) => r.profit)).toEqual(['0.10', '0.20', '0.30', '0.40']);
+        if (!columns) expect(parsed.map((r) => r.x)).toEqual(['1', '2.5', '', '']);
+      }
+    }
+  });
+});
+
+describe('--rubles: the padding across the body file\'s reads', () => {
+  it('keeps every line and value over more than one 1 MiB read', async () => {
+    const report = findReportByAlias('profit-byproduct')!;
+    const rows = Array.from({ length: 40000 }, (_, k) => ({ name: `n "${k}", ok`, sellSum: k % 7 === 0 ? k + 0.125 : k, profit: k }));
+    const path = await tmp.file('rubles-big.json', JSON.stringify({ rows }));
+    const { text } = await convertToText(path, { format: 'csv', report, csv: { rubles: true, crlf: true } });
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(parsed).toHaveLength(rows.length);
+    parsed.forEach((r, k) => {
+      expect(r.name).toBe(rows[k]!.name);
+      expect(r.sellSum).toMatch(/^\d+\.\d{5}$/);
+      expect(Math.round(Number(r.sellSum) * 1e5)).toBe(Math.round(rows[k]!.sellSum * 1e3));
+      expect(r.profit).toMatch(/^\d+\.\d\d$/);
+    });
+  });
+});
+
 describe('--columns', () => {
   const rows = [{ meta: { href: 'https://x/e/p/1', type: 'product' }, name: 'a,b', stock: 1 }, { name: 'c', stock: 2, late: true }];
 
