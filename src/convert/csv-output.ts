@@ -179,7 +179,7 @@ export class CsvBody implements Target {
       await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
       return;
     }
-    const money = new MoneyPadder(pads, flattener.delimiter, flattener.eol);
+    const money = new MoneyPadder(pads, flattener.delimiter, flattener.eol, flattener.decimalComma ? 0x2c : 0x2e);
     await copyFile(this.fh!, sink, (chunk) => money.pad(padder.pad(chunk)), signal);
   }
 
@@ -257,6 +257,7 @@ class MoneyPadder {
     private readonly pads: ReadonlyMap<number, number>,
     delimiter: string,
     eol: string,
+    private readonly point: number,
   ) {
     this.delim = Buffer.from(delimiter, 'utf8');
     this.eolByte = eol.charCodeAt(0);
@@ -277,7 +278,7 @@ class MoneyPadder {
     const endField = (fe: number): void => {
       const want = this.pads.get(field);
       if (want === undefined) return;
-      const point = data.indexOf(0x2e, fieldStart);
+      const point = data.indexOf(this.point, fieldStart);
       if (point < 0 || point >= fe) return;
       const have = fe - point - 1;
       if (have >= want) return;

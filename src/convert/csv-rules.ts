@@ -26,9 +26,11 @@ export interface CsvOptions {
   crlf: boolean;
   /** Divide the catalogue's money columns by 100. */
   rubles: boolean;
+  /** A decimal comma in numbers and in the milliseconds of moments (spreadsheets in Russian locales). */
+  decimalComma: boolean;
 }
 
-export const DEFAULT_CSV: CsvOptions = { delimiter: ',', bom: false, crlf: false, rubles: false };
+export const DEFAULT_CSV: CsvOptions = { delimiter: ',', bom: false, crlf: false, rubles: false, decimalComma: false };
 
 export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): CsvOptions {
   const o: CsvOptions = { ...DEFAULT_CSV };
@@ -37,11 +39,15 @@ export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): Csv
     if (partial.bom !== undefined) o.bom = partial.bom;
     if (partial.crlf !== undefined) o.crlf = partial.crlf;
     if (partial.rubles !== undefined) o.rubles = partial.rubles;
+    if (partial.decimalComma !== undefined) o.decimalComma = partial.decimalComma;
     if (partial.columns !== undefined) o.columns = partial.columns;
   }
   const d = o.delimiter === '\\t' ? '\t' : o.delimiter;
   if (d.length !== 1 || d === '"' || d === '\r' || d === '\n') {
     throw new UsageError(`--delimiter must be one character other than a quote or a line break (got ${JSON.stringify(o.delimiter)})`);
+  }
+  if (o.decimalComma && d === ',') {
+    throw new UsageError('--decimal-comma needs another --delimiter than "," (--excel uses ";")');
   }
   if (NUMBER_CHARS.test(d)) {
     // It would have to be quoted inside numbers (-1.5 with '.'), and a quoted number is text to a
@@ -170,6 +176,26 @@ export const COLLECTION_SIZE = 'size';
 export function isCollectionMeta(size: unknown): size is number | JsonNumber {
   return typeof size === 'number' || size instanceof JsonNumber;
 }
+
+/**
+ * A moment with a fraction of a second, `YYYY-MM-DD HH:MM:SS.mmm`: with --decimal-comma its '.'
+ * becomes ',' (at MOMENT_POINT), so that a spreadsheet in a Russian locale reads it as a date-time
+ * with its milliseconds, like the moments without them; with '.', LibreOffice ru-RU took it for
+ * text, and one column held dates and text (README.md, "Excel").
+ */
+export function isFractionalMoment(b: Uint8Array | string, s: number, e: number): boolean {
+  if (e - s < 21 || e - s > 29) return false;
+  const at = (k: number): number => (typeof b === 'string' ? b.charCodeAt(s + k) : b[s + k]!);
+  for (let k = 0; k < e - s; k++) {
+    const c = at(k);
+    const want = MOMENT_SHAPE[k] ?? 0x30;
+    if (want === 0x30 ? c < 0x30 || c > 0x39 : c !== want) return false;
+  }
+  return true;
+}
+/** '0' stands for any digit. */
+const MOMENT_SHAPE = Buffer.from('0000-00-00 00:00:00.');
+export const MOMENT_POINT = 19;
 
 /** The dotted name of a column: `parent.key`, or `key` under the root (parentName null). */
 export function columnName(parentName: string | null, key: string): string {

@@ -25,9 +25,12 @@ export class CsvFlattener {
   private readonly objects: ObjectFlattener;
   private readonly bytes: ByteFlattener;
 
-  constructor(options: CsvOptions, report: CsvReportRules = {}) {
+  constructor(
+    private readonly options: CsvOptions,
+    report: CsvReportRules = {},
+  ) {
     this.table = new ColumnTable({ columns: options.columns, rubles: options.rubles }, report);
-    this.lineWriter = new CsvLineWriter(options.delimiter, options.crlf);
+    this.lineWriter = new CsvLineWriter(options.delimiter, options.crlf, options.decimalComma);
     this.objects = new ObjectFlattener(this.table, this.lineWriter);
     this.bytes = new ByteFlattener(this.table, this.lineWriter, options.delimiter);
   }
@@ -58,6 +61,9 @@ export class CsvFlattener {
   }
   get eol(): string {
     return this.lineWriter.eol;
+  }
+  get decimalComma(): boolean {
+    return this.options.decimalComma;
   }
   /** Whether the byte path can be used (a plain ASCII delimiter). */
   get bytesPath(): boolean {
