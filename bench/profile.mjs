@@ -35,7 +35,7 @@ const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
 // Self time per node = sum of the time deltas of the samples that landed in it.
 const self = new Map();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFn = new Map();
 const byFile = new Map();

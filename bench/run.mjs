@@ -28,7 +28,8 @@ const USAGE = `usage: npm run bench -- [options]
   --startup-repeat N   runs of each start-up command (default 10)
   --seed N             generator seed (default 1)
   --timeout S          per-child timeout in seconds (default 900)
-  --only LIST          groups to run: io,ms-async,naive,stream-json,jq,export,download,startup (default all)
+  --only LIST          groups to run: io,ms-async,naive,stream-json,jq,export,download,startup,xlsx (default all)
+  --xlsx-sizes LIST    sizes at which the xlsx group runs (default: every size)
   --stream-json-variant V   stream-json peer configuration (default fast; see bench/README.md)
   --cache DIR          where inputs and outputs go (default .bench-cache)
   --results FILE       where the Markdown goes (default bench/RESULTS.md)
@@ -47,6 +48,7 @@ const { values: opt } = parseArgs({
     seed: { type: 'string', default: '1' },
     timeout: { type: 'string', default: '900' },
     only: { type: 'string' },
+    'xlsx-sizes': { type: 'string' },
     'stream-json-variant': { type: 'string', default: 'fast' },
     cache: { type: 'string', default: join(ROOT, '.bench-cache') },
     results: { type: 'string', default: join(ROOT, 'bench/RESULTS.md') },
@@ -79,7 +81,8 @@ const repeat = positiveInt('repeat', opt.repeat);
 const startupRepeat = positiveInt('startup-repeat', opt['startup-repeat']);
 const seed = positiveInt('seed', opt.seed, 0);
 const timeoutS = positiveInt('timeout', opt.timeout);
-const GROUPS = ['io', 'ms-async', 'naive', 'stream-json', 'jq', 'export', 'download', 'startup'];
+const GROUPS = ['io', 'ms-async', 'naive', 'stream-json', 'jq', 'export', 'download', 'startup', 'xlsx'];
+const xlsxSizes = opt['xlsx-sizes'] ? new Set(opt['xlsx-sizes'].split(',').map((x) => Number(x.trim()))) : undefined;
 const only = new Set(opt.only ? opt.only.split(',').map((s) => s.trim()) : GROUPS);
 for (const g of only) {
   if (!GROUPS.includes(g)) {
@@ -159,6 +162,23 @@ function jobsFor(inputs, sandboxUrl) {
         argv: (out) => [cliBin, '-q', '--base-url', sandboxUrl, '--token', 'bench', 'export', REPORT, '--reuse', '--out', out, '--format', format],
       });
     }
+  }
+  // XLSX (issue 8): ms-async's writer (sheet XML of its own, zipped by yazl) against exceljs's
+  // streaming WorkbookWriter; `records only` is the exceljs peer's record source alone, so that
+  // the library's own cost is the difference. CSV is the reference the target is a ratio of.
+  if (only.has('xlsx') && (!xlsxSizes || xlsxSizes.has(sizeMB))) {
+    if (ms.convert.ok) {
+      if (!only.has('ms-async')) {
+        add({ group: 'ms-async', tool: 'ms-async convert', input: 'compact', format: 'csv', bytes: compact.bytes, cmd: node,
+          argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'csv'] });
+      }
+      add({ group: 'xlsx', tool: 'ms-async convert', input: 'compact', format: 'xlsx', bytes: compact.bytes, cmd: node,
+        argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'xlsx'] });
+    }
+    add({ group: 'xlsx', tool: 'exceljs WorkbookWriter', input: 'compact', format: 'xlsx', bytes: compact.bytes, cmd: node,
+      argv: (out) => [peer('xlsx-exceljs.mjs'), compact.path, out, 'exceljs', REPORT] });
+    add({ group: 'xlsx', tool: 'stream-json records only', input: 'compact', format: '-', bytes: compact.bytes, cmd: node,
+      argv: () => [peer('xlsx-exceljs.mjs'), compact.path, '/dev/null', 'none', REPORT] });
   }
   return jobs;
 }

@@ -1,9 +1,9 @@
 /**
  * The error tree of ms-async. Every failure a user can act on is one of these; `src/main.ts`
- * turns them into the contract's exit codes (cli-contract.md, "Exit codes") and nothing else does.
+ * turns them into the contract's exit codes (README.md "Exit codes") and nothing else does.
  */
 
-/** One entry of the API's `errors[]` (moysklad-async-api.md §4.1). */
+/** One entry of the API's `errors[]` (docs/api-facts.md §4.1). */
 export interface ApiErrorEntry {
   error: string;
   code?: number;
@@ -22,6 +22,7 @@ export const ExitCode = {
   timeout: 6,
   network: 7,
   gone: 8,
+  localFile: 9,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -46,6 +47,8 @@ export abstract class MsAsyncError extends Error {
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** The command already put this failure into its own `--json` document (doctor): main adds none. */
+  jsonWritten = false;
 
   constructor(message: string, options: MsAsyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -106,13 +109,35 @@ export class ResultGoneError extends MsAsyncError {
   readonly exitCode = ExitCode.gone;
 }
 
+/** A file of ours could not be written or read: disk full, read-only, folder gone, no permission. */
+export class LocalFileError extends MsAsyncError {
+  readonly code = 'ERR_MS_LOCAL_FILE';
+  readonly exitCode = ExitCode.localFile;
+}
+
 /** Ctrl-C. */
 export class InterruptedError extends MsAsyncError {
   readonly code = 'ERR_MS_INTERRUPTED';
   readonly exitCode = ExitCode.interrupted;
 }
 
-/** API error codes that mean "who you are / what you may see" → exit 3 (cli-contract.md). */
+/**
+ * A batch in which some jobs did not succeed. Its exit code is the first failed job's, in file
+ * order (130 after Ctrl-C); each job's own error was already shown, and with --json written into
+ * the batch's array on stdout.
+ */
+export class BatchError extends MsAsyncError {
+  readonly code = 'ERR_MS_BATCH';
+  readonly exitCode: ExitCodeValue;
+
+  constructor(message: string, exitCode: ExitCodeValue, options: MsAsyncErrorOptions = {}) {
+    super(message, options);
+    this.exitCode = exitCode;
+    this.jsonWritten = true;
+  }
+}
+
+/** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */

@@ -1,6 +1,6 @@
 /**
  * run(argv, deps) → exit code. The only top-level catch, and the only place where errors become
- * exit codes and the one-line messages of the contract (cli-contract.md, "Exit codes").
+ * exit codes and the one-line messages of the contract (README.md "Exit codes").
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommanderError } from 'commander';
@@ -11,7 +11,22 @@ import { decideTerminalMode, processIo, type Io } from './ui/io.js';
 import { formatErrorLines, errorToJson } from './ui/errors.js';
 
 export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
-  const program = createProgram(deps);
+  // A copy: `--trace` puts its recorder on the deps of this run only.
+  const runDeps: CliDeps = { ...deps };
+  const program = createProgram(runDeps);
+  const code = await runProgram(program, argv, runDeps);
+  if (!runDeps.trace) return code;
+  // Written whatever happened: the trace of a failure or a Ctrl-C is the useful one.
+  const { saveTrace } = await import('./cli/trace.js');
+  const failure = await saveTrace(runDeps.trace, program.opts<{ trace?: string }>().trace ?? '');
+  if (failure === undefined) return code;
+  reportError(deps.io, failure, { json: false, color: decideTerminalMode(deps.io, program.opts()).color });
+  return code === ExitCode.ok ? exitCodeOf(failure) : code;
+}
+
+async function runProgram(
+  program: ReturnType<typeof createProgram>, argv: readonly string[], deps: CliDeps,
+): Promise<number> {
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return ExitCode.ok;
@@ -37,7 +52,8 @@ function isBrokenPipe(error: unknown): boolean {
 
 function reportError(io: Io, error: unknown, options: { json: boolean; color: boolean }): void {
   for (const line of formatErrorLines(error, options.color)) io.stderr.write(`${line}\n`);
-  if (options.json) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
+  const written = error instanceof MsAsyncError && error.jsonWritten;
+  if (options.json && !written) io.stdout.write(`${JSON.stringify(errorToJson(error))}\n`);
 }
 
 /** Entry point used by bin/ms-async.js: real streams, real clock, Ctrl-C wired to an AbortSignal. */
@@ -72,7 +88,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-/** The abort reason on Ctrl-C, so that waits can tell an interrupt from other aborts. */
+/**
+ * The abort reason on Ctrl-C and SIGTERM. Nothing tests for this class: everything below treats an
+ * aborted run signal as an interrupt (exit 130); run() first checks the one other abort, a closed
+ * stdout pipe (EPIPE), which ends the run with 0. Tests abort with it to stand for Ctrl-C.
+ */
 export class InterruptSignal extends Error {
   constructor() {
     super('interrupted');

@@ -55,6 +55,27 @@ export function evaluateTargets(results, startup) {
       out.push({ target: '`export --reuse` (download + convert) peak RSS ≤ 100 MB', at: sizeLabel(sizeMB), value: worst.rssMB, goal: 100, unit: ' MB', holds: worst.rssMB <= 100, lowerIsBetter: true, note: `beyond the letter of the spec (the converting process of fetch/export); worst: ${worst.format}` });
     }
   }
+  for (const sizeMB of sizes) {
+    // Issue 8: an .xlsx within 3× the CSV's time, in flat memory (≤ 150 MB even at 1 GB).
+    const csv = find(results, { group: 'ms-async', input: 'compact', format: 'csv', sizeMB });
+    const xlsx = find(results, { group: 'xlsx', tool: 'ms-async convert', format: 'xlsx', sizeMB });
+    if (!xlsx) continue;
+    if (xlsx.failed) {
+      out.push({ target: 'XLSX within 3× CSV time', at: sizeLabel(sizeMB), value: undefined, goal: 3, holds: false, note: `ms-async failed: ${xlsx.failed}` });
+      continue;
+    }
+    const lib = find(results, { group: 'xlsx', tool: 'exceljs WorkbookWriter', sizeMB });
+    const vsLib = okWall(lib) === undefined ? '' : `; exceljs ${fmt(lib.wallS)} s, ${fmt(lib.rssMB, 0)} MB`;
+    if (okWall(csv) !== undefined) {
+      const value = xlsx.wallS / csv.wallS;
+      out.push({ target: 'XLSX within 3× CSV time', at: sizeLabel(sizeMB), value, goal: 3, unit: '× time', holds: value <= 3, lowerIsBetter: true,
+        note: `ms-async xlsx ${fmt(xlsx.wallS)} s vs csv ${fmt(csv.wallS)} s${vsLib}` });
+    }
+    if (xlsx.rssMB) {
+      out.push({ target: 'XLSX peak RSS ≤ 150 MB', at: sizeLabel(sizeMB), value: xlsx.rssMB, goal: 150, unit: ' MB', holds: xlsx.rssMB <= 150, lowerIsBetter: true,
+        note: sizeMB < 1000 ? 'spec says at 1 GB' : undefined });
+    }
+  }
   const base = startup.find((s) => s.label === 'node -e 0');
   for (const s of startup) {
     if (s === base || !base?.wallS) continue;
@@ -138,7 +159,7 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
         const ref = r.format === 'ndjson' ? r.rows : csvRef;
         rec = r.check.missing ? 'no file' : `${r.check.records.toLocaleString('en-US')}${ref === undefined ? '' : r.check.records === ref ? ' ✓' : ` ✗ (expected ${ref.toLocaleString('en-US')})`}`;
       }
-      const tool = r.group === 'ms-async' ? `**${r.tool}**` : r.tool;
+      const tool = r.tool === 'ms-async convert' ? `**${r.tool}**` : r.tool;
       const range = r.failed || r.okRuns < 2 ? '' : `${fmt(r.wallMinS)}–${fmt(r.wallMaxS)}`;
       lines.push(`| ${tool} | ${r.input} | ${r.format} | ${wall} | ${range} | ${r.failed ? '—' : fmt(r.bytes / 1e6 / r.wallS, 0)} | ${fmt(r.rssMB, 0)} | ${fmt(ratio('naive'))} | ${fmt(ratio('stream-json'))} | ${rec} |`);
     }
@@ -169,7 +190,7 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
     }
     lines.push('');
   }
-  lines.push('#### Targets (issue #5)', '', '| target | at | measured | goal | verdict | note |', '|---|---|---:|---:|---|---|');
+  lines.push('#### Targets (issues #5 and #8)', '', '| target | at | measured | goal | verdict | note |', '|---|---|---:|---:|---|---|');
   for (const t of targets) {
     const unit = t.unit ?? '';
     lines.push(`| ${t.target} | ${t.at} | ${t.value === undefined ? '—' : `${fmt(t.value, unit === ' MB' ? 0 : 2)}${unit}`} | ${t.goal}${unit} | ${verdict(t)} | ${t.note ?? ''} |`);

@@ -1,6 +1,6 @@
 // The record → text writers shared by the peers (naive JSON.parse and stream-json), so that the
 // peers differ from each other only in how they get the records. The CSV rules follow
-// cli-contract.md: nested objects → dotted columns, a `meta` object → `<prefix>meta.id` (the UUID at
+// README.md "Output formats": nested objects → dotted columns, a `meta` object → `<prefix>meta.id` (the UUID at
 // the end of its href) and `<prefix>meta.type`, the catalogue's detail array (`stockByStore` for
 // stock-bystore) exploded into one CSV record per element carrying the parent's columns, any other
 // array → one JSON-encoded cell, RFC 4180 quoting, header row first, `\n` line ends.
@@ -83,3 +83,13 @@ export function createWriter(format, explode) {
 
 /** The catalogue's detail array per report (src/reports/catalog.ts); only what the bench uses. */
 export const EXPLODE = { 'stock-bystore': 'stockByStore' };
+
+/**
+ * A record as output lines of [column, value] pairs, with the CSV's flattening (values keep their
+ * JSON types): what the XLSX peers write.
+ */
+export function flattenLines(record, explode) {
+  const parent = flatten(record, '', [], explode);
+  const details = explode && Array.isArray(record[explode]) ? record[explode] : [];
+  return details.length === 0 ? [parent] : details.map((d) => parent.concat(flatten(d, `${explode}.`, [], undefined)));
+}

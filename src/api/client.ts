@@ -2,11 +2,14 @@
  * createApiClient: the one got instance of a run and every rule of the API around it —
  * gzip, auth, User-Agent, our own retry loop (got's is off so that the policy is explicit and
  * testable), 429/1073 handling, at most 5 requests in flight, pacing on low rate-limit headers,
- * and errors wrapped once into src/errors.ts (issue 3; moysklad-async-api.md §1–4, §7, §8).
+ * and errors wrapped once into src/errors.ts (issue 3; docs/api-facts.md §1–4, §7, §8).
  */
 import { createRequire } from 'node:module';
-import got, { type Got, type Headers, type Method } from 'got';
-import { InterruptedError, NetworkError, ApiError, type MsAsyncError } from '../errors.js';
+import got, { type Got, type Headers, type Method, type Request } from 'got';
+import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncError } from '../errors.js';
+import {
+  API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
+} from './deadlines.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import {
   errorFromResponse, isAsyncCode, parseApiErrors, parseJsonBody, parseTask, parseTaskList, parseWebhook, parseWebhookList,
@@ -42,14 +45,25 @@ export interface ApiClientOptions {
   maxRateLimitWaitMs?: number;
   /** Start pacing when X-RateLimit-Remaining is at or below this. */
   pacingLowWater?: number;
-  /** Connect timeout, and the time allowed for an answer (the API may take minutes, §3.6). */
+  /** Deadlines of each request (defaults in src/api/deadlines.ts): connect, headers, silence, whole answer. */
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  answerTimeoutMs?: number;
+  /** Largest answer body taken in, decoded (MAX_API_ANSWER_BYTES). */
+  maxAnswerBytes?: number;
+  /** Sees each exchange's request stream (`--trace`, `doctor`): it may listen to its events, and changes nothing. */
+  observe?: ((request: Request) => void) | undefined;
 }
 
 export interface CallOptions {
   /** Aborts the request and any wait of its retries (→ InterruptedError). */
   signal?: AbortSignal | undefined;
+  /**
+   * A time of `now()` (the end of `--timeout`) that neither the request nor its retries and
+   * pauses may pass: TimeoutError (exit 6) instead.
+   */
+  deadline?: number | undefined;
 }
 
 export interface ListTasksQuery {
@@ -121,9 +135,9 @@ function splitOnce(text: string, separator: string): [string, string] {
 interface SendOptions {
   kind: RequestKind;
   json?: unknown;
-  followRedirect?: boolean;
   taskId?: string | undefined;
   signal?: AbortSignal | undefined;
+  deadline?: number | undefined;
   /** Statuses that are a success for this call (default: 2xx). */
   ok?: (status: number) => boolean;
 }
@@ -132,7 +146,14 @@ interface Answer {
   status: number;
   headers: Headers;
   body: string;
+  /** The URL that gave this answer. */
+  url: string;
 }
+
+const TOO_LARGE = 'ERR_MS_ANSWER_TOO_LARGE';
+
+/** Same-origin hops one call may make (a 308 for an application id, a 303 for a print form). */
+const MAX_REDIRECTS = 5;
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -159,47 +180,109 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     decompress: true,
     retry: { limit: 0 },
     throwHttpErrors: false,
-    responseType: 'text',
+    // Redirects are decided in send(): got would keep Authorization on an https → http hop to the
+    // same host (its origin test compares host and port only), docs/api-facts.md §8.
+    followRedirect: false,
     timeout: {
-      lookup: options.connectTimeoutMs ?? 15_000,
-      connect: options.connectTimeoutMs ?? 15_000,
-      secureConnect: options.connectTimeoutMs ?? 15_000,
-      response: options.responseTimeoutMs ?? 300_000,
+      lookup: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      connect: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      secureConnect: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      response: options.responseTimeoutMs ?? HEADER_TIMEOUT_MS,
+      socket: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     },
   });
+  const answerTimeoutMs = options.answerTimeoutMs ?? API_ANSWER_TIMEOUT_MS;
+  const maxAnswerBytes = options.maxAnswerBytes ?? MAX_API_ANSWER_BYTES;
 
-  async function send(method: Method, url: string, opts: SendOptions): Promise<Answer> {
+  /**
+   * Every request of the client goes out here, and only here: one request, one answer, no
+   * redirects followed. A recorder (a future --trace) attaches to this function.
+   */
+  function exchange(method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      const stream = http.stream(url, {
+        method,
+        timeout: { request: totalMs },
+        ...(json === undefined ? {} : { json }),
+        ...(signal ? { signal } : {}),
+      });
+      options.observe?.(stream);
+      let status = 0;
+      let headers: Headers = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('response', (response: { statusCode: number; headers: Headers }) => {
+        status = response.statusCode;
+        headers = response.headers;
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // Counted after decoding: a small gzip bomb stops here, not in V8's heap.
+        if (size > maxAnswerBytes) {
+          chunks.length = 0;
+          stream.destroy(Object.assign(new Error(`answer larger than ${maxAnswerBytes} bytes`), { code: TOO_LARGE }));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('end', () => resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8'), url }));
+      stream.on('error', reject);
+      // A stream without a body to send (GET, PUT …/cancel, DELETE) must be ended by us.
+      if (json === undefined && stream.writable) stream.end();
+    });
+  }
+
+  async function send(method: Method, firstUrl: string, opts: SendOptions): Promise<Answer> {
+    let url = firstUrl;
+    let json = opts.json;
+    let hops = 0;
     const context: ErrorContext = { method, url, taskId: opts.taskId };
     const isOk = opts.ok ?? ((s: number): boolean => s >= 200 && s < 300);
     let failures = 0; // 5xx, network errors, 1073s
+    let timeouts = 0;
     let rateLimitWaited = 0;
+    const { deadline } = opts;
+    const pastDeadline = (what: string): TimeoutError =>
+      new TimeoutError(`--timeout reached ${what} (${method} ${url})`, { request: { method, url } });
     for (;;) {
       throwIfAborted(opts.signal);
+      if (deadline !== undefined && now() >= deadline) throw pastDeadline('before the request could be sent');
       let release: () => void;
       try {
-        release = await limiter.acquire(opts.signal);
+        release = await limiter.acquire(opts.signal, deadline);
       } catch (error) {
+        if (error instanceof TimeoutError) throw pastDeadline(`while pacing: ${error.message}`);
         throw interrupted(opts.signal, error);
       }
       const started = now();
+      // The whole answer within its own deadline, and within --timeout.
+      const left = deadline === undefined ? Infinity : deadline - started;
+      const totalMs = Math.max(1, Math.min(answerTimeoutMs, left));
       let answer: Answer;
       try {
-        const response = await http(url, {
-          method,
-          followRedirect: opts.followRedirect ?? true,
-          ...(opts.json === undefined ? {} : { json: opts.json }),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        answer = { status: response.statusCode, headers: response.headers, body: String(response.body ?? '') };
+        answer = await exchange(method, url, json, opts.signal, totalMs);
       } catch (error) {
         release();
         if (opts.signal?.aborted) throw interrupted(opts.signal, error);
         const code = (error as { code?: string }).code;
         const event = (error as { event?: string }).event;
         const connectPhase = event === 'lookup' || event === 'connect' || event === 'secureConnect';
-        log(`${method} ${url} ${code ?? 'failed'} ${now() - started}ms`);
-        if (isRetryableNetworkError(code, opts.kind, connectPhase) && failures < maxRetries) {
-          await wait(backoffDelay(failures, backoff), opts.signal, `${code ?? 'network error'}`, failures + 1);
+        log(`${method} ${url} ${code === 'ETIMEDOUT' ? `timed out (${event ?? 'request'})` : (code ?? 'failed')} ${now() - started}ms`);
+        if (code === TOO_LARGE) {
+          throw new NetworkError(
+            `the API's answer to ${method} ${url} is over ${Math.round(maxAnswerBytes / 1048576)} MiB decoded; ` +
+              'an API answer is small JSON (a compression bomb?), so it was not read further',
+            { request: { method, url }, hint: 'check --base-url: is it the MoySklad API?' },
+          );
+        }
+        if (code === 'ETIMEDOUT' && deadline !== undefined && now() >= deadline - 1) {
+          throw pastDeadline('while waiting for the answer');
+        }
+        // A request that timed out already cost a full deadline: it gets one more try, not four.
+        const timedOut = code === 'ETIMEDOUT' && !connectPhase;
+        if (timedOut) timeouts += 1;
+        if (isRetryableNetworkError(code, opts.kind, connectPhase) && failures < maxRetries && timeouts <= 1) {
+          await wait(backoffDelay(failures, backoff), opts.signal, `${code ?? 'network error'}`, failures + 1, deadline);
           failures += 1;
           continue;
         }
@@ -207,6 +290,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
       release();
       log(`${method} ${url} ${answer.status} ${now() - started}ms`);
+      if (answer.status >= 300 && answer.status < 400 && !isOk(answer.status)) {
+        const target = redirectTarget(answer, url);
+        if (target !== undefined && new URL(target).origin === new URL(url).origin && hops < MAX_REDIRECTS) {
+          // Same scheme, host and port: the credentials stay where they were meant to go (§10.4: 303, 308).
+          log(`  redirected to ${safeForLog(target)} (same origin, followed)`);
+          hops += 1;
+          url = target;
+          if (answer.status === 303 || (method === 'POST' && answer.status !== 307 && answer.status !== 308)) {
+            method = 'GET';
+            json = undefined;
+          }
+          continue;
+        }
+        log(`  redirected to ${target === undefined ? 'nowhere' : safeForLog(target)} (not followed)`);
+        throw redirectError(answer.status, target, context, hops >= MAX_REDIRECTS);
+      }
       const pace = pacingDelayMs(answer.headers, lowWater);
       if (pace > 0) limiter.pause(pace);
 
@@ -220,7 +319,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         // Too many parallel requests (ours or another client's of the same user): fewer slots, then again.
         limiter.lower();
         if (failures < maxRetries * 2) {
-          await wait(backoffDelay(failures, backoff) + backoff.baseMs, opts.signal, '1073 too many parallel requests', failures + 1);
+          await wait(backoffDelay(failures, backoff) + backoff.baseMs, opts.signal, '1073 too many parallel requests', failures + 1, deadline);
           failures += 1;
           continue;
         }
@@ -229,14 +328,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         if (rateLimitWaited + delayMs <= maxRateLimitWaitMs) {
           rateLimitWaited += delayMs;
           limiter.pause(delayMs); // everyone else waits too
-          await wait(delayMs, opts.signal, '429 rate limit', undefined);
+          await wait(delayMs, opts.signal, '429 rate limit', undefined, deadline);
           continue;
         }
       } else if (
         (isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0) || codes.includes(61008))
         && failures < maxRetries
       ) {
-        await wait(backoffDelay(failures, backoff), opts.signal, `HTTP ${answer.status}`, failures + 1);
+        await wait(backoffDelay(failures, backoff), opts.signal, `HTTP ${answer.status}`, failures + 1, deadline);
         failures += 1;
         continue;
       }
@@ -248,7 +347,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
   }
 
-  async function wait(ms: number, signal: AbortSignal | undefined, reason: string, attempt: number | undefined): Promise<void> {
+  async function wait(
+    ms: number, signal: AbortSignal | undefined, reason: string, attempt: number | undefined, deadline?: number,
+  ): Promise<void> {
+    if (deadline !== undefined && now() + ms >= deadline) {
+      throw new TimeoutError(`--timeout reached: the next try after ${reason} would come too late`);
+    }
     log(`  ${reason}: retrying in ${ms}ms${attempt === undefined ? '' : ` (retry ${attempt})`}`);
     try {
       await sleep(ms, signal);
@@ -258,15 +362,18 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }
 
   /** JSON of a 2xx; a garbled body of an idempotent request is retried once more as a whole. */
-  async function getJson<T>(url: string, parse: (value: unknown, context: ErrorContext) => T, taskId?: string, signal?: AbortSignal): Promise<T> {
+  async function getJson<T>(
+    url: string, parse: (value: unknown, context: ErrorContext) => T, taskId: string | undefined, call: CallOptions,
+  ): Promise<T> {
     const context: ErrorContext = { method: 'GET', url, taskId };
+    const { signal, deadline } = call;
     for (let attempt = 0; ; attempt += 1) {
-      const answer = await send('GET', url, { kind: 'idempotent', taskId, signal });
+      const answer = await send('GET', url, { kind: 'idempotent', taskId, signal, deadline });
       try {
         return parse(parseJsonBody(answer.body, context), context);
       } catch (error) {
         if (!(error instanceof NetworkError) || attempt >= maxRetries) throw error;
-        await wait(backoffDelay(attempt, backoff), signal, 'malformed answer', attempt + 1);
+        await wait(backoffDelay(attempt, backoff), signal, 'malformed answer', attempt + 1, deadline);
       }
     }
   }
@@ -279,7 +386,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async createTask(pathAndQuery, call = {}) {
       if (!pathAndQuery.startsWith('/')) throw new ApiError(`not an API path: ${pathAndQuery}`);
       const url = `${baseUrl}${withAsyncParam(pathAndQuery)}`;
-      const answer = await send('GET', url, { kind: 'create', signal: call.signal, ok: (s) => s >= 200 && s < 300 });
+      const answer = await send('GET', url, {
+        kind: 'create', signal: call.signal, deadline: call.deadline, ok: (s) => s >= 200 && s < 300,
+      });
       if (answer.status !== 202) {
         throw new ApiError(`the API answered ${answer.status} instead of 202: this request does not run asynchronously`, {
           httpStatus: answer.status, request: { method: 'GET', url }, hint: 'see `ms-async reports` for the async-capable reports',
@@ -288,43 +397,45 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return createdTaskFrom(answer.headers, url);
     },
     async getTask(id, call = {}) {
-      return getJson(taskUrl(id), parseTask, id, call.signal);
+      return getJson(taskUrl(id), parseTask, id, call);
     },
     async listTasks(query = {}, call = {}) {
-      return getJson(`${baseUrl}/async${listQuery(query)}`, parseTaskList, undefined, call.signal);
+      return getJson(`${baseUrl}/async${listQuery(query)}`, parseTaskList, undefined, call);
     },
     async cancelTask(id, call = {}) {
-      await send('PUT', `${taskUrl(id)}/cancel`, { kind: 'idempotent', taskId: id, signal: call.signal });
+      await send('PUT', `${taskUrl(id)}/cancel`, { kind: 'idempotent', taskId: id, ...call });
     },
     async getResultLink(id, call = {}) {
       const url = `${taskUrl(id)}/result`;
       const answer = await send('GET', url, {
-        kind: 'idempotent', taskId: id, signal: call.signal, followRedirect: false, ok: (s) => s >= 300 && s < 400,
+        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 300 && s < 400,
       });
-      const location = headerText(answer.headers, 'location');
-      if (!location) {
-        throw new NetworkError(`the API answered ${answer.status} without a Location for the result of task ${id}`, {
+      const link = redirectTarget(answer, url);
+      if (link === undefined) {
+        throw new NetworkError(`the API answered ${answer.status} without a usable Location for the result of task ${id}`, {
           httpStatus: answer.status, request: { method: 'GET', url },
         });
       }
-      return new URL(location, url).toString();
+      // The storage link is another origin: the download goes without Authorization (§2.7).
+      log(`  result link ${safeForLog(link)} (fetched without Authorization)`);
+      return link;
     },
     async getEmployee(call = {}) {
-      return getJson(`${baseUrl}/context/employee`, (v) => v, undefined, call.signal);
+      return getJson(`${baseUrl}/context/employee`, (v) => v, undefined, call);
     },
     async createWebhook(input, call = {}) {
       const url = `${baseUrl}/entity/webhook`;
       const answer = await send('POST', url, {
-        kind: 'create', signal: call.signal, json: { url: input.url, action: input.action, entityType: 'async' },
+        kind: 'create', ...call, json: { url: input.url, action: input.action, entityType: 'async' },
       });
       const context = { method: 'POST', url };
       return parseWebhook(parseJsonBody(answer.body, context), context);
     },
     async listWebhooks(call = {}) {
-      return getJson(`${baseUrl}/entity/webhook`, parseWebhookList, undefined, call.signal);
+      return getJson(`${baseUrl}/entity/webhook`, parseWebhookList, undefined, call);
     },
     async deleteWebhook(id, call = {}) {
-      await send('DELETE', `${baseUrl}/entity/webhook/${encodeURIComponent(id)}`, { kind: 'idempotent', signal: call.signal });
+      await send('DELETE', `${baseUrl}/entity/webhook/${encodeURIComponent(id)}`, { kind: 'idempotent', ...call });
     },
   };
 }
@@ -363,6 +474,37 @@ function listQuery(query: ListTasksQuery): string {
   if (query.limit !== undefined) params.push(`limit=${query.limit}`);
   if (query.offset !== undefined) params.push(`offset=${query.offset}`);
   return params.length > 0 ? `?${params.join('&')}` : '';
+}
+
+/** The http(s) URL a 3xx points to, resolved against the request; undefined when absent or odd. */
+function redirectTarget(answer: Answer, requestUrl: string): string | undefined {
+  const location = headerText(answer.headers, 'location');
+  if (!location) return undefined;
+  try {
+    const target = new URL(location, requestUrl);
+    return target.protocol === 'https:' || target.protocol === 'http:' ? target.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL without credentials or query (storage links carry signatures there). */
+function safeForLog(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search === '' ? '' : '?…'}`;
+}
+
+function redirectError(status: number, target: string | undefined, context: ErrorContext, tooMany: boolean): NetworkError {
+  const where = target === undefined ? 'no usable http(s) Location' : new URL(target).origin;
+  const message = tooMany
+    ? `the API redirected ${context.method} ${context.url} more than ${MAX_REDIRECTS} times`
+    : `the API redirected ${context.method} ${context.url} to ${where} (HTTP ${status}); not followed: ` +
+      'credentials go only to the base URL\'s own scheme, host and port';
+  return new NetworkError(message, {
+    httpStatus: status,
+    request: { method: context.method, url: context.url },
+    hint: 'check --base-url (MS_BASE_URL): it should be the API\'s https:// address itself',
+  });
 }
 
 function headerText(headers: Headers, name: string): string | undefined {

@@ -1,17 +1,23 @@
 /**
- * A semaphore for requests in flight (moysklad-async-api.md §3.1: 5 parallel requests per user,
+ * A semaphore for requests in flight (docs/api-facts.md §3.1: 5 parallel requests per user,
  * error 1073 beyond). The limit can be lowered after a 1073 and creeps back up after a run of
  * successes; a pause gate spreads requests out when the rate-limit headers say the window is
  * nearly spent.
  */
+import { TimeoutError } from '../errors.js';
+import { clampDelay } from './deadlines.js';
+
 export interface Limiter {
-  /** Waits for a slot (and for any pacing pause); returns the function that frees it. */
-  acquire(signal?: AbortSignal): Promise<() => void>;
+  /**
+   * Waits for a slot (and for any pacing pause); returns the function that frees it. A pause that
+   * reaches past `deadline` (a time of `now()`) throws TimeoutError at once instead of waiting.
+   */
+  acquire(signal?: AbortSignal, deadline?: number): Promise<() => void>;
   /** After a 1073: one slot fewer (never below 1). */
   lower(): void;
   /** After a success: after enough of them, one slot more (never above the maximum). */
   succeeded(): void;
-  /** Hold new requests until `now() + ms`. */
+  /** Hold new requests until `now() + ms` (ms capped at MAX_PACING_MS). */
   pause(ms: number): void;
   readonly limit: number;
   readonly inFlight: number;
@@ -63,7 +69,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   };
 
   return {
-    async acquire(signal) {
+    async acquire(signal, deadline) {
       await take(signal);
       let released = false;
       const release = (): void => {
@@ -75,6 +81,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
       try {
         // Pacing happens while holding the slot so that waiting requests queue behind it.
         for (let wait = pausedUntil - options.now(); wait > 0; wait = pausedUntil - options.now()) {
+          if (deadline !== undefined && pausedUntil > deadline) {
+            throw new TimeoutError(`the API's rate limit asks to wait ${Math.ceil(wait / 1000)}s, past --timeout`);
+          }
           await options.sleep(wait, signal);
         }
       } catch (error) {
@@ -97,7 +106,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       }
     },
     pause(ms) {
-      pausedUntil = Math.max(pausedUntil, options.now() + ms);
+      pausedUntil = Math.max(pausedUntil, options.now() + clampDelay(ms));
     },
     get limit() {
       return limit;

@@ -1,6 +1,6 @@
 /**
  * Validation of response bodies and the one mapping from an HTTP answer to the error tree
- * (moysklad-async-api.md §4; errors wrapped once, here, per style.md B3).
+ * (docs/api-facts.md §4; errors are wrapped once, here).
  */
 import {
   ApiError, AuthError, AUTH_API_CODES, NetworkError, ResultGoneError, TaskFailedError,

@@ -1,6 +1,8 @@
+import { clampDelay } from './deadlines.js';
+
 /**
  * The retry policy of the client, as pure functions so that it can be read and tested on its own
- * (issue 3; moysklad-async-api.md §3.5, §3.6, §8 "Retries").
+ * (issue 3; docs/api-facts.md §3.5, §3.6, §8).
  */
 
 export interface BackoffOptions {
@@ -67,11 +69,14 @@ export function isRetryableStatus(status: number, kind: RequestKind, hasApiError
   return status === 500 && hasApiErrorBody;
 }
 
-/** Milliseconds to wait after a 429: X-Lognex-Retry-After, else X-Lognex-Reset, else undefined. */
+/**
+ * Milliseconds to wait after a 429: X-Lognex-Retry-After, else X-Lognex-Reset, else undefined;
+ * capped at MAX_PACING_MS (a header saying a day must not pause a day).
+ */
 export function rateLimitWaitMs(headers: Record<string, string | string[] | undefined>): number | undefined {
   for (const name of ['x-lognex-retry-after', 'x-lognex-reset']) {
     const value = headerNumber(headers, name);
-    if (value !== undefined && value > 0) return value;
+    if (value !== undefined && value > 0) return clampDelay(value);
   }
   return undefined;
 }
@@ -79,7 +84,7 @@ export function rateLimitWaitMs(headers: Record<string, string | string[] | unde
 /**
  * Pacing when `X-RateLimit-Remaining` runs low: the pause before the next request, spreading the
  * rest of the window (X-Lognex-Reset, else X-Lognex-Retry-TimeInterval) over what is left.
- * 0 when there is room.
+ * 0 when there is room; never more than MAX_PACING_MS.
  */
 export function pacingDelayMs(
   headers: Record<string, string | string[] | undefined>,
@@ -89,7 +94,7 @@ export function pacingDelayMs(
   if (remaining === undefined || remaining > lowWater) return 0;
   const window = headerNumber(headers, 'x-lognex-reset') || headerNumber(headers, 'x-lognex-retry-timeinterval') || 0;
   if (window <= 0) return 0;
-  return Math.ceil(window / (remaining + 1));
+  return clampDelay(window / (Math.max(0, remaining) + 1));
 }
 
 export function headerNumber(headers: Record<string, string | string[] | undefined>, name: string): number | undefined {

@@ -1,4 +1,4 @@
-/** Response shapes of the async exchange (moysklad-async-api.md §2.3, §2.5, §7). */
+/** Response shapes of the async exchange (docs/api-facts.md §2.3, §2.5, §7). */
 import type { ApiErrorEntry } from '../errors.js';
 
 export const TASK_STATES = ['PENDING', 'PROCESSING', 'DONE', 'ERROR', 'CANCEL', 'API_ERROR'] as const;

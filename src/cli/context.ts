@@ -1,8 +1,9 @@
 /**
  * What every command gets: the process's streams, the clock, and the interrupt signal. Injected so
- * that tests run commands in-process with in-memory streams and short clocks (style.md B4.4).
+ * that tests run commands in-process with in-memory streams and short clocks (docs/ARCHITECTURE.md).
  */
 import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
+import type { TraceRecorder } from '../trace/recorder.js';
 
 export interface CliDeps {
   io: Io;
@@ -12,6 +13,8 @@ export interface CliDeps {
   signal: AbortSignal;
   /** Where conf keeps its file; tests point it at a temporary directory. */
   configDir?: string | undefined;
+  /** Set by `--trace <file>` before the command runs; src/main.ts writes it when the run ends. */
+  trace?: TraceRecorder | undefined;
 }
 
 /** The global flags of the contract, as commander hands them to every command. */
@@ -23,6 +26,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  trace?: string;
 }
 
 export interface CommandContext {

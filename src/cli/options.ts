@@ -1,10 +1,41 @@
-/** Shared option parsing: durations, -p key=value, formats. Pure; errors are UsageError (exit 2). */
+/**
+ * Parsers for flags and arguments shared by several commands: durations, timeouts, -p key=value,
+ * task ids, whole numbers. Pure. They throw commander's InvalidArgumentError, which commander
+ * prints as a usage error and src/main.ts turns into exit 2.
+ */
 import { InvalidArgumentError } from 'commander';
 
 /** `90s`, `15m`, `2h`, `1h30m` or plain seconds → milliseconds. `0` means "no limit". */
 export function parseDuration(text: string): number {
+  return Math.round(durationExact(text));
+}
+
+/**
+ * `--timeout`: a duration, `0` for no limit. A non-zero value under a second is refused rather than
+ * rounded: rounding down made `0.0001` mean "no limit", and rounding up would end every wait before
+ * the first status read (about a second in), which no one asking for a timeout wants.
+ */
+export function parseTimeout(text: string): number {
+  const ms = durationExact(text);
+  if (ms !== 0 && ms < 1000) {
+    throw new InvalidArgumentError(`"${text}" is under a second: give at least 1s, or 0 for no limit`);
+  }
+  return Math.round(ms);
+}
+
+/** A task id argument: refused when empty (it would address the task list, not a task). */
+export function parseTaskId(text: string): string {
+  const id = text.trim();
+  if (id === '') {
+    throw new InvalidArgumentError('a task id is required (printed by `ms-async start`, listed by `ms-async list`)');
+  }
+  return id;
+}
+
+/** Milliseconds, not rounded: parseTimeout must tell `0.0001` from `0`. */
+function durationExact(text: string): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
@@ -17,7 +48,7 @@ export function parseDuration(text: string): number {
   if (consumed === 0 || consumed !== trimmed.length) {
     throw new InvalidArgumentError(`"${text}" is not a duration (try 90s, 15m, 2h, or seconds)`);
   }
-  return Math.round(total);
+  return total;
 }
 
 /** Commander collector for repeatable `-p key=value`. */

@@ -1,4 +1,4 @@
-/** The output flags shared by fetch, export and convert (cli-contract.md, "Output formats"). */
+/** The output flags shared by fetch, export and convert (README.md "Output formats"). */
 import { Option, type Command } from 'commander';
 import type { CsvOptions } from '../convert/index.js';
 
@@ -16,9 +16,9 @@ export interface OutputFlags {
 
 export function addOutputOptions(command: Command): Command {
   return command
-    .requiredOption('-o, --out <file>', 'output file (.csv, .ndjson/.jsonl, .json), or - for stdout')
-    .addOption(new Option('-f, --format <format>', 'output format (default: from the --out extension; ndjson for -)').choices(['csv', 'ndjson', 'jsonl', 'json']))
-    .option('--columns <list>', 'CSV: pick and order columns, comma-separated (e.g. meta.id,name,stockByStore.stock)')
+    .requiredOption('-o, --out <file>', 'output file (.csv, .ndjson/.jsonl, .json, .xlsx), or - for stdout')
+    .addOption(new Option('-f, --format <format>', 'output format (default: from the --out extension; ndjson for -)').choices(['csv', 'ndjson', 'jsonl', 'json', 'xlsx']))
+    .option('--columns <list>', 'CSV/XLSX: pick and order columns, comma-separated (e.g. meta.id,name,stockByStore.stock)')
     .option('--delimiter <char>', 'CSV: field delimiter (default ",")')
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark')
     .option('--crlf', 'CSV: end lines with CRLF')

@@ -18,6 +18,8 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerBatch } from './commands/batch.js';
+import { registerDoctor } from './commands/doctor.js';
 
 const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
 export const VERSION: string = packageJson.version;
@@ -33,6 +35,7 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
     .configureOutput({
       writeOut: (s) => deps.io.stdout.write(s),
@@ -50,15 +53,21 @@ Examples:
   $ ms-async reports                                          # what can be exported
 
 Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 timeout,
-7 network, 8 result gone, 130 interrupted.`,
+7 network, 8 result gone, 9 local file, 130 interrupted.`,
   );
 
   for (const register of [
-    registerExport, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerLogin, registerConfig, registerSandbox,
+    registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
+    registerWebhook, registerReports, registerConvert, registerLogin, registerDoctor, registerConfig, registerSandbox,
   ]) {
     register(program, deps);
   }
+  program.hook('preAction', async () => {
+    const file = program.opts<{ trace?: string }>().trace;
+    if (file === undefined || deps.trace) return;
+    const { startTrace } = await import('./trace.js');
+    deps.trace = await startTrace(file, { version: VERSION, now: deps.now });
+  });
   // Subcommands inherit the output routing and exit override.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput());

@@ -11,7 +11,7 @@ import { createTaskSteps } from './task-steps.js';
 import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
 import { formatBytes } from '../ui/progress.js';
-import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
+import type { ReportSpec } from '../reports/catalog.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -30,24 +30,42 @@ export interface ExportTransfer extends CommonTransfer {
   report: string;
   param: Array<[string, string]>;
   reuse?: boolean | undefined;
+  period?: string | undefined;
+  split?: string | undefined;
   sandbox?: boolean | undefined;
   sandboxRows?: number | undefined;
 }
 
 export async function runTransfer(ctx: CommandContext, request: FetchTransfer | ExportTransfer): Promise<void> {
-  const [{ resolveOutputTarget }, { buildReportRequest }, { exportReport, fetchTask, resumeCommand }, { reportFromArgument }] =
-    await Promise.all([
-      import('../core/output.js'),
-      import('../reports/request.js'),
-      import('../core/export.js'),
-      import('../core/convert-local.js'),
-    ]);
+  const [
+    { refuseColumnsWithoutCsv, resolveOutputTarget },
+    { planExport },
+    { reportFromRequestUrl },
+    { exportReport, fetchTask, resumeCommand },
+    { reportFromArgument },
+  ] = await Promise.all([
+    import('../core/output.js'),
+    import('../core/export-plan.js'),
+    import('../reports/request.js'),
+    import('../core/export.js'),
+    import('../core/convert-local.js'),
+  ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
-  (await import('../convert/csv.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
-  const built = request.kind === 'export' ? buildReportRequest(request.report, request.param) : undefined;
+  (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
+  const built =
+    request.kind === 'export'
+      ? planExport({
+          report: request.report,
+          params: request.param,
+          period: request.period,
+          split: request.split,
+          now: ctx.deps.now(),
+        })
+      : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
   const target = await resolveOutputTarget(request.out, request.format);
+  refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
@@ -66,7 +84,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     if (request.kind === 'fetch' && spec === undefined) {
       // The task's request says which report it was, and so where its records are.
       const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
-      spec = reportFromRequest(task.request);
+      spec = reportFromRequestUrl(task.request);
     }
     const fetchPart = {
       target,
@@ -82,9 +100,14 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
       onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      trace: ctx.deps.trace,
     };
-    const summary =
-      request.kind === 'export'
+    const split = request.kind === 'export' && built?.slices
+      ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
+      : undefined;
+    const summary = split
+      ? await (await import('./split-run.js')).runSplit(sessionCtx, client, split)
+      : request.kind === 'export'
         ? await exportReport(steps, {
             ...fetchPart,
             pathAndQuery: built?.pathAndQuery ?? '',
@@ -105,12 +128,6 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     progress.stop();
     await sandbox?.close();
   }
-}
-
-/** The catalogue entry of a task's request URL (`…/api/remap/1.2/report/stock/bystore?…`). */
-function reportFromRequest(requestUrl: string): ReportSpec | undefined {
-  const pathname = new URL(requestUrl, 'http://relative.invalid').pathname;
-  return findReportByPath(pathname.replace(/^.*\/api\/remap\/1\.2/, ''));
 }
 
 /** The sandbox of `export --sandbox`: quick task delays, so that a first export takes seconds. */

@@ -1,5 +1,6 @@
 /** The API session of a command: the client from globals + env + stored profile, `-v` logs on stderr. */
 import type { Session } from '../core/session.js';
+import { decideStdoutColor } from '../ui/io.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
 
@@ -14,15 +15,13 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
     now: ctx.deps.now,
     sleep: ctx.deps.sleep,
     onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
+    trace: ctx.deps.trace,
   });
 }
 
 /** Colour for tables on stdout: only when colour is on and stdout itself is a terminal (or forced). */
 export function stdoutColor(ctx: CommandContext): boolean {
-  if (!ctx.mode.color) return false;
-  const force = ctx.deps.io.env.FORCE_COLOR;
-  const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
-  return ctx.deps.io.stdout.isTTY === true || forced;
+  return decideStdoutColor(ctx.deps.io, ctx.mode);
 }
 
 /** One JSON document on stdout. */

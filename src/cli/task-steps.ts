@@ -3,9 +3,13 @@
  * terminal: a spinner or plain state lines while waiting, a line when the queue is full.
  */
 import type { ApiClient } from '../api/client.js';
+import type { AsyncTask } from '../api/types.js';
 import type { TaskSteps } from '../core/export.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
+
+/** Said once when task creation meets a full queue (61002), by start, fetch and export alike. */
+export const QUEUE_FULL_LINE = "the account's async queue is full (61002); waiting for a free slot…";
 
 export interface TaskStepOptions {
   timeoutMs: number;
@@ -31,13 +35,13 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
         sleep: deps.sleep,
         now: deps.now,
         signal: deps.signal,
-        onQueueFull: () => log.info("the account's async queue is full (61002); waiting for a free slot…"),
+        onQueueFull: () => log.info(QUEUE_FULL_LINE),
       }),
     waitDone: async (taskId) => {
       const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
-      let task;
+      let task: AsyncTask;
       try {
-        task = await pollTask((signal) => client.getTask(taskId, { signal }), {
+        task = await pollTask((signal, deadline) => client.getTask(taskId, { signal, deadline }), {
           timeoutMs: options.timeoutMs,
           sleep: deps.sleep,
           now: deps.now,

@@ -1,6 +1,6 @@
 /**
  * resolveConnection: where the base URL and credentials come from, in one pure function —
- * flag > environment > stored profile > default (cli-contract.md "Connection and credentials").
+ * flag > environment > stored profile > default (README.md "Connection and credentials").
  */
 import { isIP } from 'node:net';
 import { AuthError, UsageError } from '../errors.js';
@@ -80,22 +80,51 @@ export function resolveConnection(input: ConnectionInput): Connection {
       hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
     });
   }
-  assertSafeTransport(baseUrl);
+  // Plain http is refused here for addresses; names are resolved by assertSafeTransport.
+  const url = new URL(baseUrl);
+  const host = bareHost(url.hostname);
+  if (url.protocol === 'http:' && isIP(host) !== 0 && !isLoopbackAddress(host)) throw plainHttpRefused(url.host);
   return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
 }
 
-/** Credentials may travel over plain http only to this machine (the sandbox). */
-export function assertSafeTransport(baseUrl: string): void {
+type LookupAll = (host: string) => Promise<ReadonlyArray<{ address: string }>>;
+
+/**
+ * Credentials may travel over plain http only to this machine (the sandbox). Decided by the
+ * address the name resolves to, every one of them: a name (`x.localhost` included) may resolve
+ * anywhere. Call before the first request; `lookup` is injectable for tests.
+ */
+export async function assertSafeTransport(baseUrl: string, lookup: LookupAll = lookupAll): Promise<void> {
   const url = new URL(baseUrl);
-  if (url.protocol === 'https:' || isLoopback(url.hostname)) return;
-  throw new UsageError(`refusing to send credentials over plain http to ${url.host}`, {
-    hint: 'use an https:// base URL (plain http is allowed only for localhost, the sandbox)',
+  if (url.protocol === 'https:') return;
+  const host = bareHost(url.hostname);
+  if (isIP(host) !== 0) {
+    if (isLoopbackAddress(host)) return;
+    throw plainHttpRefused(url.host);
+  }
+  const addresses = await lookup(host).catch(() => []);
+  if (addresses.length > 0 && addresses.every((a) => isLoopbackAddress(a.address))) return;
+  throw plainHttpRefused(url.host);
+}
+
+async function lookupAll(host: string): Promise<ReadonlyArray<{ address: string }>> {
+  const { lookup } = await import('node:dns/promises');
+  return lookup(host, { all: true });
+}
+
+function plainHttpRefused(host: string): UsageError {
+  return new UsageError(`refusing to send credentials over plain http to ${host}: it is not this machine`, {
+    hint: 'use an https:// base URL (plain http is allowed only for a loopback address, the sandbox)',
   });
 }
 
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+function bareHost(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '').toLowerCase();
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped 127/8: a literal address, never a name. */
+export function isLoopbackAddress(address: string): boolean {
+  const host = bareHost(address);
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);
   return false;
@@ -106,7 +135,16 @@ function normaliseBaseUrl(text: string, source: Source): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`"${text}" is not a URL (base URL from ${source})`, { hint: `the default is ${DEFAULT_BASE_URL}` });
+    throw new UsageError(`"${withoutUserInfo(text)}" is not a URL (base URL from ${source})`, {
+      hint: `the default is ${DEFAULT_BASE_URL}`,
+    });
+  }
+  if (url.username !== '' || url.password !== '') {
+    // Never printed, never used: silently preferring them over MS_TOKEN would surprise, and a
+    // URL shows up in -v lines, errors and --json.
+    throw new UsageError(`the base URL (from ${source}) carries a user name or password before @; it is refused`, {
+      hint: 'remove the user:password@ part; give credentials with MS_TOKEN, MS_LOGIN/MS_PASSWORD or `ms-async login`',
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`the base URL must be http(s): ${url.protocol}//… (from ${source})`);
@@ -114,6 +152,11 @@ function normaliseBaseUrl(text: string, source: Source): string {
   url.search = '';
   url.hash = '';
   return url.toString().replace(/\/+$/, '');
+}
+
+/** `https://user:pw@host` → `https://***@host`, for echoing a URL that did not parse. */
+function withoutUserInfo(text: string): string {
+  return text.replace(/\/\/[^/?#]*@/, '//***@');
 }
 
 /** A token shown safely: `abcd…(40 chars)`. */

@@ -4,16 +4,13 @@
  */
 import type { StoredProfile } from './resolve.js';
 
-export const CONFIG_KEYS = ['base-url', 'token'] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
 export interface ConfigStore {
   /** The file's path. */
   readonly path: string;
   profiles(): Record<string, StoredProfile>;
   getProfile(name: string): StoredProfile | undefined;
+  /** Stores the profile; one with no settings left is removed. */
   setProfile(name: string, profile: StoredProfile): void;
-  deleteProfile(name: string): void;
 }
 
 interface Schema {
@@ -45,11 +42,6 @@ export async function openConfigStore(options: { cwd?: string | undefined } = {}
       const all = read();
       if (Object.keys(clean).length === 0) delete all[name];
       else all[name] = clean;
-      conf.set('profiles', all);
-    },
-    deleteProfile(name) {
-      const all = read();
-      delete all[name];
       conf.set('profiles', all);
     },
   };

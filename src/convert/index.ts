@@ -27,13 +27,14 @@ import { inspectResult } from './shape.js';
 export type { CsvOptions } from './csv.js';
 export { formatRubles, resolveCsvOptions } from './csv.js';
 
-export type OutputFormat = 'csv' | 'ndjson' | 'json';
+export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'xlsx';
 
 /** One row per format; the keys feed commander's `.choices()`. */
 export const FORMATS: Record<OutputFormat, { extensions: string[]; contentType: string }> = {
   csv: { extensions: ['.csv'], contentType: 'text/csv; charset=utf-8' },
   ndjson: { extensions: ['.ndjson', '.jsonl'], contentType: 'application/x-ndjson' },
   json: { extensions: ['.json'], contentType: 'application/json' },
+  xlsx: { extensions: ['.xlsx'], contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
 };
 
 /** The format an output path's extension names (case-insensitive), if any. */
@@ -66,6 +67,8 @@ export interface ConvertOptions {
   /** Internal (tests, bench): read size, and the engine ('auto': fast scanner for rows/series). */
   chunkSize?: number;
   engine?: 'auto' | 'fast' | 'stream-json';
+  /** XLSX: records per sheet (tests; default Excel's 1,048,575). */
+  maxRecordsPerSheet?: number;
   /** The file was given to `convert` by a person (names it in messages; a task object is exit 2). */
   localFile?: { name: string; out?: string | undefined };
 }
@@ -81,6 +84,9 @@ export interface ConvertResult {
   /** `--columns` names that no record had (their cells are empty), and the columns there were. */
   missingColumns?: string[];
   availableColumns?: string[];
+  /** XLSX: sheets written (more than one when the records exceed a sheet), text cells cut to Excel's limit. */
+  sheets?: number;
+  truncatedCells?: number;
 }
 
 /**
@@ -163,6 +169,8 @@ async function convert(
     return resultOf(await runEngine(run, writer, sink), writer.lines);
   }
 
+  if (options.format === 'xlsx') return convertXlsx(run, sink, options);
+
   const flattener = new CsvFlattener(csv!, options.report ?? {});
   const writer = csvWriter(flattener);
   const bom = csv!.bom ? '\uFEFF' : '';
@@ -187,6 +195,34 @@ async function convert(
     return resultOf(found, writer.lines);
   } finally {
     await body.dispose();
+  }
+}
+
+/** XLSX: typed rows to a temporary body file, then the zip with each sheet's header first (xlsx/). */
+async function convertXlsx(run: EngineRun, sink: OutputSink, options: ConvertOptions): Promise<ConvertResult> {
+  const { createXlsxOutput } = await import('./xlsx/index.js');
+  const csv = resolveCsvOptions(options.csv);
+  const xlsx = await createXlsxOutput({
+    dir: options.tempDir ?? dirname(run.inputPath),
+    inputPath: run.inputPath,
+    report: options.report,
+    columns: csv.columns,
+    // A spreadsheet wants rubles (README.md, "XLSX"); rubles: false (--no-rubles) keeps kopecks.
+    rubles: options.csv?.rubles ?? true,
+    maxRecordsPerSheet: options.maxRecordsPerSheet,
+  });
+  try {
+    const found = await runEngine(run, xlsx.writer, xlsx.body);
+    const summary = await xlsx.finish((chunk) => sink.write(chunk), run.signal);
+    const missing = xlsx.rows.missingColumns();
+    return {
+      ...resultOf(found, xlsx.writer.lines),
+      sheets: summary.sheets,
+      ...(summary.truncatedCells > 0 ? { truncatedCells: summary.truncatedCells } : {}),
+      ...(missing.length > 0 && found.records > 0 ? { missingColumns: missing, availableColumns: [...xlsx.rows.discovered] } : {}),
+    };
+  } finally {
+    await xlsx.dispose();
   }
 }
 

@@ -9,7 +9,7 @@ import type { ConvertResult, CsvOptions } from '../convert/index.js';
 import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { closestAlias } from '../reports/request.js';
 import { convertToTarget } from './fetch-result.js';
-import { removeAll, resolveOutputTarget, temporaryPath } from './output.js';
+import { refuseColumnsWithoutCsv, removeAll, resolveOutputTarget, temporaryPath } from './output.js';
 
 export interface ConvertLocalOptions {
   input: string;
@@ -26,8 +26,11 @@ export interface ConvertLocalOptions {
 export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertResult> {
   const report = reportFromArgument(options.report);
   const inputStat = await stat(options.input).catch(() => undefined);
-  if (!inputStat?.isFile()) throw new UsageError(`no such file: ${options.input}`);
+  if (inputStat?.isDirectory()) throw new UsageError(`${options.input} is a folder, not a result file`);
+  if (!inputStat) throw new UsageError(`no such file: ${options.input}`);
+  if (!inputStat.isFile()) throw new UsageError(`${options.input} is not a regular file`);
   const target = await resolveOutputTarget(options.out, options.format);
+  refuseColumnsWithoutCsv(target, options.csv);
   const partPath = temporaryPath(target, 'part');
   const plainPath = temporaryPath(target, 'gunzip.json');
   try {

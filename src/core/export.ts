@@ -6,6 +6,7 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
+import { cancelAfterInterrupt } from './cancel.js';
 import { pickReusableTask } from './reuse.js';
 
 export interface TaskSteps {
@@ -34,6 +35,8 @@ export interface ExportOptions extends FetchPart, ExportEvents {
   cancelOnInterrupt: boolean;
   /** `--out` as the user typed it, for the resume hint. */
   outArgument: string;
+  /** Runs the download and conversion; a batch bounds how many run at once. Default: at once. */
+  transferGate?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export interface ExportSummary extends FetchResultSummary {
@@ -56,7 +59,8 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     options.onTaskStarted?.({ id: taskId, reused });
   }
   await waitForResult(steps, taskId, options);
-  const summary = await fetchWithHint(steps, taskId, options);
+  const fetch = (): Promise<FetchResultSummary> => fetchWithHint(steps, taskId, options);
+  const summary = options.transferGate ? await options.transferGate(fetch) : await fetch();
   return { ...summary, taskId, reused };
 }
 
@@ -95,9 +99,7 @@ async function waitForResult(
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
-      await steps.cancel(taskId).catch(() => undefined);
-      options.onCancelled?.(taskId);
-      throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
+      throw await cancelAfterInterrupt(() => steps.cancel(taskId), taskId, options.onCancelled);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
       hint: resumeCommand(taskId, options.outArgument),
@@ -105,7 +107,7 @@ async function waitForResult(
   }
 }
 
-/** The command that picks a still-running task up again (cli-contract.md, "Waiting"). */
+/** The command that picks a still-running task up again (README.md "Command reference", export). */
 export function resumeCommand(taskId: string, out: string): string {
   return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
 }

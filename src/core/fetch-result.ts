@@ -2,17 +2,18 @@
  * Download a DONE task's result and convert it into the target, safely: everything is written to
  * temporary files beside `--out` and renamed over it only when download, parse and conversion
  * all succeeded. A result that turns out cut short or malformed is downloaded once more before
- * giving up with exit 7 (cli-contract.md, "Exit codes").
+ * giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
 import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { downloadToFile, type DownloadProgress } from '../download/download.js';
+import { downloadToFile, type DownloadOptions, type DownloadProgress } from '../download/download.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { removeAll, temporaryPath, type OutputTarget } from './output.js';
+import { localFileError } from './local-file.js';
+import { finalMode, removeAll, temporaryPath, type OutputTarget } from './output.js';
 
 export interface FetchResultOptions {
   taskId: string;
@@ -32,6 +33,8 @@ export interface FetchResultOptions {
   onConvertProgress?: (progress: { records: number; total?: number }) => void;
   onLog?: (line: string) => void;
   onWarning?: (line: string) => void;
+  /** `--trace`: sees the storage requests of the download. */
+  trace?: DownloadOptions['trace'];
 }
 
 export interface FetchResultSummary extends ConvertResult {
@@ -50,6 +53,9 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
+      // Created 0600 before the download opens them, which keeps the mode: the result may be
+      // private data, and with `--out -` it sits in the shared TMPDIR.
+      await createPrivate([downloadPath, `${downloadPath}.raw`]);
       const download = await downloadToFile({
         getLink: () => options.getResultLink(options.taskId),
         destPath: downloadPath,
@@ -58,6 +64,7 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         ...(options.userAgent ? { userAgent: options.userAgent } : {}),
         ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
         ...(options.onLog ? { onLog: options.onLog } : {}),
+        ...(options.trace ? { trace: options.trace } : {}),
       });
       try {
         const result = await convertToTarget(downloadPath, partPath, options);
@@ -71,9 +78,15 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         await removeAll(temporaries);
       }
     }
+  } catch (error) {
+    throw localFileError(error, downloadPath) ?? error;
   } finally {
     await removeAll(temporaries);
   }
+}
+
+async function createPrivate(paths: readonly string[]): Promise<void> {
+  for (const path of paths) await writeFile(path, '', { mode: 0o600 });
 }
 
 export interface ConvertToTargetOptions {
@@ -85,6 +98,8 @@ export interface ConvertToTargetOptions {
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
+  /** XLSX records per sheet (tests: a split without a million rows). */
+  maxRecordsPerSheet?: number | undefined;
   /** `convert`: the input as the user named it, and --out (for messages about what the file is). */
   localFile?: { name: string; out?: string | undefined } | undefined;
 }
@@ -106,6 +121,7 @@ export async function convertToTarget(
     tempDir: options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
     ...(options.localFile ? { localFile: options.localFile } : {}),
   };
   options.onConvertStart?.(undefined);
@@ -115,7 +131,7 @@ export async function convertToTarget(
       warnAbout(result, options.onWarning);
       return result;
     }
-    const output = createWriteStream(partPath, { flags: 'wx' });
+    const output = createWriteStream(partPath, { flags: 'wx', mode: 0o600 });
     let result: ConvertResult;
     try {
       result = await convertFile(inputPath, output, convertOptions);
@@ -125,6 +141,7 @@ export async function convertToTarget(
       output.destroy();
       throw error;
     }
+    await chmod(partPath, await finalMode(options.target.path));
     await rename(partPath, options.target.path);
     warnAbout(result, options.onWarning);
     return result;
@@ -132,7 +149,7 @@ export async function convertToTarget(
     if (options.signal?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
-    throw error;
+    throw localFileError(error, options.target.path ?? 'stdout') ?? error;
   }
 }
 
@@ -143,6 +160,15 @@ function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | 
       `--columns: no record has ${result.missingColumns.map((c) => `"${c}"`).join(', ')} (left empty); ` +
         `the result's columns are: ${(result.availableColumns ?? []).join(', ')}`,
     );
+  }
+  if (result.sheets !== undefined && result.sheets > 1) {
+    onWarning?.(
+      `${(result.lines ?? result.records).toLocaleString('en-US')} rows do not fit one Excel sheet: ` +
+        `written on ${result.sheets} sheets, the header repeated on each`,
+    );
+  }
+  if (result.truncatedCells) {
+    onWarning?.(`${result.truncatedCells} text cells were longer than Excel's 32,767 characters and were cut to that`);
   }
   if (result.metaSize !== undefined && result.metaSize !== result.records) {
     onWarning?.(

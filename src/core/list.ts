@@ -1,5 +1,5 @@
 /**
- * `list`: the account's tasks of the last week (moysklad-async-api.md §2.5). One page of
+ * `list`: the account's tasks of the last week (docs/api-facts.md §2.5). One page of
  * `pageSize` by default; `all` pages through everything. `--request TEXT` is a case-insensitive
  * substring match done here, because the API filters `request` by exact equality only.
  */

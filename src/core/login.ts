@@ -1,6 +1,6 @@
 /**
  * `login`, `logout`, `config`: credentials and settings in the conf store. A token is checked with
- * `GET /context/employee` before it is stored (cli-contract.md "Connection and credentials").
+ * `GET /context/employee` before it is stored (README.md "Connection and credentials").
  */
 import { UsageError } from '../errors.js';
 import { createApiClient } from '../api/client.js';
@@ -8,6 +8,8 @@ import {
   assertSafeTransport, maskSecret, resolveBaseUrl, resolveProfileName, type ConnectionInput, type StoredProfile,
 } from '../config/resolve.js';
 import { openConfigStore, profileField, type ConfigStore } from '../config/store.js';
+import type { Request } from 'got';
+import type { HttpTrace } from '../trace/recorder.js';
 
 export interface LoginOptions extends Omit<ConnectionInput, 'stored'> {
   token: string;
@@ -16,6 +18,8 @@ export interface LoginOptions extends Omit<ConnectionInput, 'stored'> {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   onLog?: ((line: string) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** `--trace`: the recorder sees the check. */
+  trace?: HttpTrace | undefined;
 }
 
 export interface LoginResult {
@@ -33,10 +37,13 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const profile = resolveProfileName(options);
   const stored = store.profiles();
   const { baseUrl, source } = resolveBaseUrl({ ...options, stored });
-  assertSafeTransport(baseUrl);
+  await assertSafeTransport(baseUrl);
+  options.trace?.addSecrets(token);
+  if (options.trace) options.trace.baseUrl ??= baseUrl;
   const client = createApiClient({
     baseUrl, auth: { kind: 'bearer', token }, now: options.now, sleep: options.sleep,
     ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.trace ? { observe: (request: Request) => options.trace?.observeApi(request) } : {}),
   });
   const employee = await client.getEmployee({ signal: options.signal }) as { name?: unknown; uid?: unknown; fullName?: unknown } | null;
   const keepBase = source === 'flag' || source === 'env' ? baseUrl : stored[profile]?.baseUrl;

@@ -1,15 +1,15 @@
 /**
  * The output side of fetch/export: choosing the format, checking `--out` before any request, and
  * the temporary-file-then-rename dance that makes the output appear complete or not at all
- * (cli-contract.md, "Files are safe").
+ * (README.md "Command reference", fetch).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, rm, stat } from 'node:fs/promises';
+import { access, lstat, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { FORMATS, formatFromPath, type OutputFormat } from '../convert/index.js';
+import { FORMATS, formatFromPath, type CsvOptions, type OutputFormat } from '../convert/index.js';
 
 export interface OutputTarget {
   /** Absolute path of `--out`, or undefined for stdout (`--out -`). */
@@ -28,12 +28,12 @@ export async function resolveOutputTarget(out: string | undefined, format: strin
   if (out === '-') {
     return { path: undefined, format: chosen ?? 'ndjson', workDir: tmpdir() };
   }
-  const path = resolve(out);
-  const byExtension = formatFromPath(path);
+  const path = await followSymlink(resolve(out));
+  const byExtension = formatFromPath(resolve(out));
   const finalFormat = chosen ?? byExtension;
   if (!finalFormat) {
     throw new UsageError(`cannot tell the format of "${out}" from its extension`, {
-      hint: `name it .csv, .ndjson, .jsonl or .json, or add --format ${Object.keys(FORMATS).join('|')}`,
+      hint: `name it .csv, .ndjson, .jsonl, .json or .xlsx, or add --format ${Object.keys(FORMATS).join('|')}`,
     });
   }
   const dir = dirname(path);
@@ -47,6 +47,43 @@ export async function resolveOutputTarget(out: string | undefined, format: strin
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new UsageError(`--out names a folder, not a file: ${out}`);
   return { path, format: finalFormat, workDir: dir };
+}
+
+/**
+ * `--columns` with NDJSON or JSON: those formats carry each record whole, so the flag would be
+ * silently ignored; a script that relies on it gets exit 2 before anything is sent instead.
+ */
+export function refuseColumnsWithoutCsv(target: OutputTarget, csv: Partial<CsvOptions>): void {
+  if (csv.columns === undefined || (target.format !== 'ndjson' && target.format !== 'json')) return;
+  throw new UsageError(`--columns picks CSV columns; ${target.format} keeps every record whole`, {
+    hint: 'drop --columns, or write CSV (--format csv or an --out ending in .csv)',
+  });
+}
+
+/**
+ * An `--out` that is a symbolic link names the file to replace: its target (the link stays, and
+ * the temporary files go beside the target, so that the rename stays on one file system).
+ */
+async function followSymlink(path: string): Promise<string> {
+  const link = await lstat(path).catch(() => undefined);
+  if (!link?.isSymbolicLink()) return path;
+  try {
+    return await realpath(path);
+  } catch {
+    // A dangling link: the file it names is created.
+    return resolve(dirname(path), await readlink(path));
+  }
+}
+
+/**
+ * The mode the output gets: the mode of the file it replaces (a 0600 export stays 0600), or what
+ * a new file gets under the umask. The temporary file itself is 0600 until then.
+ */
+export async function finalMode(path: string): Promise<number> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing) return existing.mode & 0o7777;
+  // process.umask() is the only way to read it; it is a read here, nothing is changed.
+  return 0o666 & ~process.umask();
 }
 
 function parseFormat(format: string): OutputFormat {

@@ -1,4 +1,4 @@
-/** `reports`: the catalogue as data (cli-contract.md "Commands"). */
+/** `reports`: the catalogue as data (README.md "Command reference"). */
 import { REPORTS, type ReportSpec } from '../reports/catalog.js';
 
 export interface ReportRow {
@@ -8,10 +8,12 @@ export interface ReportRow {
   required: string[];
   records: ReportSpec['records'];
   explode: string | null;
+  /** Takes `--period`/`--split` (momentFrom/momentTo). */
+  period: boolean;
 }
 
 export function listReports(): ReportRow[] {
   return REPORTS.map((r) => ({
-    alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null,
+    alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null, period: r.period === true,
   }));
 }

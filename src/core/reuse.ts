@@ -3,6 +3,9 @@
  * not built twice (MoySklad asks integrations not to repeat heavy requests). A running one is
  * followed; a DONE one is downloaded while its result still has time to live.
  */
+import { parseMoscowTime } from '../moscow-time.js';
+import { pathBelowApiRoot } from '../reports/request.js';
+
 export interface ReusableTaskCandidate {
   id: string;
   state: string;
@@ -19,23 +22,11 @@ export function requestKey(requestUrl: string): string {
     return requestUrl;
   }
   // Compare below the API root, so that a task listed with the absolute URL matches our path.
-  const path = url.pathname.replace(/^.*\/api\/remap\/1\.2/, '').replace(/\/+$/, '');
+  const path = pathBelowApiRoot(url.pathname).replace(/\/+$/, '');
   const params = [...url.searchParams.entries()]
     .filter(([key]) => key !== 'async')
     .sort(([a, av], [b, bv]) => (a === b ? av.localeCompare(bv) : a.localeCompare(b)));
   return `${path}?${new URLSearchParams(params).toString()}`;
-}
-
-/**
- * MoySklad writes date-times in Moscow time (UTC+3, no DST) without a zone:
- * `2026-03-05 15:12:44.508` or without milliseconds (moysklad-async-api.md §1.5).
- */
-export function parseMoscowTime(text: string): number | undefined {
-  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text.trim());
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s, ms] = match;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), Number((ms ?? '0').padEnd(3, '0')));
-  return utc - 3 * 3_600_000;
 }
 
 /**

@@ -4,7 +4,9 @@
  * environment do not already say everything.
  */
 import { createApiClient, type ApiClient } from '../api/client.js';
-import { resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import type { Request } from 'got';
+import type { HttpTrace } from '../trace/recorder.js';
 
 export interface SessionInput {
   globals: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
@@ -15,6 +17,8 @@ export interface SessionInput {
   random?: () => number;
   /** `-v` request log lines. */
   onLog?: ((line: string) => void) | undefined;
+  /** `--trace`: the recorder sees every request of the client. */
+  trace?: HttpTrace | undefined;
 }
 
 export interface Session {
@@ -23,8 +27,13 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStore(input) ? await loadProfiles(input.configDir) : undefined;
+  const stored = needsStoredProfiles(input) ? await loadProfiles(input.configDir) : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
+  await assertSafeTransport(connection.baseUrl);
+  const { auth } = connection;
+  if (input.trace) input.trace.baseUrl ??= connection.baseUrl;
+  const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];
+  input.trace?.addSecrets(...secrets);
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
@@ -32,11 +41,18 @@ export async function createSession(input: SessionInput): Promise<Session> {
     sleep: input.sleep,
     ...(input.random ? { random: input.random } : {}),
     ...(input.onLog ? { onLog: input.onLog } : {}),
+    ...(input.trace ? { observe: (request: Request) => input.trace?.observeApi(request) } : {}),
   });
   return { client, connection };
 }
 
-function needsStore(input: SessionInput): boolean {
+/** The base64 of a Basic Authorization header, a secret as good as the password. */
+export function basicValue(login: string, password: string): string {
+  return Buffer.from(`${login}:${password}`, 'utf8').toString('base64');
+}
+
+/** Whether flags and environment leave something to the stored profile (else conf is not opened). */
+export function needsStoredProfiles(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
   const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);

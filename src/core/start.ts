@@ -1,6 +1,6 @@
 /**
  * startTask: creates an async task, waiting for a free slot while the account's queue is full
- * (61002: 4 tasks per account, moysklad-async-api.md §2.2, §3.1) within the timeout.
+ * (61002: 4 tasks per account, docs/api-facts.md §2.2, §3.1) within the timeout.
  */
 import { InterruptedError, TimeoutError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';
@@ -27,10 +27,13 @@ export async function startTask(client: ApiClient, pathAndQuery: string, options
   let pause = options.firstWaitMs ?? 5000;
   const cap = options.maxWaitMs ?? 30_000;
   let told = false;
+  const deadline = options.timeoutMs > 0 ? started + options.timeoutMs : undefined;
   for (;;) {
     try {
-      return await client.createTask(pathAndQuery, { signal: options.signal });
+      return await client.createTask(pathAndQuery, { signal: options.signal, deadline });
     } catch (error) {
+      // The deadline caught the next try: what the user waited for was still the queue.
+      if (error instanceof TimeoutError && told) throw queueStayedFull(error);
       if (!hasApiErrorCode(error, 61002)) throw error;
       if (!told) {
         told = true;
@@ -38,10 +41,7 @@ export async function startTask(client: ApiClient, pathAndQuery: string, options
       }
       const elapsed = options.now() - started;
       if (options.timeoutMs > 0 && elapsed >= options.timeoutMs) {
-        throw new TimeoutError('the account\'s async queue stayed full (61002: 4 tasks at most) until --timeout', {
-          apiErrors: (error as { apiErrors?: [] }).apiErrors ?? [],
-          hint: 'see the running tasks with `ms-async list --state PENDING --state PROCESSING`; cancel one or try later',
-        });
+        throw queueStayedFull(error);
       }
       let wait = Math.round(pause * (0.75 + random() * 0.5));
       if (options.timeoutMs > 0) wait = Math.min(wait, options.timeoutMs - elapsed);
@@ -54,4 +54,11 @@ export async function startTask(client: ApiClient, pathAndQuery: string, options
       pause = Math.min(cap, pause * 1.5);
     }
   }
+}
+
+function queueStayedFull(error: unknown): TimeoutError {
+  return new TimeoutError('the account\'s async queue stayed full (61002: 4 tasks at most) until --timeout', {
+    apiErrors: (error as { apiErrors?: [] }).apiErrors ?? [],
+    hint: 'see the running tasks with `ms-async list --state PENDING --state PROCESSING`; cancel one or try later',
+  });
 }

@@ -7,6 +7,7 @@ import { InterruptedError, type MsAsyncError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';
 import type { AsyncTask } from '../api/types.js';
 import { finalStateError, pollTask } from '../poller/poll.js';
+import { cancelAfterInterrupt } from './cancel.js';
 
 export interface TaskStatusOptions {
   wait: boolean;
@@ -37,7 +38,7 @@ export async function getTaskStatus(client: ApiClient, taskId: string, options: 
     return { task, error: finalStateError(task) };
   }
   try {
-    const task = await pollTask((signal) => client.getTask(taskId, { signal }), {
+    const task = await pollTask((signal, deadline) => client.getTask(taskId, { signal, deadline }), {
       timeoutMs: options.timeoutMs,
       sleep: options.sleep,
       now: options.now,
@@ -50,9 +51,7 @@ export async function getTaskStatus(client: ApiClient, taskId: string, options: 
   } catch (error) {
     if (error instanceof InterruptedError && options.cancelOnInterrupt) {
       // The run's signal is aborted: the cancel goes without it.
-      await client.cancelTask(taskId);
-      options.onCancelled?.(taskId);
-      throw new InterruptedError(`interrupted; task ${taskId} was cancelled`);
+      throw await cancelAfterInterrupt(() => client.cancelTask(taskId), taskId, options.onCancelled);
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-/** `webhook add|list|remove`: webhooks on async tasks (entityType `async`, moysklad-async-api.md §7). */
+/** `webhook add|list|remove`: webhooks on async tasks (entityType `async`, docs/api-facts.md §7). */
 import { UsageError } from '../errors.js';
 import type { ApiClient, CallOptions } from '../api/client.js';
 import type { Webhook, WebhookAction } from '../api/types.js';

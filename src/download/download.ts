@@ -1,7 +1,7 @@
 /**
  * Stream an async task's result from the storage link to a file on disk, resuming with Range
  * when the storage allows it, renewing expired links, and never sending Authorization to the
- * storage host (it is another origin; moysklad-async-api.md §2.7, §8).
+ * storage host (it is another origin; docs/api-facts.md §2.7, §8).
  *
  * The storage's behaviour is an open question of the fact sheet (§9.1): it may or may not gzip,
  * send Content-Length, or honour Range. So the raw bytes are kept exactly as received (Range
@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { backoffDelay } from '../api/retry.js';
 import { BadResultError, InterruptedError, NetworkError } from '../errors.js';
+import type { HttpTrace } from '../trace/recorder.js';
 
 export interface DownloadProgress {
   transferred: number;
@@ -35,6 +36,8 @@ export interface DownloadOptions {
   onLog?: (line: string) => void;
   /** Idle time after which a stalled transfer counts as cut (default 60 s). */
   idleTimeoutMs?: number;
+  /** `--trace`: sees each storage request (status, headers, timings; never the body). */
+  trace?: Pick<HttpTrace, 'observeStream'> | undefined;
 }
 
 export interface DownloadResult {
@@ -116,6 +119,7 @@ async function fetchOnce(
   const started = Date.now();
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
   const request = storage.stream(link, { headers, ...(options.signal ? { signal: options.signal } : {}) });
+  options.trace?.observeStream(request);
   let response;
   try {
     response = await new Promise<import('got').Response>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
  * pollTask: reads a task until it reaches a final state, backing off from ~1 s to ~10 s with
- * jitter (cli-contract.md "Waiting"; moysklad-async-api.md §2.6). Pure of terminal concerns:
+ * jitter (README.md "Command reference", status; docs/api-facts.md §2.6). Pure of terminal concerns:
  * progress goes to `onUpdate`, time and randomness are injected.
  */
 import {
@@ -36,7 +36,8 @@ export function isFinalState(state: string): boolean {
  * InterruptedError (130) when `signal` aborts; both carry `resumeHint`.
  */
 export async function pollTask(
-  getTask: (signal?: AbortSignal) => Promise<AsyncTask>,
+  /** `deadline` (a time of `now()`, the end of `timeoutMs`) is for the request: see CallOptions. */
+  getTask: (signal?: AbortSignal, deadline?: number) => Promise<AsyncTask>,
   options: PollOptions,
 ): Promise<AsyncTask> {
   const random = options.random ?? Math.random;
@@ -45,6 +46,7 @@ export async function pollTask(
   const factor = options.factor ?? 1.6;
   const hint = options.resumeHint;
   const started = options.now();
+  const deadline = options.timeoutMs > 0 ? started + options.timeoutMs : undefined;
   const interrupted = (): InterruptedError =>
     new InterruptedError('interrupted while waiting; the task goes on running on the server', hint ? { hint } : {});
 
@@ -53,9 +55,15 @@ export async function pollTask(
     if (options.signal?.aborted) throw interrupted();
     let task: AsyncTask;
     try {
-      task = await getTask(options.signal);
+      task = await getTask(options.signal, deadline);
     } catch (error) {
       if (options.signal?.aborted || error instanceof InterruptedError) throw interrupted();
+      // The read itself ran into the deadline (a stalled or trickling answer, a long rate-limit pause).
+      if (error instanceof TimeoutError) {
+        throw new TimeoutError(`gave up waiting after ${formatSeconds(options.timeoutMs)}: ${error.message}`, {
+          ...(hint ? { hint } : {}), cause: error,
+        });
+      }
       throw error;
     }
     const elapsed = options.now() - started;

@@ -1,6 +1,6 @@
 /**
  * buildReportRequest: `<report>` + `-p k=v`… → the path and query of the API request, checked
- * before anything is sent (cli-contract.md "Commands": limit/offset and missing required
+ * before anything is sent (README.md "Command reference": limit/offset and missing required
  * parameters are exit 2). Pure.
  */
 import { UsageError } from '../errors.js';
@@ -14,6 +14,33 @@ export interface ReportRequest {
 }
 
 const FORBIDDEN = new Set(['limit', 'offset']);
+
+/** The root of every URL the API hands back (docs/api-facts.md §1.1). */
+const API_ROOT = '/api/remap/1.2';
+
+/**
+ * A URL path from the API, below its root: `/api/remap/1.2/report/stock/all` → `/report/stock/all`
+ * (a path without the root is returned as it is). The one place that knows the root's spelling.
+ */
+export function pathBelowApiRoot(pathname: string): string {
+  const at = pathname.indexOf(API_ROOT);
+  return at >= 0 ? pathname.slice(at + API_ROOT.length) : pathname;
+}
+
+/**
+ * The catalogue entry of a task's `request` URL (`…/api/remap/1.2/report/stock/bystore?…`), or
+ * undefined for a report we do not know or a URL that does not parse (a server's odd value must
+ * not end the run with a stack trace).
+ */
+export function reportFromRequestUrl(requestUrl: string): ReportSpec | undefined {
+  let url: URL;
+  try {
+    url = new URL(requestUrl, 'http://relative.invalid');
+  } catch {
+    return undefined;
+  }
+  return findReportByPath(pathBelowApiRoot(url.pathname));
+}
 
 /** Encodes a query component the way the API wants it: everything reserved, spaces as %20 (§1.5). */
 export function encodeQueryValue(value: string): string {

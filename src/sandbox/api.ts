@@ -1,10 +1,12 @@
 /**
- * The API origin of the sandbox: `/api/remap/1.2/…` as moysklad-async-api.md describes it, plus
+ * The API origin of the sandbox: `/api/remap/1.2/…` as docs/api-facts.md describes it, plus
  * the sandbox-only control endpoints under `/api/remap/1.2/__sandbox/`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import { findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { generateRecordRange } from './generate.js';
 import { ACCOUNT_ID, EMPLOYEE_ID, type SandboxCore, type Webhook } from './core.js';
@@ -16,6 +18,8 @@ import {
 } from './tasks.js';
 
 export const API_PREFIX = '/api/remap/1.2';
+/** The live API's docs link for an error code (docs/api-facts.md §10.4). */
+const MORE_INFO_1002 = 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002';
 const WEEK_MS = 7 * 86_400_000;
 const MAX_BODY = 20 * 1024 * 1024;
 
@@ -76,6 +80,13 @@ class Answer {
   empty(status: number, extra: Record<string, string> = {}): void {
     this.res.writeHead(status, this.baseHeaders({ 'Content-Length': '0', ...extra }));
     this.res.end();
+  }
+
+  /** A whole result file as the answer itself, gzipped on the way (the pre-2021 `/result`). */
+  async file(status: number, path: string): Promise<void> {
+    const headers = { 'Content-Type': 'application/json;charset=utf-8', 'Content-Encoding': 'gzip' };
+    this.res.writeHead(status, this.baseHeaders(headers));
+    await pipeline(createReadStream(path), createGzip(), this.res).catch(() => this.res.destroy());
   }
 }
 
@@ -172,6 +183,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     if (userCounted) core.inFlightByUser.set(userCounted, (core.inFlightByUser.get(userCounted) ?? 1) - 1);
   });
 
+  const form429 = core.faults.status429?.form ?? 'rate'; // read before the span may switch itself off
   const hits = core.spanHits();
   if (hits.drop) {
     req.socket.destroy();
@@ -182,9 +194,22 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(hits.status5xx, 1999);
     return;
   }
+  if (hits.status429 && form429 === 'bare') {
+    // Neither a header nor a code: all a client can do is back off (docs/api-facts.md §10.1).
+    res.writeHead(429, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  if (hits.status429 && form429 === 'parallel') {
+    answer.json(429, {}, { 'X-Lognex-Auth': '429005' });
+    return;
+  }
   if (hits.status429) {
     const retry = Math.ceil(core.options.rateLimit.windowMs / core.options.rateLimit.units);
-    answer.error(429, 1049, {}, undefined, { 'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0' });
+    answer.error(429, 1049, {}, undefined, {
+      'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0',
+      'X-Lognex-Auth': '429002',
+    });
     return;
   }
   if (!acceptsGzip(req.headers['accept-encoding'])) {
@@ -205,9 +230,11 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   answer.user = auth.user;
   const userInFlight = (core.inFlightByUser.get(auth.user) ?? 0) + 1;
   core.inFlightByUser.set(auth.user, userInFlight);
+  core.maxInFlightByUser.set(auth.user, Math.max(core.maxInFlightByUser.get(auth.user) ?? 0, userInFlight));
   userCounted = auth.user;
   if (userInFlight > core.options.parallelLimit) {
-    answer.error(429, 1073);
+    // The live API marks the parallel limit with X-Lognex-Auth: 429005 (docs/api-facts.md §10.1).
+    answer.error(429, 1073, {}, undefined, { 'X-Lognex-Auth': '429005' });
     return;
   }
   const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) || '/' : url.pathname;
@@ -216,6 +243,7 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
     answer.error(429, 1049, {}, undefined, {
       'X-Lognex-Retry-After': String(charge.retryAfterMs),
       'X-Lognex-Reset': String(charge.retryAfterMs),
+      'X-Lognex-Auth': '429002',
     });
     return;
   }
@@ -304,21 +332,33 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
     if ('error' in check) plotError = { errors: [check.error], status: check.status };
     else rows = Math.min(rows, check.buckets);
   }
+  // A task that stays PROCESSING this long (tests fill the queue with "foreign" tasks this way).
+  const holdHeader = String(ctx.req.headers['x-sandbox-processing-ms'] ?? '');
+  const processingMs = /^\d+$/.test(holdHeader) ? Number(holdHeader) : undefined;
   const outcomeHeader = String(ctx.req.headers['x-sandbox-outcome'] ?? '').toUpperCase().replace(/-/g, '_');
   const outcome = ['ERROR', 'CANCEL', 'API_ERROR', 'API_ERROR_AUTH'].includes(outcomeHeader) ? (outcomeHeader as TaskOutcome) : null;
   const task = core.createTask({
     request: `${new URL(core.baseUrl).origin}${ctx.req.url ?? ''}`,
-    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req),
+    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req), user: ctx.auth.user,
+    ...(processingMs === undefined ? {} : { processingMs }),
     ...(plotError ? { plotError } : {}),
   });
   const statusUrl = `${core.baseUrl}/async/${task.id}`;
+  if (core.faults.legacyAsync) {
+    // Before 2021: 204, and the two URLs the other way round (docs/api-facts.md §10.7).
+    answer.empty(204, { Location: statusUrl, 'Content-Location': `${statusUrl}/result` });
+    return;
+  }
   answer.empty(202, { Location: `${statusUrl}/result`, 'Content-Location': statusUrl });
 }
 
 function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: ReportSpec): void {
   const params = ctx.url.searchParams;
   const requestUrl = ctx.url.toString();
-  const genOpts = { seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl, assortmentWithoutStock: betaWithoutStock(ctx.req) };
+  const genOpts = {
+    seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl,
+    assortmentWithoutStock: betaWithoutStock(ctx.req), fieldForms: core.options.fieldForms,
+  };
   const context = { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } };
   if (spec.records === 'root') {
     answer.json(200, generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)[Symbol.iterator]().next().value);
@@ -383,10 +423,12 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // /async
 
-function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void {
+function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: string[]): void | Promise<void> {
   const { method } = ctx;
   if (segments.length === 1) {
-    if (method !== 'GET') return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    if (method !== 'GET') {
+      return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
+    }
     return listTasks(core, answer, ctx);
   }
   const id = segments[1] ?? '';
@@ -406,7 +448,7 @@ function routeAsync(core: SandboxCore, answer: Answer, ctx: RouteCtx, segments: 
   answer.error(404, 1002, { path: ctx.url.pathname });
 }
 
-function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
+function taskResult(core: SandboxCore, answer: Answer, task: Task): void | Promise<void> {
   switch (task.state) {
     case 'PENDING':
     case 'PROCESSING':
@@ -419,6 +461,8 @@ function taskResult(core: SandboxCore, answer: Answer, task: Task): void {
       return answer.errors(task.errorStatus ?? 400, task.errors ?? []);
     case 'DONE':
       if (core.now() >= (task.deletionAt ?? 0)) return answer.asyncError(61003);
+      // Before 2021 the result came as the answer itself (docs/api-facts.md §10.7).
+      if (core.faults.legacyAsync && task.file) return answer.file(200, task.file);
       answer.empty(302, { Location: core.issueLink(task) });
   }
 }
@@ -551,7 +595,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
       answer.json(200, webhookJson(core, hook));
       return;
     }
-    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+    return answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
   }
   const id = segments[2] ?? '';
   if (!UUID_RE.test(id) || segments.length > 3) return answer.error(404, 1002, { path: ctx.url.pathname });
@@ -570,7 +614,7 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
     Object.assign(hook, checked);
     return answer.json(200, webhookJson(core, hook));
   }
-  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: '' }]);
+  answer.errors(405, [{ error: 'Method not allowed', code: 1002, moreInfo: MORE_INFO_1002 }]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ export class SandboxCore {
   maxInFlight = 0;
   inFlight = 0;
   readonly inFlightByUser = new Map<string, number>();
+  /** Peaks, for tests of a client's own limits (issue 9): in flight per user, tasks queued at once. */
+  readonly maxInFlightByUser = new Map<string, number>();
+  maxActiveTasks = 0;
+  readonly maxActiveTasksByUser = new Map<string, number>();
   private clockOffset = 0;
   private readonly buckets = new Map<string, Bucket>();
   private readonly spanCounters = new Map<keyof Faults, SpanCounter>();
@@ -190,7 +194,14 @@ export class SandboxCore {
     return n;
   }
 
-  createTask(init: Pick<Task, 'request' | 'spec' | 'rows' | 'lang' | 'withoutStock'> & { outcome: Task['outcome']; plotError?: { errors: Task['errors']; status: number } }): Task {
+  /** Tasks PENDING or PROCESSING created by `user` (`bearer:<token>` or `basic:<login>`). */
+  activeTasksOf(user: string): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.user === user && (t.state === 'PENDING' || t.state === 'PROCESSING')) n++;
+    return n;
+  }
+
+  createTask(init: Pick<Task, 'request' | 'spec' | 'rows' | 'lang' | 'withoutStock'> & { outcome: Task['outcome']; plotError?: { errors: Task['errors']; status: number }; user?: string; processingMs?: number }): Task {
     const task: Task = {
       id: newTaskId(),
       state: 'PENDING',
@@ -201,8 +212,9 @@ export class SandboxCore {
       withoutStock: init.withoutStock,
       outcome: init.outcome ?? this.faults.taskOutcome,
       pendingMs: this.faults.pendingMs ?? this.options.pendingMs,
-      processingMs: this.faults.processingMs ?? this.options.processingMs,
+      processingMs: init.processingMs ?? this.faults.processingMs ?? this.options.processingMs,
       ownerId: EMPLOYEE_ID,
+      ...(init.user === undefined ? {} : { user: init.user }),
       createdAt: this.now(),
       timers: [],
     };
@@ -211,6 +223,10 @@ export class SandboxCore {
       task.errorStatus = init.plotError.status;
     }
     this.tasks.set(task.id, task);
+    this.maxActiveTasks = Math.max(this.maxActiveTasks, this.activeTasks());
+    if (init.user !== undefined) {
+      this.maxActiveTasksByUser.set(init.user, Math.max(this.maxActiveTasksByUser.get(init.user) ?? 0, this.activeTasksOf(init.user)));
+    }
     task.timers.push(setTimeout(() => this.startProcessing(task), task.pendingMs));
     return task;
   }
@@ -292,6 +308,7 @@ export class SandboxCore {
       requestUrl: task.request,
       baseUrl: this.baseUrl,
       assortmentWithoutStock: task.withoutStock,
+      fieldForms: this.options.fieldForms,
     });
     task.file = path;
     task.fileBytes = bytes;

@@ -13,12 +13,20 @@ export interface RequestSpan {
   count?: number;
 }
 
+/**
+ * The forms a 429 takes (docs/api-facts.md §10.1): `rate` — code 1049 with X-Lognex-Retry-After
+ * (and `X-Lognex-Auth: 429002`); `parallel` — `X-Lognex-Auth: 429005`, an empty `{}` body and no
+ * Retry-After; `bare` — no header and no body at all.
+ */
+export type Status429Form = 'rate' | 'parallel' | 'bare';
+export const STATUS429_FORMS: readonly Status429Form[] = ['rate', 'parallel', 'bare'];
+
 /** How a task ends when a fault forces it (instead of DONE). */
 export type TaskOutcome = 'ERROR' | 'CANCEL' | 'API_ERROR' | 'API_ERROR_AUTH';
 
 export interface Faults {
-  /** These API requests answer 429 with code 1049, rate headers and X-Lognex-Retry-After. */
-  status429: RequestSpan | null;
+  /** These API requests answer 429: by default code 1049, rate headers and X-Lognex-Retry-After. */
+  status429: (RequestSpan & { form?: Status429Form }) | null;
   /** These API requests answer a 5xx (`status`, default 503) with an error body. */
   status5xx: (RequestSpan & { status?: number }) | null;
   /** These API requests get their connection destroyed without an answer. */
@@ -49,6 +57,12 @@ export interface Faults {
   processingMs: number | null;
   /** Throttle storage downloads to this many bytes per second (null: options.storage). */
   storageBytesPerSecond: number | null;
+  /**
+   * The async exchange as documented before 2021 (docs/api-facts.md §10.7): creation answers 204
+   * with the status URL in Location and the result URL in Content-Location, and `/result` of a
+   * DONE task answers 200 with the file itself.
+   */
+  legacyAsync: boolean;
 }
 
 export function defaultFaults(): Faults {
@@ -68,6 +82,7 @@ export function defaultFaults(): Faults {
     pendingMs: null,
     processingMs: null,
     storageBytesPerSecond: null,
+    legacyAsync: false,
   };
 }
 
@@ -98,8 +113,14 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
   const name = (eq < 0 ? spec : spec.slice(0, eq)).trim();
   const value = eq < 0 ? '' : spec.slice(eq + 1).trim();
   switch (name) {
-    case 'status429':
-      return { status429: span(value, name) };
+    case 'status429': {
+      // 2, 2+1, 2:parallel, 2+1:bare
+      const [where = '', form] = value.split(':');
+      if (form !== undefined && !(STATUS429_FORMS as readonly string[]).includes(form)) {
+        throw new Error(`--fault status429: the form is one of ${STATUS429_FORMS.join(', ')}, got "${form}"`);
+      }
+      return { status429: { ...span(where, name), ...(form ? { form: form as Status429Form } : {}) } };
+    }
     case 'status5xx': {
       // 2, 2+1, 2:502, 2+1:500
       const [where = '', status] = value.split(':');
@@ -136,13 +157,16 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
       return { processingMs: int(value, name) };
     case 'slow-storage':
       return { storageBytesPerSecond: int(value, name) };
+    case 'legacy-async':
+      return { legacyAsync: true };
     default:
       throw new Error(`unknown fault "${name}" (see ms-async sandbox --help)`);
   }
 }
 
 export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are counted from 1 after start-up):
-  status429=N[+K]         requests N..N+K answer 429 (code 1049, X-Lognex-Retry-After)
+  status429=N[+K][:F]     requests N..N+K answer 429: F=rate (code 1049, X-Lognex-Retry-After; default),
+                          parallel (X-Lognex-Auth: 429005, body {}), bare (no header, no body)
   status5xx=N[+K][:S]     requests N..N+K answer status S (default 503)
   drop=N[+K]              requests N..N+K have their connection destroyed
   broken-json=N[+K]       answers N..N+K with a JSON body are cut in half
@@ -154,4 +178,5 @@ export const FAULT_HELP = `Fault switches (--fault, repeatable; API requests are
   result-body=TEXT        every download serves TEXT as the result (e.g. '{"errors":[{"error":"x","code":1016}]}')
   task=ERROR|CANCEL|API_ERROR|API_ERROR_AUTH   tasks end that way instead of DONE
   pending-ms=MS, processing-ms=MS              task delays
-  slow-storage=BYTES_PER_S                     throttle storage downloads`;
+  slow-storage=BYTES_PER_S                     throttle storage downloads
+  legacy-async            the pre-2021 exchange: creation 204 (URLs swapped), /result 200 with the file`;

@@ -1,6 +1,6 @@
 /**
  * Deterministic data for the sandbox: the records of every async-capable report
- * (moysklad-async-api.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
+ * (docs/api-facts.md §5) and whole result files (§6), generated lazily from (report, rows, seed).
  *
  * Every record is a pure function of (report, seed, index), so the same parameters always give the
  * same bytes, a record can be generated without its predecessors, and memory stays flat whatever
@@ -8,6 +8,7 @@
  * CR/LF, tabs, formula prefixes, backslashes, astral emoji …).
  */
 import { open } from 'node:fs/promises';
+import { parseMoscowWallClock } from '../moscow-time.js';
 import { findReportByAlias, type ReportSpec } from '../reports/catalog.js';
 
 /** The real API base; hrefs use it unless a sandbox passes its own. */
@@ -24,6 +25,13 @@ export interface GenerateOptions {
   requestUrl?: string;
   /** The new assortment (`X-Lognex-Remap-Beta-Feature: assortmentWithoutStock`): no stock fields (§5.10). */
   assortmentWithoutStock?: boolean;
+  /**
+   * The forms real bodies take where the docs' tables say otherwise (docs/api-facts.md §10.2–§10.6):
+   * fractional kopecks, image metas without `type`, stock rows without `stockDays`, the extra
+   * counterparty and assortment fields. Off: the shapes the tables describe (and the bytes of older
+   * runs with the same seed).
+   */
+  fieldForms?: boolean;
 }
 
 export interface WriteResultOptions extends GenerateOptions {
@@ -128,6 +136,10 @@ class Rng {
   money(max: number): number {
     return this.int(0, max) * 100;
   }
+  /** Money with a fraction of a kopeck, as averages and unrounded costs come (docs/api-facts.md §10.3). */
+  fractionalMoney(max: number): number {
+    return this.int(0, max) * 100 + Math.round(this.next() * 1e11) / 1e11;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +169,9 @@ interface Ctx {
   seriesStepMs: number;
   seriesMonthly: boolean;
   withoutStock: boolean;
+  /** Reports with a period, asked with both momentFrom and momentTo: the Moscow days it covers. */
+  days?: { first: number; last: number } | undefined;
+  fieldForms: boolean;
 }
 
 type Builder = (rng: Rng, i: number, ctx: Ctx) => Record<string, unknown>;
@@ -213,7 +228,10 @@ function image(ctx: Ctx, rng: Rng, i: number): Record<string, unknown> {
   const id = entityId(ctx.seed, KIND.image, i);
   const href = `${ctx.base}/download/${id}`;
   return {
-    meta: meta(ctx, `entity/product/${entityId(ctx.seed, KIND.product, i)}/images/${id}`, 'image'),
+    // Real image metas point at the download and carry no `type` (docs/api-facts.md §10.6).
+    meta: ctx.fieldForms
+      ? { href, mediaType: 'application/octet-stream' }
+      : meta(ctx, `entity/product/${entityId(ctx.seed, KIND.product, i)}/images/${id}`, 'image'),
     title: `фото ${i}`,
     filename: `photo_${i}.png`,
     size: rng.int(1000, 900_000),
@@ -244,10 +262,18 @@ const stockAll: Builder = (rng, i, ctx) => {
   row.quantity = Math.round((stock - reserve + inTransit) * 1000) / 1000;
   row.price = ctx.f(rng.money(50_000));
   row.salePrice = ctx.f(rng.money(90_000));
-  if (rng.chance(0.8)) row.stockDays = rng.int(0, 400);
+  // The docs' own stock/all example has no stockDays in any row (docs/api-facts.md §10.6).
+  if (rng.chance(0.8) && !(ctx.fieldForms && rng.chance(0.75))) row.stockDays = rng.int(0, 400);
   row.uom = uom(ctx, rng);
   if (rng.chance(0.7)) row.folder = folder(ctx, rng);
   if (rng.chance(0.2)) row.image = image(ctx, rng, i);
+  if (ctx.fieldForms) {
+    // Cost is an average: 50260.86956521739 kopecks in the docs' example (docs/api-facts.md §10.3).
+    if (rng.chance(0.3)) row.price = rng.fractionalMoney(50_000);
+    const id = (row.meta as { href: string }).href.replace(/\?.*$/, '');
+    const collection = { type: 'image', mediaType: 'application/json', size: rng.int(0, 3), limit: 1000, offset: 0 };
+    row.images = { meta: { href: `${id}/images`, ...collection } };
+  }
   return row;
 };
 
@@ -276,8 +302,10 @@ function profitA(rng: Rng, ctx: Ctx): Record<string, unknown> {
   const returnCostSum = sellCost * returnQuantity;
   const profit = Math.round(sellSum - sellCostSum - (returnSum - returnCostSum));
   const f = ctx.f;
+  // An average price: 216174.97396737244 kopecks in the docs' profit example (docs/api-facts.md §10.3).
+  const averagePrice = ctx.fieldForms && rng.chance(0.4) ? rng.fractionalMoney(20_000) : sellPrice;
   return {
-    sellQuantity: f(sellQuantity), sellPrice: f(sellPrice), sellCost: f(sellCost),
+    sellQuantity: f(sellQuantity), sellPrice: f(averagePrice), sellCost: f(sellCost),
     sellSum: f(Math.round(sellSum)), sellCostSum: f(Math.round(sellCostSum)),
     returnQuantity: f(returnQuantity), returnPrice: f(returnQuantity ? sellPrice : 0), returnCost: f(returnQuantity ? sellCost : 0),
     returnSum: f(returnSum), returnCostSum: f(returnCostSum), profit: f(profit),
@@ -475,8 +503,49 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
     }];
   }
   if (rng.chance(0.3)) row.discounts = [];
+  if (ctx.fieldForms) addCounterpartyFieldForms(row, rng, i, ctx, href);
   return row;
 };
+
+/** What the docs' counterparty list example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
+function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: number, ctx: Ctx, href: string): void {
+  const countryId = '9df7c2c3-7782-4c5c-a8ed-1102af611608'; // Russia, as in the docs' examples
+  const metadataOf = (type: string): string => `${ctx.base}/entity/${type}/metadata`;
+  const regionId = `00000000-0000-0000-0000-0000000000${String(rng.int(10, 99))}`;
+  if (rng.chance(0.7)) {
+    row.actualAddress = `125009, Россия, г Москва, ул Тверская, ${i}; кв. "${i % 90}"`;
+    row.actualAddressFull = {
+      postalCode: '125009',
+      country: { meta: meta(ctx, `entity/country/${countryId}`, 'country', { metadataHref: metadataOf('country') }) },
+      region: { meta: meta(ctx, `entity/region/${regionId}`, 'region', { metadataHref: metadataOf('region') }) },
+      city: 'Москва', street: 'ул Тверская', house: String((i % 40) + 1), apartment: String(i % 90),
+      addInfo: 'addinfo',
+      comment: HOSTILE_STRINGS[(i + 7) % HOSTILE_STRINGS.length],
+    };
+  }
+  if (rng.chance(0.6)) {
+    const stateId = entityId(ctx.seed, KIND.group, 1 + (i % 3));
+    row.state = { meta: meta(ctx, `entity/counterparty/metadata/states/${stateId}`, 'state') };
+  }
+  if (rng.chance(0.5)) {
+    const priceTypeId = entityId(ctx.seed, KIND.pricetype, 0);
+    row.priceType = {
+      meta: meta(ctx, `context/companysettings/pricetype/${priceTypeId}`, 'pricetype'),
+      id: priceTypeId, name: 'Цена продажи', externalCode: 'cbcf493b-55bc-11d9-848a-00112f43529a',
+    };
+  }
+  if (rng.chance(0.4)) {
+    const programId = entityId(ctx.seed, KIND.group, 9);
+    row.bonusProgram = {
+      meta: meta(ctx, `entity/bonusprogram/${programId}`, 'bonusprogram', {
+        metadataHref: metadataOf('bonusprogram'),
+        uuidHref: `https://online.moysklad.ru/app/#discount/edit?id=${programId}`,
+      }),
+    };
+    row.bonusPoints = rng.chance(0.5) ? 0 : rng.int(1, 5000);
+  }
+  row.files = { meta: meta(ctx, `${href}/files`, 'files', { size: rng.int(0, 2), limit: 1000, offset: 0 }) };
+}
 
 function salePrices(ctx: Ctx, rng: Rng): Array<Record<string, unknown>> {
   return [{
@@ -547,8 +616,26 @@ const assortment: Builder = (rng, i, ctx) => {
     row.inTransit = 0;
     row.quantity = Math.round(((row.stock as number) - (row.reserve as number)) * 1000) / 1000;
   }
+  if (ctx.fieldForms) addAssortmentFieldForms(row, rng, i, type, id, ctx);
   return row;
 };
+
+/** What the docs' assortment example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
+function addAssortmentFieldForms(
+  row: Record<string, unknown>, rng: Rng, i: number, type: string, id: string, ctx: Ctx,
+): void {
+  if (rng.chance(0.5)) row.description = HOSTILE_STRINGS[(i + 2) % HOSTILE_STRINGS.length];
+  if (type === 'product' || type === 'service' || type === 'bundle') {
+    row.paymentItemType = type === 'service' ? 'SERVICE' : rng.pick(['GOOD', 'GOOD', 'WORK', 'COMPOUND_PAYMENT_ITEM']);
+    row.discountProhibited = rng.chance(0.1);
+    if (type !== 'service') row.trackingType = rng.pick(['NOT_TRACKED', 'NOT_TRACKED', 'SHOES', 'MILK', 'WATER']);
+    const files = { size: rng.int(0, 2), limit: 1000, offset: 0 };
+    row.files = { meta: meta(ctx, `entity/${type}/${id}/files`, 'files', files) };
+    // Whole kopecks written Java-style next to a fraction: `0.0`, `1800.0`, `129.5` (docs/api-facts.md §10.2, §10.3).
+    const prices = row.salePrices as Array<Record<string, unknown>>;
+    if (prices[0] && rng.chance(0.3)) prices[0].value = rng.fractionalMoney(200_000);
+  }
+}
 
 interface Layout {
   builder: Builder;
@@ -590,16 +677,30 @@ function baseOf(opts: GenerateOptions): string {
   return at >= 0 && opts.requestUrl ? opts.requestUrl.slice(0, at + marker.length) : DEFAULT_API_BASE;
 }
 
-/** Parses `YYYY-MM-DD[ HH:mm[:ss[.SSS]]]` as an MSK wall-clock instant (UTC ms), or undefined. */
-export function parseMsk(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', ms = '0'] = m;
-  const value = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms.padEnd(3, '0')));
-  return Number.isNaN(value) ? undefined : value;
+const DAY_MS = 86_400_000;
+/** Records one day of a period report may hold: 0 to this minus one, by a hash of (seed, kind, day). */
+const DAY_SLOTS = 4;
+
+/**
+ * The days a period report (catalogue `period`, records in rows[]) was asked for. Its records are
+ * then generated per day — a pure function of (seed, report, day, slot) — so that the records of a
+ * period are exactly the records of its slices, in order (issue 9: a split export equals the
+ * single exports, and their union equals the whole).
+ */
+function periodDays(spec: ReportSpec, requestUrl: string | undefined): { first: number; last: number } | undefined {
+  if (spec.period !== true || spec.records !== 'rows' || !requestUrl) return undefined;
+  const params = new URL(requestUrl).searchParams;
+  const from = parseMoscowWallClock(params.get('momentFrom'));
+  const to = parseMoscowWallClock(params.get('momentTo'));
+  if (from === undefined || to === undefined || to < from) return undefined;
+  return { first: Math.floor(from / DAY_MS), last: Math.floor(to / DAY_MS) };
 }
 
-function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
+function recordsOfDay(seed: number, kind: number, day: number): number {
+  return mix(seed >>> 0, kind, day, 0x9e3) % DAY_SLOTS;
+}
+
+function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
   const base = baseOf(opts);
   const storeCount = Math.max(1, opts.stores ?? 3);
   const stores: Array<Record<string, unknown>> = [];
@@ -614,20 +715,31 @@ function makeCtx(opts: GenerateOptions, f: FloatFn): Ctx {
   let interval = 'day';
   if (opts.requestUrl) {
     const params = new URL(opts.requestUrl).searchParams;
-    seriesStart = parseMsk(params.get('momentFrom') ?? '') ?? seriesStart;
+    seriesStart = parseMoscowWallClock(params.get('momentFrom')) ?? seriesStart;
     interval = params.get('interval') ?? interval;
   }
   return {
-    base, seed: opts.seed >>> 0, stores, f, seriesStart,
+    base, seed: opts.seed >>> 0, stores, f, seriesStart, days: periodDays(spec, opts.requestUrl),
     seriesStepMs: interval === 'hour' ? 3_600_000 : 86_400_000,
     seriesMonthly: interval === 'month',
     withoutStock: opts.assortmentWithoutStock === true,
+    fieldForms: opts.fieldForms === true,
   };
 }
 
 function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, end = Infinity): Generator<Record<string, unknown>> {
-  const { layout } = layoutOf(report);
-  const ctx = makeCtx(opts, f);
+  const { layout, spec } = layoutOf(report);
+  const ctx = makeCtx(opts, f, spec);
+  if (ctx.days) {
+    let position = 0;
+    for (let day = ctx.days.first; day <= ctx.days.last && position < end; day++) {
+      for (let slot = 0, n = recordsOfDay(ctx.seed, layout.kind, day); slot < n; slot++, position++) {
+        const i = day * DAY_SLOTS + slot;
+        if (position >= start && position < end) yield layout.builder(new Rng(mix(ctx.seed, layout.kind, i)), i, ctx);
+      }
+    }
+    return;
+  }
   const count = Math.min(end, layout.shape === 'root' ? 1 : Math.max(0, Math.floor(opts.rows)));
   for (let i = Math.max(0, start); i < count; i++) {
     yield layout.builder(new Rng(mix(ctx.seed, layout.kind, i)), i, ctx);
@@ -640,7 +752,10 @@ function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, 
  */
 export function generateRecords(
   report: string,
-  opts: { rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string; assortmentWithoutStock?: boolean },
+  opts: {
+    rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string;
+    assortmentWithoutStock?: boolean; fieldForms?: boolean;
+  },
 ): Iterable<Record<string, unknown>> {
   layoutOf(report); // fail fast on an unknown alias
   return records(report, opts, plainFloat);
@@ -658,8 +773,15 @@ export function generateRecordRange(
 }
 
 /** How many records `generateRecords` yields for these options. */
-export function recordCount(report: string, rows: number): number {
-  return layoutOf(report).layout.shape === 'root' ? 1 : Math.max(0, Math.floor(rows));
+export function recordCount(report: string, rows: number, requestUrl?: string, seed = 1): number {
+  const { layout, spec } = layoutOf(report);
+  const days = periodDays(spec, requestUrl);
+  if (days) {
+    let n = 0;
+    for (let day = days.first; day <= days.last; day++) n += recordsOfDay(seed, layout.kind, day);
+    return n;
+  }
+  return layout.shape === 'root' ? 1 : Math.max(0, Math.floor(rows));
 }
 
 const CHUNK_CHARS = 1 << 20;
@@ -710,7 +832,7 @@ export async function writeResultFile(path: string, opts: WriteResultOptions): P
         employee: { href: `${base}/context/employee`, metadataHref: `${base}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' },
       };
       const metaObj: Record<string, unknown> = { href: requestUrl, type: spec.resultType ?? opts.report, mediaType: 'application/json' };
-      if (layout.shape === 'rows') metaObj.size = recordCount(opts.report, opts.rows);
+      if (layout.shape === 'rows') metaObj.size = recordCount(opts.report, opts.rows, requestUrl, opts.seed);
       await emit('{');
       await member('context', context);
       if (!opts.metaLast) await member('meta', metaObj);

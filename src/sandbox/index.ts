@@ -1,5 +1,5 @@
 /**
- * The sandbox: a local, loopback-only stand-in for MoySklad's async API (moysklad-async-api.md),
+ * The sandbox: a local, loopback-only stand-in for MoySklad's async API (docs/api-facts.md),
  * with an API origin under `/api/remap/1.2` and a separate storage origin for result files.
  *
  *   const sandbox = await startSandbox({ pendingMs: 20, processingMs: 50 });
@@ -17,13 +17,9 @@ import { defaultFaults, type Faults } from './faults.js';
 import type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
 import { handleStorage } from './storage.js';
 
-export type { Faults, RequestSpan, TaskOutcome } from './faults.js';
-export { defaultFaults, parseFaultSpec, FAULT_HELP } from './faults.js';
-export type {
-  RateLimitOptions, SandboxOptions, SandboxRequestRecord, StorageOptions, WebhookDeliveryRecord,
-} from './options.js';
-export { DEFAULT_ERROR_STATUS } from './options.js';
-export { generateRecords, generateRecordRange, writeResultFile, HOSTILE_STRINGS } from './generate.js';
+export type { Faults } from './faults.js';
+export type { SandboxOptions, SandboxRequestRecord, WebhookDeliveryRecord } from './options.js';
+export { generateRecords, HOSTILE_STRINGS } from './generate.js';
 
 export interface Sandbox {
   /** e.g. `http://127.0.0.1:PORT/api/remap/1.2` */
@@ -39,6 +35,10 @@ export interface Sandbox {
   webhookDeliveries: WebhookDeliveryRecord[];
   /** Highest number of API requests in flight at once. */
   readonly maxInFlight: number;
+  /** Highest number of requests in flight at once made with this bearer token. */
+  maxInFlightOf(token: string): number;
+  /** Highest number of tasks PENDING or PROCESSING at once: the account's, or one token's. */
+  maxQueued(token?: string): number;
   /** Moves the virtual clock (deletionDate, link expiry, the list's "last week") forward. */
   advanceClock(ms: number): void;
   /** The virtual clock, ms since the epoch. */
@@ -70,6 +70,7 @@ export function defaultSandboxOptions(): SandboxOptions {
     storage: { gzip: false, range: true, contentLength: true },
     pretty: false,
     metaLast: false,
+    fieldForms: true,
     faults: defaultFaults(),
     webhookTimeoutMs: 1500,
     errorStatus: {},
@@ -151,6 +152,8 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
     get maxInFlight() {
       return core.maxInFlight;
     },
+    maxInFlightOf: (token) => core.maxInFlightByUser.get(`bearer:${token}`) ?? 0,
+    maxQueued: (token) => (token === undefined ? core.maxActiveTasks : core.maxActiveTasksByUser.get(`bearer:${token}`) ?? 0),
     advanceClock: (ms) => core.advanceClock(ms),
     now: () => core.now(),
     close: () => {

@@ -1,6 +1,6 @@
 /**
  * Error texts of the sandbox, Russian by default and English with `Accept-Language: en`
- * (moysklad-async-api.md §1.4, §4.3). `{name}` placeholders are filled from `args`.
+ * (docs/api-facts.md §1.4, §4.3). `{name}` placeholders are filled from `args`.
  */
 
 export type Lang = 'ru' | 'en';

@@ -60,6 +60,8 @@ export interface SandboxOptions {
   pretty: boolean;
   /** Write `meta` after the records in result files. */
   metaLast: boolean;
+  /** Generated rows take the forms of real bodies (docs/api-facts.md §10; see GenerateOptions.fieldForms). */
+  fieldForms: boolean;
   /** Where result files go; default a fresh temporary directory, removed on close. */
   dataDir?: string | undefined;
   faults: Faults;

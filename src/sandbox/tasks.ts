@@ -3,7 +3,8 @@
  * on timers (§2.4), the task entity per state (§2.3), and the `GET /async` filter/order (§2.5).
  */
 import { randomUUID } from 'node:crypto';
-import { formatMsk, parseMsk } from './generate.js';
+import { MSK_OFFSET_MS, parseMoscowTime, parseMoscowWallClock } from '../moscow-time.js';
+import { formatMsk } from './generate.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import type { TaskOutcome } from './faults.js';
 import { errorObject, type ApiErrorObject, type Lang } from './messages.js';
@@ -28,6 +29,8 @@ export interface Task {
   pendingMs: number;
   processingMs: number;
   ownerId: string;
+  /** Who created it (`bearer:<token>` or `basic:<login>`), for the queue bookkeeping. */
+  user?: string;
   /** Virtual-clock instants (ms since epoch, UTC). */
   createdAt: number;
   doneAt?: number;
@@ -42,17 +45,9 @@ export interface Task {
   filePromise?: Promise<void>;
 }
 
-export const MSK_OFFSET_MS = 3 * 3_600_000;
-
 /** `YYYY-MM-DD HH:mm:ss.SSS` in MSK for a UTC instant. */
 export function mskString(utcMs: number): string {
   return formatMsk(utcMs + MSK_OFFSET_MS, true);
-}
-
-/** A UTC instant for an MSK date-time string (any documented form), or undefined. */
-export function parseMskInstant(text: string): number | undefined {
-  const wall = parseMsk(text);
-  return wall === undefined ? undefined : wall - MSK_OFFSET_MS;
 }
 
 export function newTaskId(): string {
@@ -69,8 +64,8 @@ export function checkPlotParams(
   }
   const interval = params.get('interval') ?? '';
   if (!['hour', 'day', 'month'].includes(interval)) return { error: errorObject(39002, lang, {}, 'interval'), status: 400 };
-  const from = parseMsk(params.get('momentFrom') ?? '');
-  const to = parseMsk(params.get('momentTo') ?? '');
+  const from = parseMoscowWallClock(params.get('momentFrom'));
+  const to = parseMoscowWallClock(params.get('momentTo'));
   if (from === undefined) return { error: errorObject(1040, lang, {}, 'momentFrom'), status: 400 };
   if (to === undefined) return { error: errorObject(1040, lang, {}, 'momentTo'), status: 400 };
   if (to < from) return { error: errorObject(3052, lang, { from: 'momentFrom', to: 'momentTo' }), status: 400 };
@@ -180,7 +175,7 @@ export function parseTaskFilter(filter: string): Condition[] {
       condition.value = upper;
     }
     if (field === 'deletionDate' && value !== '') {
-      condition.instant = parseMskInstant(value);
+      condition.instant = parseMoscowTime(value);
       if (condition.instant === undefined) throw new ListQueryError(1035, { value }, 'deletionDate');
     }
     conditions.push(condition);

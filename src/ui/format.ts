@@ -1,9 +1,10 @@
 /** Pure renderers: tables, durations, task details. No I/O; colour only when asked. */
 import { Chalk } from 'chalk';
 import type { AsyncTask, Webhook } from '../api/types.js';
+import { parseMoscowTime } from '../moscow-time.js';
 import type { ReportSpec } from '../reports/catalog.js';
+import { pathBelowApiRoot } from '../reports/request.js';
 
-const API_ROOT = '/api/remap/1.2';
 
 /** `850ms`, `12s`, `4m 05s`, `1h 07m`. */
 export function formatDuration(ms: number): string {
@@ -23,21 +24,10 @@ export function formatShortDuration(ms: number): string {
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/**
- * MoySklad date-times are Moscow time (UTC+3, no DST) without a zone, with or without
- * milliseconds (moysklad-async-api.md §1.5) → epoch ms.
- */
-export function parseMskDate(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s = '0', frac = '0'] = m;
-  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h) - 3, Number(mi), Number(s), Number(frac.padEnd(3, '0')));
-}
-
 /** "in 47m", "expired", or "-" when the task has no deletionDate (not DONE). */
 export function formatDeletion(deletionDate: string | undefined, now: number): string {
   if (!deletionDate) return '-';
-  const at = parseMskDate(deletionDate);
+  const at = parseMoscowTime(deletionDate);
   if (at === undefined) return deletionDate;
   return at <= now ? 'expired' : `in ${formatShortDuration(at - now)}`;
 }
@@ -53,8 +43,7 @@ export function shortenRequest(request: string, maxLength = 72): string {
   } catch {
     return cut(request, maxLength);
   }
-  const at = url.pathname.indexOf(API_ROOT);
-  const path = at >= 0 ? url.pathname.slice(at + API_ROOT.length) : url.pathname;
+  const path = pathBelowApiRoot(url.pathname);
   const params = [...url.searchParams.entries()]
     .filter(([key]) => key !== 'async')
     .map(([key, value]) => `${key}=${cut(value, 40)}`);
@@ -127,4 +116,16 @@ export function renderWebhookTable(hooks: readonly Webhook[]): string[] {
     ['ID', 'ACTION', 'ENABLED', 'URL'],
     hooks.map((h) => [h.id, String(h.action), h.enabled === false ? 'no' : 'yes', h.url]),
   );
+}
+
+/** `doctor` lines: ✓ ✗ ! – on a terminal, plain words in pipes and logs (no ANSI either way). */
+export function renderDoctorLines(
+  checks: ReadonlyArray<{ name: string; status: 'ok' | 'warn' | 'fail' | 'skip'; message: string }>,
+  options: { symbols: boolean },
+): string[] {
+  const marks = options.symbols
+    ? { ok: '✓', warn: '!', fail: '✗', skip: '-' }
+    : { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks.map((c) => `${marks[c.status]} ${`${c.name}:`.padEnd(width + 1)} ${c.message}`);
 }

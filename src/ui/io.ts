@@ -1,5 +1,5 @@
 /**
- * The one place that decides colour and interactivity (style.md B3). Everything that writes to the
+ * The one place that decides colour and interactivity (docs/ARCHITECTURE.md). Everything that writes to the
  * terminal takes an `Io`; tests pass one built on in-memory streams with the TTY switches they need.
  */
 import type { Readable, Writable } from 'node:stream';
@@ -43,9 +43,23 @@ export function decideTerminalMode(io: Io, flags: TerminalFlags): TerminalMode {
   let color: boolean;
   if (flags.color === false) color = false;
   else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') color = false;
-  else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') color = true;
+  else if (colorForced(env)) color = true;
   else color = stderrTty && !dumb;
   return { interactive, color, quiet, verbose: flags.verbose === true && !quiet };
+}
+
+/**
+ * FORCE_COLOR as Node and chalk read it: set to anything but `0` or `false` forces colour — the
+ * empty string included (Node's docs list `''` with `1` and `true`), unlike an empty NO_COLOR.
+ */
+function colorForced(env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  return force !== undefined && force !== '0' && force !== 'false';
+}
+
+/** Colour for data on stdout (tables): colour is on, and stdout is a terminal or colour is forced. */
+export function decideStdoutColor(io: Io, mode: TerminalMode): boolean {
+  return mode.color && (io.stdout.isTTY === true || colorForced(io.env));
 }
 
 export function processIo(): Io {

@@ -1,7 +1,7 @@
 /**
  * cli-progress adapters for the download (bytes) and conversion (records) bars. They exist only
  * when the terminal is interactive; otherwise `createProgressBar` returns null and nothing is drawn
- * (style.md B4.6: UI objects are null when disabled). cli-progress is imported lazily.
+ * (UI objects are null when disabled). cli-progress is imported lazily.
  */
 import type { Writable } from 'node:stream';
 import type { TerminalMode } from './io.js';

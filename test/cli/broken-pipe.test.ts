@@ -1,8 +1,8 @@
 /** `ms-async … | head`: the reader going away ends the run quietly (exit 0, no stack trace). */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectFreshBuild } from '../helpers/build-dist.js';
 
 const BIN = join(import.meta.dirname, '../../bin/ms-async.js');
 
@@ -17,7 +17,9 @@ function runAndCloseStdout(args: string[]): Promise<{ code: number | null; stder
   });
 }
 
-describe.skipIf(!existsSync(join(import.meta.dirname, '../../dist/main.js')))('a closed stdout pipe', () => {
+describe('a closed stdout pipe', () => {
+  beforeAll(expectFreshBuild);
+
   it('ends a streaming export with exit 0 and nothing on stderr', async () => {
     const r = await runAndCloseStdout(['-q', 'export', 'stock-bystore', '--sandbox', '--sandbox-rows', '50000', '--out', '-', '--format', 'csv']);
     expect(r.stderr).toBe('');

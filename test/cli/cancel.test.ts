@@ -25,4 +25,14 @@ describe('ms-async cancel', () => {
     const json = await cli(['--json', 'cancel', id]);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'ERR_MS_API', exitCode: 4, httpStatus: 400 } });
   });
+
+  it('an empty task id → exit 2 before any request (fetch, status, cancel)', async () => {
+    const before = t.sb.requests.length;
+    for (const argv of [['cancel', ''], ['status', '', '--wait'], ['fetch', ' ', '--out', 'x.csv']]) {
+      const r = await cli(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/a task id is required/);
+    }
+    expect(t.sb.requests.length).toBe(before);
+  });
 });

@@ -283,6 +283,30 @@ describe('export survives the faults it can, and fails cleanly on the rest', () 
       });
       expect(r.code).toBe(130);
       expect(sb.requests.filter((q) => q.method === 'PUT' && q.url.endsWith('/cancel')).map((q) => q.status)).toEqual([204]);
+      expect(r.stderr).toMatch(/task [0-9a-f-]+ was cancelled/);
+      await expectOnly([]);
+    });
+  });
+
+  it('Ctrl-C with --cancel-on-interrupt and a cancel that fails: said so, not "cancelled", still 130', async () => {
+    await withSandbox({ pendingMs: 60_000 }, async (sb) => {
+      const controller = new AbortController();
+      const r = await cliFor(sb)(['export', 'stock-bystore', '--out', join(dir, 's.csv'), '--cancel-on-interrupt'], {
+        signal: controller.signal,
+        onSleep: (_ms, count) => {
+          if (count !== 2) return;
+          // From here on every API request fails (the cancel included, with its retries).
+          sb.setFaults({ status5xx: { at: 1, count: 50, status: 500 } });
+          controller.abort(new InterruptSignal());
+        },
+      });
+      expect(r.code).toBe(130);
+      const cancels = sb.requests.filter((q) => q.method === 'PUT' && q.url.endsWith('/cancel'));
+      expect(cancels.length).toBeGreaterThan(0);
+      expect(cancels.every((q) => q.status === 500)).toBe(true);
+      expect(r.stderr).not.toMatch(/was cancelled|task [0-9a-f-]+ cancelled/);
+      expect(r.stderr).toMatch(/cancelling task [0-9a-f-]+ failed .*it may still be running/);
+      expect(r.stderr).toMatch(/ms-async status [0-9a-f-]+/);
       await expectOnly([]);
     });
   });

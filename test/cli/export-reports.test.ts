@@ -54,10 +54,11 @@ function recordsOf(spec: ReportSpec, body: Json): Json[] {
 /** What the sandbox generated for this report, from its seed (the request URL sets plot buckets). */
 function expectedRecords(spec: ReportSpec, body: Json, count: number): Json[] {
   const requestUrl = (body.meta as { href?: string } | undefined)?.href;
-  return [...generateRecords(spec.alias, { rows: count, seed: SEED, stores: STORES, baseUrl: sb.baseUrl, ...(requestUrl ? { requestUrl } : {}) })];
+  const options = { rows: count, seed: SEED, stores: STORES, baseUrl: sb.baseUrl, fieldForms: sb.options.fieldForms };
+  return [...generateRecords(spec.alias, { ...options, ...(requestUrl ? { requestUrl } : {}) })];
 }
 
-// --- an independent flattening, straight from cli-contract.md "Output formats" -----------------
+// --- an independent flattening, straight from README.md "Output formats" -----------------
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';

@@ -37,6 +37,7 @@ describe('ms-async list', () => {
     const plainTty = await cli(['list'], { stdoutTTY: true, env: { ...t.env(), NO_COLOR: '1' } });
     expect(plainTty.stdout).not.toContain('\u001b[');
     const coloured = await cli(['list'], { stdoutTTY: true, stderrTTY: true });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI escape is what this test looks for
     expect(coloured.stdout).toMatch(/\u001b\[\d+m(PENDING|PROCESSING|DONE)/);
   });
 

@@ -74,3 +74,20 @@ describe('ms-async config', () => {
     expect((await cli(['--profile', 'default', 'config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe('');
   });
 });
+
+describe('a base URL carrying credentials', () => {
+  it('is refused (exit 2) on every command, never printed, never preferred over MS_TOKEN', async () => {
+    const base = t.sb.baseUrl.replace('http://', 'http://shop:s3cr3t-pw@');
+    for (const argv of [['--json', 'status', '00000000-0000-4000-8000-000000000000'], ['-v', 'list']]) {
+      const r = await cli(argv, { env: { MS_BASE_URL: base, MS_TOKEN: TOKEN } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/carries a user name or password/);
+      expect(r.stdout + r.stderr).not.toContain('s3cr3t-pw');
+    }
+    const before = t.sb.requests.length;
+    const flag = await cli(['--base-url', base, 'list'], { env: { MS_TOKEN: TOKEN } });
+    expect(flag.code).toBe(2);
+    expect(t.sb.requests.length).toBe(before);
+  });
+});
+

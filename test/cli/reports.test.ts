@@ -13,13 +13,17 @@ describe('ms-async reports', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--json: an array with alias, path, required, records and explode', async () => {
+  it('--json: an array with alias, path, required, records, explode and period', async () => {
     const r = await runCli(['--json', 'reports']);
     const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(rows).toHaveLength(REPORTS.length);
     expect(rows.find((row) => row.alias === 'stock-bystore')).toEqual({
-      alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore',
+      alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore', period: false,
     });
+    expect(rows.filter((row) => row.period === true).map((row) => row.alias)).toEqual([
+      'profit-byproduct', 'profit-byvariant', 'profit-byemployee', 'profit-bycounterparty', 'profit-bysaleschannel',
+      'money-plotseries', 'sales-plotseries', 'orders-plotseries',
+    ]);
     expect(rows.find((row) => row.alias === 'sales-plotseries')?.required).toEqual(['momentFrom', 'momentTo', 'interval']);
   });
 });

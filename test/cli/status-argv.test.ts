@@ -1,4 +1,4 @@
-/** argv → options tables for start, status and list, with the core mocked (style.md B4.8). */
+/** argv → options tables for start, status and list, with the core mocked. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/test-io.js';
 
@@ -41,6 +41,8 @@ describe('argv → options', () => {
     [['start', 'stock-all'], '/report/stock/all', 1_800_000],
     [['start', 'stock-all', '--timeout', '90s'], '/report/stock/all', 90_000],
     [['start', 'stock-all', '--timeout', '0'], '/report/stock/all', 0],
+    [['start', 'stock-all', '--timeout', '1.5'], '/report/stock/all', 1500],
+    [['start', 'stock-all', '--timeout', '1s'], '/report/stock/all', 1000],
     [['start', 'stock-bystore', '-p', 'a=1', '--param', 'b=x y'], '/report/stock/bystore?a=1&b=x%20y', 1_800_000],
   ])('%j', async (argv, pathAndQuery, timeoutMs) => {
     const r = await runCli(argv);
@@ -78,6 +80,13 @@ describe('argv → options', () => {
   it.each([
     [['status']],
     [['status', 'id1', '--timeout', 'abc']],
+    // Under a second is refused: 0.0001 used to round to 0, which means "no limit".
+    [['status', 'id1', '--wait', '--timeout', '0.0001']],
+    [['status', 'id1', '--wait', '--timeout', '500ms']],
+    [['start', 'stock-all', '--timeout', '0.4s']],
+    // An empty id would address the task list, not a task.
+    [['status', '']],
+    [['status', '  ']],
     [['list', '--state', 'nope']],
     [['start']],
   ])('%j → exit 2', async (argv) => {

@@ -100,6 +100,26 @@ describe('ms-async status', () => {
     expect((await cli(['--json', 'status', id])).stdout).toContain('"CANCEL"');
   });
 
+  it('--cancel-on-interrupt whose cancel fails is still 130, and says the task may be running', async () => {
+    t.sb.setFaults({ pendingMs: 600_000 });
+    const id = await start();
+    const controller = new AbortController();
+    const r = await cli(['status', id, '--wait', '--cancel-on-interrupt'], {
+      signal: controller.signal,
+      onSleep: (_ms, n) => {
+        if (n !== 1) return;
+        t.sb.setFaults({ status5xx: { at: 1, count: 50, status: 500 } });
+        controller.abort(new InterruptSignal());
+      },
+    });
+    t.sb.setFaults({ status5xx: null });
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(/was cancelled/);
+    expect(r.stderr).toMatch(new RegExp(`cancelling task ${id} failed .*it may still be running`));
+    expect(r.stderr).toContain(`ms-async cancel ${id}`);
+    expect((await cli(['--json', 'status', id])).stdout).toContain('"PENDING"');
+  });
+
   it('an unknown task → exit 8; a malformed id → exit 4', async () => {
     expect((await cli(['status', '00000000-0000-4000-8000-000000000000'])).code).toBe(8);
     expect((await cli(['status', 'not-a-uuid'])).code).toBe(4);

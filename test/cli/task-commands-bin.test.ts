@@ -1,16 +1,15 @@
-/** One spawn of the built bin (`npm run build` first): version, exit codes, a real start + status. */
+/** One spawn of the built bin (built by test/helpers/build-dist.ts): version, exit codes, a real start + status. */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectFreshBuild } from '../helpers/build-dist.js';
 import { startTestSandbox } from '../helpers/start-sandbox.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ms-async.js');
 const TOKEN = 'tok-BIN-77777777777777777777777777777777';
-const built = existsSync(resolve(import.meta.dirname, '../../dist/main.js'));
 
 function spawnBin(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -22,10 +21,11 @@ function spawnBin(args: string[], env: Record<string, string>): Promise<{ code: 
   });
 }
 
-describe.skipIf(!built)('the built bin', () => {
+describe('the built bin', () => {
   let sb: Sandbox;
   let dir: string;
   beforeAll(async () => {
+    expectFreshBuild();
     sb = await startTestSandbox({ token: TOKEN });
     dir = await mkdtemp(join(tmpdir(), 'ms-async-bin-'));
   });

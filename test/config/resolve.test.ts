@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BASE_URL, isLoopback, maskSecret, resolveConnection } from '../../src/config/resolve.js';
+import {
+  DEFAULT_BASE_URL, assertSafeTransport, isLoopbackAddress, maskSecret, resolveConnection,
+} from '../../src/config/resolve.js';
 import { AuthError, UsageError } from '../../src/errors.js';
 
 const stored = {
@@ -41,6 +43,14 @@ describe('resolveConnection precedence: flag > env > stored > default', () => {
     }
   });
 
+  // Names resolve through this table instead of DNS: what counts is the address, not the name.
+  const dns: Record<string, string[]> = {
+    localhost: ['127.0.0.1', '::1'],
+    'evil.localhost': ['203.0.113.7'],
+    'split.localhost': ['127.0.0.1', '203.0.113.7'],
+    'api.moysklad.ru': ['185.11.1.1'],
+  };
+  const lookup = async (host: string) => (dns[host] ?? []).map((address) => ({ address }));
   it.each([
     ['http://127.0.0.1:8080/api/remap/1.2', true],
     ['http://localhost:1/api', true],
@@ -49,19 +59,45 @@ describe('resolveConnection precedence: flag > env > stored > default', () => {
     ['https://api.moysklad.ru/api/remap/1.2', true],
     ['http://api.moysklad.ru/api/remap/1.2', false],
     ['http://10.0.0.1/api', false],
-  ])('credentials over %s allowed: %s', (baseUrl, ok) => {
-    const attempt = () => resolveConnection({ flags: { baseUrl, token: 't' }, env: {} });
-    if (ok) expect(attempt).not.toThrow();
-    else expect(attempt).toThrow(UsageError);
+    ['http://evil.localhost/api', false],
+    ['http://split.localhost/api', false],
+    ['http://unresolvable.example/api', false],
+  ])('credentials over %s allowed: %s', async (baseUrl, ok) => {
+    const attempt = assertSafeTransport(baseUrl, lookup);
+    if (ok) await expect(attempt).resolves.toBeUndefined();
+    else await expect(attempt).rejects.toThrow(UsageError);
+  });
+
+  it('resolveConnection refuses plain http to a non-loopback address at once', () => {
+    expect(() => resolveConnection({ flags: { baseUrl: 'http://10.0.0.1/api', token: 't' }, env: {} })).toThrow(UsageError);
+  });
+
+  it.each([
+    ['flag', { baseUrl: 'https://user:s3cr3t-pw@api.moysklad.ru/api/remap/1.2', token: 't' }, {}],
+    ['env', {}, { MS_BASE_URL: 'https://user:s3cr3t-pw@api.moysklad.ru/api/remap/1.2', MS_TOKEN: 't' }],
+    ['env, no password', {}, { MS_BASE_URL: 'https://s3cr3t-pw@api.moysklad.ru/api/remap/1.2', MS_TOKEN: 't' }],
+    ['unparsable', {}, { MS_BASE_URL: 'https://user:s3cr3t-pw@[bad/api', MS_TOKEN: 't' }],
+  ])('a base URL with credentials (%s) is refused without printing them', (_name, flags, env) => {
+    let error: unknown;
+    try {
+      resolveConnection({ flags, env });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    const text = `${(error as UsageError).message} ${(error as UsageError).hint ?? ''}`;
+    expect(text).not.toContain('s3cr3t-pw');
   });
 
   it('a bad base URL is a usage error', () => {
     expect(() => resolveConnection({ flags: { baseUrl: 'not a url', token: 't' }, env: {} })).toThrow(UsageError);
   });
 
-  it('isLoopback and maskSecret', () => {
-    expect(isLoopback('localhost')).toBe(true);
-    expect(isLoopback('127.0.0.1.evil.com')).toBe(false);
+  it('isLoopbackAddress and maskSecret', () => {
+    expect(isLoopbackAddress('127.0.0.1')).toBe(true);
+    expect(isLoopbackAddress('[::1]')).toBe(true);
+    expect(isLoopbackAddress('localhost')).toBe(false); // a name: it must be resolved first
+    expect(isLoopbackAddress('127.0.0.1.evil.com')).toBe(false);
     expect(maskSecret('8c1f0a6e2d4b47e1a9f3c5d7b2e4f6a8c0d2e4f6')).toBe('8c1f…(40 chars)');
     expect(maskSecret('short')).toBe('…(5 chars)');
   });

@@ -26,7 +26,7 @@ describe('config store', () => {
     });
     again.setProfile('default', { baseUrl: 'https://x.example/api' });
     expect(again.getProfile('default')).toEqual({ baseUrl: 'https://x.example/api' });
-    again.deleteProfile('shop.two');
+    again.setProfile('shop.two', {});
     expect(Object.keys(again.profiles())).toEqual(['default']);
   });
 });

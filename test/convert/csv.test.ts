@@ -1,5 +1,5 @@
 /**
- * CSV rules (cli-contract.md "Output formats"): quoting, flattening, meta reduction, explode,
+ * CSV rules (README.md "Output formats"): quoting, flattening, meta reduction, explode,
  * --rubles, --columns, and the Excel options. Read back with csv-parse, not with our own code.
  */
 import { parse } from 'csv-parse/sync';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMoscowTime, pickReusableTask, requestKey } from '../../src/core/reuse.js';
+import { pickReusableTask, requestKey } from '../../src/core/reuse.js';
+import { parseMoscowTime } from '../../src/moscow-time.js';
 
 const BASE = 'https://api.moysklad.ru/api/remap/1.2';
 
@@ -20,6 +21,13 @@ describe('parseMoscowTime', () => {
     expect(parseMoscowTime('2026-03-05 15:12:44.508')).toBe(Date.UTC(2026, 2, 5, 12, 12, 44, 508));
     expect(parseMoscowTime('2021-02-16 16:21:09')).toBe(Date.UTC(2021, 1, 16, 13, 21, 9));
     expect(parseMoscowTime('yesterday')).toBeUndefined();
+  });
+  it('reads the shorter forms the docs allow, and refuses what is not a string', () => {
+    expect(parseMoscowTime('2026-03-05 15:12')).toBe(Date.UTC(2026, 2, 5, 12, 12));
+    expect(parseMoscowTime('2026-03-05')).toBe(Date.UTC(2026, 2, 4, 21, 0));
+    // A server that sends a number where a string is documented must not crash list or --reuse.
+    expect(parseMoscowTime(1772712764508)).toBeUndefined();
+    expect(parseMoscowTime(undefined)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-/** An in-memory Io with TTY switches, and deps for running commands in-process (style.md B2, gh). */
+/** An in-memory Io with TTY switches, and deps for running commands in-process (docs/ARCHITECTURE.md). */
 import { PassThrough, Writable } from 'node:stream';
 import type { CliDeps } from '../../src/cli/context.js';
 import type { Io } from '../../src/ui/io.js';

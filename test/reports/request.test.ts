@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildReportRequest, closestAlias } from '../../src/reports/request.js';
+import {
+  buildReportRequest, closestAlias, pathBelowApiRoot, reportFromRequestUrl,
+} from '../../src/reports/request.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('buildReportRequest', () => {
@@ -31,5 +33,20 @@ describe('buildReportRequest', () => {
   });
   it('drops a stray async parameter', () => {
     expect(buildReportRequest('stock-all', [['async', 'true']]).pathAndQuery).toBe('/report/stock/all');
+  });
+});
+
+describe('the API root, stripped in one place', () => {
+  it('pathBelowApiRoot keeps what follows the root, and a path without it as it is', () => {
+    expect(pathBelowApiRoot('/api/remap/1.2/report/stock/all')).toBe('/report/stock/all');
+    expect(pathBelowApiRoot('/proxy/api/remap/1.2/async/abc')).toBe('/async/abc');
+    expect(pathBelowApiRoot('/report/stock/all')).toBe('/report/stock/all');
+  });
+  it('reportFromRequestUrl finds the report of a task, and gives up quietly on an odd URL', () => {
+    const url = 'https://api.moysklad.ru/api/remap/1.2/report/stock/bystore?filter=stockMode=all&async=true';
+    expect(reportFromRequestUrl(url)?.alias).toBe('stock-bystore');
+    expect(reportFromRequestUrl('https://api.moysklad.ru/api/remap/1.2/entity/product?async=true')).toBeUndefined();
+    // A task whose `request` is not a URL used to end `fetch` with a stack trace (exit 1).
+    expect(reportFromRequestUrl('http://[')).toBeUndefined();
   });
 });

@@ -1,13 +1,12 @@
-// Smoke test of the built CLI: `npm run build` first (npm test does it in pretest).
+// Smoke test of the built CLI (dist/ is rebuilt when stale by test/helpers/build-dist.ts).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseFaults, toSandboxOptions } from '../../src/cli/commands/sandbox.js';
+import { expectFreshBuild } from '../helpers/build-dist.js';
 import { rawRequest, sandboxRequest } from '../helpers/start-sandbox.js';
 
 const bin = fileURLToPath(new URL('../../bin/ms-async.js', import.meta.url));
-const built = fileURLToPath(new URL('../../dist/sandbox/index.js', import.meta.url));
 
 function run(args: string[]): { child: ReturnType<typeof spawn>; firstLine: Promise<string>; exit: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,7 +34,7 @@ function run(args: string[]): { child: ReturnType<typeof spawn>; firstLine: Prom
 
 describe('ms-async sandbox (built bin)', () => {
   it('prints one URL line, serves the API, and stops cleanly on SIGTERM', async () => {
-    expect(existsSync(built), 'run `npm run build` first').toBe(true);
+    expectFreshBuild();
     const { child, firstLine, exit } = run(['sandbox', '--port', '0', '--pending-ms', '10', '--processing-ms', '10', '--rows', '5', '--token', 'cli-token', '--fault', 'status429=2']);
     const baseUrl = await firstLine;
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/remap\/1\.2$/);

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatDeletion, formatDuration, parseMskDate, renderReportsTable, renderTaskDetails, renderTaskTable, shortenRequest,
+  formatDeletion, formatDuration, renderReportsTable, renderTaskDetails, renderTaskTable, shortenRequest,
 } from '../../src/ui/format.js';
 import { REPORTS } from '../../src/reports/catalog.js';
 
 const NOW = Date.UTC(2026, 2, 5, 11, 25, 0); // 14:25 MSK
 
 describe('format', () => {
-  it('parses MSK date-times with and without milliseconds', () => {
-    expect(parseMskDate('2026-03-05 15:12:44.508')).toBe(Date.UTC(2026, 2, 5, 12, 12, 44, 508));
-    expect(parseMskDate('2026-03-05 15:12:44')).toBe(Date.UTC(2026, 2, 5, 12, 12, 44));
-    expect(parseMskDate('nonsense')).toBeUndefined();
-  });
   it('durations and time until deletion', () => {
     expect([500, 12_000, 245_000, 4_020_000].map(formatDuration)).toEqual(['500ms', '12s', '4m 05s', '1h 07m']);
     expect(formatDeletion('2026-03-05 15:12:44.508', NOW)).toBe('in 47m');

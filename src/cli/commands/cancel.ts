@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
+import { parseTaskId } from '../options.js';
 import { openSession } from '../session.js';
 
 export function registerCancel(program: Command, deps: CliDeps): void {
@@ -7,7 +8,7 @@ export function registerCancel(program: Command, deps: CliDeps): void {
     .command('cancel')
     .description('cancel a PENDING or PROCESSING task (a finished one is API error 61007, exit 4)')
     .usage('<id>')
-    .argument('<id>', 'task id')
+    .argument('<id>', 'task id', parseTaskId)
     .addHelpText('after', `
 Example:
   $ ms-async cancel 5d2b7e40-1c9a-11f0-0a80-0b4c00000012`)

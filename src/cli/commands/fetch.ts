@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
+import { parseTaskId } from '../options.js';
 import { addOutputOptions, type OutputFlags } from '../output-options.js';
 import { timeoutOption } from './start.js';
 
@@ -15,7 +16,7 @@ export function registerFetch(program: Command, deps: CliDeps): void {
     .command('fetch')
     .description("download a DONE task's result and convert it (CSV, NDJSON or JSON); --wait polls first")
     .usage('<id> --out <file> [--format <format>] [--wait] [--timeout <duration>]')
-    .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)')
+    .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)', parseTaskId)
     .option('--wait', 'poll until the task is DONE first')
     .addOption(timeoutOption('how long --wait may wait; 0 = no limit'))
     .option('--cancel-on-interrupt', 'on Ctrl-C while waiting, cancel the task instead of leaving it running')

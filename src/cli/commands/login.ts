@@ -22,7 +22,7 @@ Examples:
       const token = ctx.globals.token ?? await readSecret(deps.io, 'MoySklad token (input hidden): ');
       const result = await login({
         token, flags: ctx.globals, env: deps.io.env, configDir: deps.configDir, now: deps.now, sleep: deps.sleep,
-        signal: deps.signal, onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
+        signal: deps.signal, onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined, trace: deps.trace,
       });
       if (ctx.globals.json) printJson(ctx, { profile: result.profile, baseUrl: result.baseUrl, who: result.who ?? null });
       log.info(`logged in${result.who ? ` as ${result.who}` : ''}; token stored for profile "${result.profile}" (${result.path})`);

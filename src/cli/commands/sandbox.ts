@@ -1,6 +1,6 @@
 /**
  * `ms-async sandbox`: runs the local stand-in of MoySklad's async API until Ctrl-C/SIGTERM
- * (cli-contract.md, "The sandbox"). Prints its base URL on one line of stdout when ready.
+ * (README.md "The sandbox"). Prints its base URL on one line of stdout when ready.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
@@ -8,6 +8,7 @@ import { collectValue, parseDuration, wholeNumber } from '../options.js';
 // Type-only: the sandbox itself is imported when the command runs.
 import type { Faults, SandboxOptions } from '../../sandbox/index.js';
 import { FAULT_HELP, parseFaultSpec } from '../../sandbox/faults.js';
+import { UsageError } from '../../errors.js';
 
 export interface SandboxCommandOptions {
   host: string;
@@ -24,10 +25,13 @@ export interface SandboxCommandOptions {
   password?: string;
   pretty?: boolean;
   metaLast?: boolean;
+  fieldForms?: boolean;
   storageGzip?: boolean;
   storageRange: boolean;
   dataDir?: string;
   fault: string[];
+  replay?: string;
+  result?: string;
 }
 
 function durationMs(value: string): number {
@@ -66,6 +70,7 @@ export function toSandboxOptions(opts: SandboxCommandOptions, token: string | un
     processingMs: opts.processingMs,
     pretty: opts.pretty === true,
     metaLast: opts.metaLast === true,
+    fieldForms: opts.fieldForms !== false,
     storage: { gzip: opts.storageGzip === true, range: opts.storageRange, contentLength: true },
     faults: { ...parseFaults(opts.fault) } as Faults,
   };
@@ -103,10 +108,13 @@ export function registerSandbox(program: Command, deps: CliDeps): void {
     .option('--password <password>', 'accept only this Basic password')
     .option('--pretty', 'pretty-print result files')
     .option('--meta-last', 'write meta after rows in result files')
+    .option('--no-field-forms', 'generate the shapes of the docs\' tables, not the forms real bodies take')
     .option('--storage-gzip', 'serve result files with Content-Encoding: gzip')
     .option('--no-storage-range', 'ignore Range requests on the storage origin')
     .option('--data-dir <dir>', 'keep result files here (default: a temporary directory)')
     .option('--fault <spec>', 'switch a fault on (repeatable; see below)', collectFault, [])
+    .option('--replay <file>', 'answer as a --trace file recorded, in order, instead of simulating')
+    .option('--result <file>', 'with --replay: the body of recorded result downloads (traces hold none)')
     .addHelpText(
       'after',
       `
@@ -122,10 +130,16 @@ Examples:
   $ ms-async sandbox --port 8080 --rows 1000000 --seed 7
   $ ms-async sandbox --token secret --fault status429=2+1 --fault truncate=once
   $ ms-async sandbox --pending-ms 100 --processing-ms 300 --fault task=API_ERROR_AUTH
+  $ ms-async sandbox --replay trace.har --result stock.json   # a user's trace as a test
   $ curl --compressed -H "Authorization: Bearer any" "$(ms-async sandbox | head -1)/report/stock/bystore?async=true"`,
     )
     .action(async (opts: SandboxCommandOptions, command: Command) => {
       const { globals, mode } = commandContext(command, deps);
+      if (opts.replay !== undefined) {
+        await serveReplay(opts, deps, mode.quiet);
+        return;
+      }
+      if (opts.result !== undefined) throw new UsageError('--result goes with --replay');
       const options = toSandboxOptions(opts, globals.token);
       const { startSandbox } = await import('../../sandbox/index.js');
       const sandbox = await startSandbox(options);
@@ -143,6 +157,27 @@ Examples:
         await sandbox.close();
       }
     });
+}
+
+async function serveReplay(opts: SandboxCommandOptions, deps: CliDeps, quiet: boolean): Promise<void> {
+  const { loadHar, startReplay } = await import('../../sandbox/replay.js');
+  let replay;
+  try {
+    const har = await loadHar(opts.replay ?? '');
+    replay = await startReplay({ har, host: opts.host, port: opts.port, resultFile: opts.result });
+  } catch (error) {
+    throw new UsageError(`--replay: ${(error as Error).message}`);
+  }
+  try {
+    deps.io.stdout.write(`${replay.baseUrl}\n`);
+    if (deps.io.stderr.isTTY === true && !quiet) deps.io.stderr.write(`replaying ${opts.replay}; Ctrl-C stops it.\n`);
+    await waitForAbort(deps.signal);
+  } finally {
+    await replay.close();
+    if (replay.unmatched.length > 0 && !quiet) {
+      deps.io.stderr.write(`not in the trace (answered 404): ${[...new Set(replay.unmatched)].join(', ')}\n`);
+    }
+  }
 }
 
 function waitForAbort(signal: AbortSignal): Promise<void> {

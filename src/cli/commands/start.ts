@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
-import { collectParam, parseDuration, DEFAULT_TIMEOUT } from '../options.js';
+import { collectParam, parseTimeout, DEFAULT_TIMEOUT } from '../options.js';
 import { openSession, printJson } from '../session.js';
+import { QUEUE_FULL_LINE } from '../task-steps.js';
 
 export interface StartOptions {
   param: Array<[string, string]>;
@@ -30,7 +31,7 @@ Examples:
       const { client } = await openSession(ctx);
       const task = await startTask(client, pathAndQuery, {
         timeoutMs: opts.timeout, sleep: deps.sleep, now: deps.now, signal: deps.signal,
-        onQueueFull: () => log.info('the account\'s async queue is full (61002); waiting for a free slot…'),
+        onQueueFull: () => log.info(QUEUE_FULL_LINE),
       });
       if (ctx.globals.json) printJson(ctx, { ...task, state: 'PENDING' });
       else {
@@ -43,6 +44,6 @@ Examples:
 /** `--timeout <duration>` parsed to milliseconds, default 30m. */
 export function timeoutOption(description: string): Option {
   return new Option('--timeout <duration>', `${description} (90s, 15m, 2h)`)
-    .argParser(parseDuration)
-    .default(parseDuration(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
+    .argParser(parseTimeout)
+    .default(parseTimeout(DEFAULT_TIMEOUT), DEFAULT_TIMEOUT);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
+import { parseTaskId } from '../options.js';
 import { openSession, printJson, printLines, stdoutColor } from '../session.js';
 import { timeoutOption } from './start.js';
 
@@ -14,7 +15,7 @@ export function registerStatus(program: Command, deps: CliDeps): void {
     .command('status')
     .description('show a task\'s state; with --wait, poll until it is DONE, ERROR, CANCEL or API_ERROR')
     .usage('<id> [--wait] [--timeout <duration>] [--cancel-on-interrupt]')
-    .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)')
+    .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)', parseTaskId)
     .option('--wait', 'poll until a final state (exit code by state: DONE 0, API_ERROR 4/3, ERROR/CANCEL 5)')
     .addOption(timeoutOption('how long --wait may wait; 0 = no limit'))
     .option('--cancel-on-interrupt', 'on Ctrl-C, cancel the task instead of leaving it running')
@@ -29,7 +30,7 @@ Examples:
       const { renderTaskDetails } = await import('../../ui/format.js');
       const { client } = await openSession(ctx);
       const watcher = opts.wait ? await createTaskWatcher(deps.io, ctx.mode, id) : undefined;
-      let result;
+      let result: Awaited<ReturnType<typeof getTaskStatus>>;
       try {
         result = await getTaskStatus(client, id, {
           wait: opts.wait === true, timeoutMs: opts.timeout, cancelOnInterrupt: opts.cancelOnInterrupt === true,

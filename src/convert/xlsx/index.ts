@@ -1,0 +1,136 @@
+/**
+ * `--format xlsx` (README.md, "XLSX"): the converter's engines hand records to XlsxRows, which
+ * sets typed cells on an XlsxWriter; the writer is also the Target its sheet XML goes to (the body
+ * file), and finish() zips the workbook into the output at the end.
+ */
+import { basename } from 'node:path';
+import type { ReportSpec } from '../../reports/catalog.js';
+import type { RecordWriter } from '../output.js';
+import { JsonSyntaxError, skipValidated } from '../scan.js';
+import { XlsxRows, type XlsxRowsOptions } from './rows.js';
+import { XlsxWriter, type XlsxSummary } from './workbook.js';
+
+export { XlsxRows, isMomentColumn } from './rows.js';
+export { XlsxWriter, type XlsxSummary } from './workbook.js';
+export { MAX_RECORDS_PER_SHEET } from './xml.js';
+
+export interface XlsxOutputOptions extends XlsxRowsOptions {
+  /** Folder of the temporary body file. */
+  dir: string;
+  inputPath: string;
+  report: ReportSpec | undefined;
+  maxRecordsPerSheet?: number | undefined;
+}
+
+export interface XlsxOutput {
+  writer: RecordWriter;
+  body: XlsxWriter;
+  rows: XlsxRows;
+  /** Zips the workbook into `write`, the header being the columns found. */
+  finish(write: (chunk: Buffer) => Promise<void>, signal?: AbortSignal): Promise<XlsxSummary>;
+  dispose(): Promise<void>;
+}
+
+export async function createXlsxOutput(options: XlsxOutputOptions): Promise<XlsxOutput> {
+  const body = await XlsxWriter.create({
+    dir: options.dir,
+    name: basename(options.inputPath),
+    sheetName: options.report?.alias ?? 'Data',
+    ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
+  });
+  const rows = new XlsxRows(body, { columns: options.columns, rubles: options.rubles }, options.report ?? {});
+  const w: RecordWriter = {
+    validate: false,
+    batchBytes: 64 << 10,
+    lines: 0,
+    fast: {
+      records(b, starts, ends, _spaced, count) {
+        const latin1 = !hasWideEscape(b, starts[0]!, ends[count - 1]!);
+        for (const record of parseBatch(b, starts, ends, count, latin1)) rows.add(record, latin1);
+        w.lines = rows.lines;
+      },
+    },
+    values(records) {
+      for (const r of records) rows.add(r);
+      w.lines = rows.lines;
+    },
+    take: () => body.take(),
+  };
+  return {
+    writer: w,
+    body,
+    rows,
+    finish: (write, signal) => body.finish(rows.names, write, signal),
+    dispose: () => body.dispose(),
+  };
+}
+
+/** A run of 16 digits (a dot may interrupt it): a number JSON.parse might not keep exactly. */
+const LONG_NUMBER = /\d[\d.]{15}/;
+
+/**
+ * The records of one scanner batch, parsed as one JSON array. `latin1`: decode the UTF-8 bytes as
+ * latin1 (one char per byte), which makes decoding and JSON.parse about twice as fast (measured
+ * for the CSV, csv-output.ts); XlsxRows re-decodes the strings and keys that have non-ASCII chars.
+ */
+function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, latin1: boolean): unknown[] {
+  let text = `[${b.toString(latin1 ? 'latin1' : 'utf8', starts[0]!, ends[count - 1]!)}]`;
+  if (LONG_NUMBER.test(text)) text = markLongNumbers(text);
+  try {
+    return JSON.parse(text) as unknown[];
+  } catch (err) {
+    // Find the exact byte of the malformed record with the validating scanner.
+    for (let k = 0; k < count; k++) {
+      if (skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+    }
+    throw new JsonSyntaxError(starts[0]!, `malformed record (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * Numbers of more than 15 significant digits become strings `"\u0000<digits>"` (a character JSON
+ * strings cannot hold raw), so that XlsxRows writes the JSON text itself rather than the nearest
+ * double re-printed (`12345678901234567890` stays that, not `12345678901234567000`).
+ */
+export function markLongNumbers(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string, escapes included.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
+      const num = text.slice(i, j);
+      const mantissa = num.replace(/[eE].*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+      if (mantissa.length > 15) {
+        out += `${text.slice(from, i)}"\\u0000${num}"`;
+        from = j;
+      }
+      i = j - 1;
+    }
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/**
+ * Whether b[start, end) may hold a \\u escape of a char ≥ U+0080, which latin1-decoded text would
+ * turn into a real char that the UTF-8 re-decoding then mangles (then the batch is decoded as
+ * UTF-8). False positives (an escaped backslash followed by u) only cost speed.
+ */
+function hasWideEscape(b: Buffer, start: number, end: number): boolean {
+  const region = b.subarray(start, end);
+  let i = region.indexOf(BACKSLASH_U);
+  while (i >= 0) {
+    if (region[i + 2] !== 0x30 || region[i + 3] !== 0x30 || (region[i + 4] ?? 0) >= 0x38) return true;
+    i = region.indexOf(BACKSLASH_U, i + 2);
+  }
+  return false;
+}
+const BACKSLASH_U = Buffer.from('\\u');

@@ -1,0 +1,267 @@
+/**
+ * Records → typed XLSX rows, with the CSV's columns (README.md, "Output formats"): the same
+ * flattening (dotted names, `meta` → `meta.id` + `meta.type`, the catalogue's detail array
+ * exploded, other arrays one JSON cell), the same first-appearance column order and `--columns`.
+ * What differs is that each cell keeps its JSON type: numbers as numbers (their JSON text), money
+ * columns in rubles with a money format, moment columns as date-times, booleans as booleans, every
+ * string as text.
+ */
+import { formatRubles } from '../csv.js';
+import type { XlsxWriter } from './workbook.js';
+
+const K_EMPTY = 0;
+const K_TEXT = 1;
+const K_NUMBER = 2;
+const K_MONEY = 3;
+const K_MOMENT = 4;
+const K_TRUE = 5;
+const K_FALSE = 6;
+/** A number kept as its JSON text by markLongNumbers (index.ts). */
+const LONG_NUMBER_MARK = /^\0-?\d/;
+
+interface Column {
+  name: string;
+  /** Output position; -1 until it holds a value, -2 when `--columns` leaves it out. */
+  slot: number;
+  money: boolean;
+  moment: boolean;
+  children: Map<string, Column> | null;
+  /** The same children keyed by their latin1-decoded UTF-8 bytes (see add's latin1 flag). */
+  latin1Children: Map<string, Column> | null;
+}
+
+const NON_ASCII = /[\x80-\xff]/;
+
+/** Re-decodes a string whose chars are UTF-8 bytes (latin1-decoded text) when it has any. */
+function fromLatin1(s: string): string {
+  return NON_ASCII.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/**
+ * A column holds moments when its last name segment says so: the API's date-time fields are
+ * `moment`, `created`, `updated`, `deleted` and names ending in `Date` or `Moment`
+ * (docs/api-facts.md §1.5, §5). Per column, not per value, so that a name or code that happens
+ * to look like a date stays text.
+ */
+export function isMomentColumn(name: string): boolean {
+  const leaf = name.slice(name.lastIndexOf('.') + 1);
+  return /^(?:moment|date|created|updated|deleted)$/.test(leaf) || /[a-z](?:Date|Moment)$/.test(leaf);
+}
+
+export interface XlsxRowsOptions {
+  columns?: readonly string[] | undefined;
+  /** Money columns in rubles (numbers with a money format) rather than kopecks. */
+  rubles: boolean;
+}
+
+function hrefId(href: unknown): string {
+  if (typeof href !== 'string') return '';
+  let end = href.length;
+  const q = href.indexOf('?');
+  if (q >= 0) end = q;
+  const h = href.indexOf('#');
+  if (h >= 0 && h < end) end = h;
+  while (end > 0 && href.charCodeAt(end - 1) === 0x2f) end--;
+  return href.slice(href.lastIndexOf('/', end - 1) + 1, end);
+}
+
+export class XlsxRows {
+  /** Column names by slot. */
+  readonly names: string[] = [];
+  readonly discovered: string[] = [];
+  lines = 0;
+  private readonly root: Column = { name: '', slot: -1, money: false, moment: false, children: new Map(), latin1Children: null };
+  /** The record being added was parsed from latin1-decoded UTF-8 (index.ts, parseBatch). */
+  private latin1 = false;
+  private readonly select: Map<string, number> | null;
+  private readonly money: ReadonlySet<string>;
+  private readonly explode: string | undefined;
+  private kinds = new Uint8Array(64);
+  private readonly values: string[] = [];
+  private readonly touched: number[] = [];
+
+  constructor(
+    private readonly writer: XlsxWriter,
+    private readonly options: XlsxRowsOptions,
+    report: { explode?: string | undefined; money?: readonly string[] } = {},
+  ) {
+    this.money = new Set(report.money ?? []);
+    this.explode = report.explode;
+    if (options.columns) {
+      this.select = new Map(options.columns.map((c, k) => [c, k]));
+      this.names.push(...options.columns);
+    } else {
+      this.select = null;
+    }
+  }
+
+  /** `--columns` names that no record had. */
+  missingColumns(): string[] {
+    if (!this.select) return [];
+    const seen = new Set(this.discovered);
+    return [...this.select.keys()].filter((c) => !seen.has(c));
+  }
+
+  private child(parent: Column, key: string): Column {
+    if (this.latin1) {
+      const l1 = (parent.latin1Children ??= new Map());
+      let node = l1.get(key);
+      if (node === undefined) {
+        node = this.childByKey(parent, fromLatin1(key));
+        l1.set(key, node);
+      }
+      return node;
+    }
+    return this.childByKey(parent, key);
+  }
+
+  private childByKey(parent: Column, key: string): Column {
+    const children = (parent.children ??= new Map());
+    let node = children.get(key);
+    if (node === undefined) {
+      const name = parent === this.root ? key : `${parent.name}.${key}`;
+      node = { name, slot: -1, money: false, moment: false, children: null, latin1Children: null };
+      children.set(key, node);
+    }
+    return node;
+  }
+
+  private register(node: Column): void {
+    this.discovered.push(node.name);
+    node.money = this.money.has(node.name);
+    node.moment = isMomentColumn(node.name);
+    if (this.select) {
+      node.slot = this.select.get(node.name) ?? -2;
+      return;
+    }
+    node.slot = this.names.length;
+    this.names.push(node.name);
+  }
+
+  private set(node: Column, kind: number, value: string): void {
+    if (node.slot === -1) this.register(node);
+    const slot = node.slot;
+    if (slot < 0) return;
+    if (slot >= this.kinds.length) {
+      const bigger = new Uint8Array(Math.max(slot + 1, this.kinds.length * 2));
+      bigger.set(this.kinds);
+      this.kinds = bigger;
+    }
+    this.kinds[slot] = kind;
+    this.values[slot] = value;
+    this.touched.push(slot);
+  }
+
+  private scalar(node: Column, v: unknown): void {
+    if (v === null || v === undefined) {
+      this.set(node, K_EMPTY, '');
+    } else if (typeof v === 'string') {
+      if (v.charCodeAt(0) === 0 && LONG_NUMBER_MARK.test(v)) {
+        this.number(node, Number(v.slice(1)), v.slice(1));
+        return;
+      }
+      if (node.slot === -1) this.register(node);
+      this.set(node, node.moment ? K_MOMENT : K_TEXT, this.latin1 ? fromLatin1(v) : v);
+    } else if (typeof v === 'number') {
+      this.number(node, v, undefined);
+    } else if (typeof v === 'boolean') {
+      this.set(node, v ? K_TRUE : K_FALSE, '');
+    } else {
+      // Arrays that are not exploded (and objects in odd places): one JSON text cell.
+      // JSON.stringify leaves chars ≥ U+0080 as they are, so latin1 text re-decodes as a whole.
+      const json = JSON.stringify(v);
+      this.set(node, K_TEXT, this.latin1 ? fromLatin1(json) : json);
+    }
+  }
+
+  /** `text`: the JSON text of a number JSON.parse would not keep exactly (index.ts, markLongNumbers). */
+  private number(node: Column, v: number, text: string | undefined): void {
+    if (node.slot === -1) this.register(node);
+    if (node.money && this.options.rubles) this.set(node, K_MONEY, formatRubles(v));
+    else this.set(node, K_NUMBER, text ?? String(v));
+  }
+
+  private walk(obj: Record<string, unknown>, node: Column, skipKey: string | undefined): void {
+    for (const key in obj) {
+      if (key === skipKey) continue;
+      const v = obj[key];
+      const child = this.child(node, key);
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        if (key === 'meta') this.meta(child, v as Record<string, unknown>);
+        else this.walk(v as Record<string, unknown>, child, undefined);
+      } else {
+        this.scalar(child, v);
+      }
+    }
+  }
+
+  private meta(node: Column, meta: Record<string, unknown>): void {
+    this.scalar(this.child(node, 'id'), hrefId(meta['href']));
+    this.scalar(this.child(node, 'type'), meta['type'] ?? null);
+  }
+
+  private emit(): void {
+    const w = this.writer;
+    const { kinds, values } = this;
+    const n = this.names.length;
+    w.beginRow();
+    for (let slot = 0; slot < n; slot++) {
+      const kind = kinds[slot]!;
+      if (kind === K_EMPTY) continue;
+      const value = values[slot]!;
+      if (kind === K_TEXT) w.text(slot, value);
+      else if (kind === K_NUMBER) w.number(slot, value);
+      else if (kind === K_MONEY) w.money(slot, value);
+      else if (kind === K_MOMENT) w.moment(slot, value);
+      else w.boolean(slot, kind === K_TRUE);
+    }
+    w.endRow();
+    this.lines++;
+  }
+
+  private clear(from: number): void {
+    const { touched, kinds } = this;
+    for (let k = from; k < touched.length; k++) kinds[touched[k]!] = K_EMPTY;
+    touched.length = from;
+  }
+
+  /**
+   * One record (as JSON.parse gives it): one row, or one per exploded element. `latin1`: it was
+   * parsed from UTF-8 bytes decoded as latin1; strings and keys are re-decoded here.
+   */
+  add(record: unknown, latin1 = false): void {
+    this.latin1 = latin1;
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      this.scalar(this.child(this.root, 'value'), record);
+      this.emit();
+      this.clear(0);
+      return;
+    }
+    const obj = record as Record<string, unknown>;
+    const explode = this.explode;
+    const items = explode === undefined ? undefined : obj[explode];
+    if (!Array.isArray(items)) {
+      this.walk(obj, this.root, undefined);
+      this.emit();
+      this.clear(0);
+      return;
+    }
+    this.walk(obj, this.root, explode);
+    const node = this.child(this.root, explode!);
+    const parentCells = this.touched.length;
+    if (items.length === 0) {
+      this.emit();
+    } else {
+      for (const item of items) {
+        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+          this.walk(item as Record<string, unknown>, node, undefined);
+        } else {
+          this.scalar(node, item);
+        }
+        this.emit();
+        this.clear(parentCells);
+      }
+    }
+    this.clear(0);
+  }
+}
