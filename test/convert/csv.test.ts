@@ -34,7 +34,8 @@ async function csvOf(rows: unknown[], options: Parameters<typeof convertToText>[
 
 describe('formats table', () => {
   it('maps extensions to formats', () => {
-    expect(Object.keys(FORMATS)).toEqual(['csv', 'ndjson', 'json']);
+    expect(Object.keys(FORMATS)).toEqual(['csv', 'ndjson', 'json', 'xlsx']);
+    expect(formatFromPath('report.XLSX')).toBe('xlsx');
     expect(formatFromPath('out/stock.csv')).toBe('csv');
     expect(formatFromPath('stock.CSV')).toBe('csv');
     expect(formatFromPath('stock.ndjson')).toBe('ndjson');
