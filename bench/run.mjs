@@ -28,7 +28,7 @@ const USAGE = `usage: npm run bench -- [options]
   --startup-repeat N   runs of each start-up command (default 10)
   --seed N             generator seed (default 1)
   --timeout S          per-child timeout in seconds (default 900)
-  --only LIST          groups to run: io,ms-async,naive,stream-json,jq,export,download,startup,xlsx (default all)
+  --only LIST          groups to run: io,ms-async,naive,stream-json,jq,export,download,e2e,startup,xlsx (default all)
   --xlsx-sizes LIST    sizes at which the xlsx group runs (default: every size)
   --stream-json-variant V   stream-json peer configuration (default fast; see bench/README.md)
   --cache DIR          where inputs and outputs go (default .bench-cache)
@@ -81,7 +81,7 @@ const repeat = positiveInt('repeat', opt.repeat);
 const startupRepeat = positiveInt('startup-repeat', opt['startup-repeat']);
 const seed = positiveInt('seed', opt.seed, 0);
 const timeoutS = positiveInt('timeout', opt.timeout);
-const GROUPS = ['io', 'ms-async', 'naive', 'stream-json', 'jq', 'export', 'download', 'startup', 'xlsx'];
+const GROUPS = ['io', 'ms-async', 'naive', 'stream-json', 'jq', 'export', 'download', 'e2e', 'startup', 'xlsx'];
 const xlsxSizes = opt['xlsx-sizes'] ? new Set(opt['xlsx-sizes'].split(',').map((x) => Number(x.trim()))) : undefined;
 const only = new Set(opt.only ? opt.only.split(',').map((s) => s.trim()) : GROUPS);
 for (const g of only) {
@@ -188,7 +188,7 @@ async function runJob(job, round) {
   if (out) rmSync(out, { force: true });
   let fd;
   if (out && job.stdoutToOut) fd = openSync(out, 'w');
-  const r = await runTimed(job.cmd, job.argv(out), { stdout: fd ?? 'ignore', timeoutS, cwd: ROOT });
+  const r = await runTimed(job.cmd, job.argv(out), { stdout: fd ?? 'ignore', timeoutS, cwd: ROOT, ...(job.env ? { env: job.env } : {}) });
   if (fd !== undefined) closeSync(fd);
   if (r.ok && out && job.check === undefined) {
     job.check = existsSync(out) ? await countRecords(out, job.format) : { records: undefined, bytes: 0, missing: true };
@@ -214,6 +214,63 @@ function summarize(job) {
     failedRuns: job.runs.filter((r) => !r.ok).map((r) => ({ reason: r.reason, code: r.code, stderr: r.stderr.slice(-1500) })),
     check: job.check,
   };
+}
+
+/**
+ * End to end (issue 13): `ms-async fetch` of a DONE task from a running sandbox, side by side with
+ * `curl` downloading the same result and `ms-async convert` converting curl's file, with the
+ * storage throttled to the converter's own speed (measured first, untimed), where converting while
+ * downloading shows best: fetch should take about max(curl, convert), not their sum.
+ */
+async function runEndToEnd(inputs) {
+  const { sizeMB, rows, compact } = inputs;
+  const sb = await startSandbox(ROOT, { rows, seed, dataDir: join(cacheDir, `sandbox-e2e-${sizeMB}MB`) });
+  try {
+    const base = sb.baseUrl;
+    const headers = { authorization: 'Bearer bench', 'accept-encoding': 'gzip' };
+    const created = await fetch(`${base}/report/${REPORT.replace('-', '/')}?async=true`, { headers });
+    const id = String(created.headers.get('content-location') ?? '').split('/').pop();
+    if (!id) throw new Error(`the sandbox created no task (HTTP ${created.status})`);
+    for (let i = 0; ; i++) {
+      const task = await (await fetch(`${base}/async/${id}`, { headers })).json();
+      if (task.state === 'DONE') break;
+      if (!['PENDING', 'PROCESSING'].includes(task.state) || i > 3000) throw new Error(`task ${id} ended ${task.state}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const link = `curl -sf -o /dev/null -w '%{redirect_url}' -H 'Authorization: Bearer bench' --compressed '${base}/async/${id}/result'`;
+    const curlTo = (file) => `curl -sf -o '${file}' "$(${link})"`;
+    const file = join(outDir, `e2e-${sizeMB}MB.json`);
+    const convertArgv = (out) => [cliBin, '-q', 'convert', file, '--report', REPORT, '--out', out, '--format', 'csv'];
+    // Untimed: curl's file for the convert rows, and the converter's speed to throttle the storage to.
+    const got = await runTimed('sh', ['-c', curlTo(file)], { timeoutS });
+    if (!got.ok || !existsSync(file)) throw new Error(`curl could not download the result: ${got.reason}`);
+    const calibrate = await runTimed(node, convertArgv(join(outDir, 'e2e-calibrate.csv')), { timeoutS, cwd: ROOT });
+    rmSync(join(outDir, 'e2e-calibrate.csv'), { force: true });
+    if (!calibrate.ok) throw new Error(`convert failed: ${calibrate.reason}`);
+    const bps = Math.round(compact.bytes / calibrate.wallS);
+    await fetch(`${base}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ storageBytesPerSecond: bps }) });
+    log(`e2e: storage throttled to ${(bps / 1e6).toFixed(0)} MB/s (the converter's speed)`);
+    const resultCache = join(cacheDir, 'e2e-result-cache');
+    const input = `storage at ${(bps / 1e6).toFixed(0)} MB per s`; // no '/': it goes into file names
+    const jobs = [
+      { tool: 'curl (download only)', format: '-', cmd: 'sh', argv: () => ['-c', curlTo(join(outDir, 'e2e-curl.json'))] },
+      { tool: "ms-async convert (curl's file)", format: 'csv', cmd: node, argv: convertArgv },
+      { tool: 'curl, then ms-async convert', format: 'csv', cmd: 'sh', argv: (out) => ['-c', `${curlTo(join(outDir, 'e2e-curl.json'))} && '${node}' ${convertArgv(out).map((a) => `'${a}'`).join(' ')}`] },
+      {
+        tool: 'ms-async fetch', format: 'csv', cmd: node, env: { ...process.env, MS_ASYNC_CACHE_DIR: resultCache },
+        argv: (out) => [cliBin, '-q', '--base-url', base, '--token', 'bench', 'fetch', id, '--out', out, '--format', 'csv'],
+      },
+    ].map((j) => ({ group: 'e2e', input, bytes: compact.bytes, sizeMB, rows, runs: [], ...j }));
+    for (let round = 1; round <= repeat; round++) {
+      for (const job of jobs) await runJob(job, round);
+    }
+    rmSync(join(outDir, 'e2e-curl.json'), { force: true });
+    rmSync(file, { force: true });
+    rmSync(resultCache, { recursive: true, force: true });
+    return jobs.map(summarize);
+  } finally {
+    sb.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +342,14 @@ if (!opt['from-json']) {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
     for (const job of jobs) results.push(summarize(job));
+    if (only.has('e2e') && sbx.ok && ms.convert.ok && which('curl')) {
+      try {
+        results.push(...(await runEndToEnd(inputs)));
+      } catch (err) {
+        notes.push(`e2e rows at ${sizeMB} MB skipped: ${err.message}.`);
+        log(`e2e rows skipped: ${err.message}`);
+      }
+    }
   }
 
   // Start-up: the same spawn-to-exit wall time for `node -e 0` and the CLI's cheapest commands.

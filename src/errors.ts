@@ -47,6 +47,11 @@ export abstract class MsAsyncError extends Error {
   readonly httpStatus: number | undefined;
   readonly request: { method: string; url: string } | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * What a transfer had done when it failed (task id, state, …), set by the command that ran it so
+   * that `--json` shows the same summary object as on success.
+   */
+  summary: Record<string, unknown> | undefined;
   /** The command already put this failure into its own `--json` document (doctor): main adds none. */
   jsonWritten = false;
 
@@ -139,6 +144,18 @@ export class BatchError extends MsAsyncError {
 
 /** API error codes that mean "who you are / what you may see" → exit 3 (docs/api-facts.md §4.3). */
 export const AUTH_API_CODES: ReadonlySet<number> = new Set([1056, 1048, 1061, 1085, 1016, 13003, 30004]);
+
+/**
+ * The auth codes that are about what this user may do, not who they are: the credentials work,
+ * a right is missing (1061 no API access, 1016 no right to view, 13003 the stock report, 30004
+ * webhooks for administrators only). Exit 3 all the same, with another hint.
+ */
+export const PERMISSION_API_CODES: ReadonlySet<number> = new Set([1016, 1061, 13003, 30004]);
+
+/** The hint for a missing right. */
+export const PERMISSION_HINT =
+  'the token works, but this MoySklad user lacks the right: an administrator of the account can grant it ' +
+  '(Settings → Users → the user → Rights), or use another user\'s token';
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */
 export function exitCodeOf(error: unknown): ExitCodeValue {

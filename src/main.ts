@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CommanderError } from 'commander';
 import { createProgram } from './cli/program.js';
 import type { CliDeps } from './cli/context.js';
-import { ExitCode, MsAsyncError, exitCodeOf } from './errors.js';
+import { ExitCode, MsAsyncError, UsageError, exitCodeOf } from './errors.js';
 import { decideTerminalMode, processIo, type Io } from './ui/io.js';
 import { formatErrorLines, errorToJson } from './ui/errors.js';
 
@@ -34,8 +34,13 @@ async function runProgram(
     // The reader of our stdout went away (`ms-async … --out - | head`): that ends the run, quietly.
     if (isBrokenPipe(error) || isBrokenPipe(deps.signal.reason)) return ExitCode.ok;
     if (error instanceof CommanderError) {
-      // Commander already printed help, the version, or its own usage message.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // Commander already printed help, the version, or its own usage message (with our prefix).
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (argv.includes('--json') && error.code !== 'commander.help') {
+        const message = error.message.replace(/^error: /, '');
+        deps.io.stdout.write(`${JSON.stringify(errorToJson(new UsageError(message, { details: { commanderCode: error.code } })))}\n`);
+      }
+      return ExitCode.usage;
     }
     const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean }>();
     reportError(deps.io, error, { json: opts.json === true, color: decideTerminalMode(deps.io, opts).color });

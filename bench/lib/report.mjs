@@ -48,6 +48,18 @@ export function evaluateTargets(results, startup) {
     }
   }
   for (const sizeMB of sizes) {
+    // Issue 13: converting while downloading, so fetch ≈ the slower of the two, in ≤ 100 MB.
+    const fetchRow = find(results, { group: 'e2e', tool: 'ms-async fetch', sizeMB });
+    const curl = okWall(find(results, { group: 'e2e', tool: 'curl (download only)', sizeMB }));
+    const conv = okWall(find(results, { group: 'e2e', tool: "ms-async convert (curl's file)", sizeMB }));
+    const both = okWall(find(results, { group: 'e2e', tool: 'curl, then ms-async convert', sizeMB }));
+    if (fetchRow && !fetchRow.failed && curl && conv) {
+      const ratio = fetchRow.wallS / Math.max(curl, conv);
+      out.push({ target: 'fetch ≤ 1.25× max(curl, convert), storage at the converter\'s speed', at: sizeLabel(sizeMB), value: ratio, goal: 1.25, unit: '×', holds: ratio <= 1.25, lowerIsBetter: true, note: `fetch ${fmt(fetchRow.wallS)} s; curl ${fmt(curl)} s; convert ${fmt(conv)} s${both ? `; curl then convert ${fmt(both)} s` : ''}` });
+      out.push({ target: 'fetch (download + convert) peak RSS ≤ 100 MB', at: sizeLabel(sizeMB), value: fetchRow.rssMB, goal: 100, unit: ' MB', holds: fetchRow.rssMB <= 100, lowerIsBetter: true, note: 'issue 13' });
+    }
+  }
+  for (const sizeMB of sizes) {
     // fetch/export convert in the same process as the download: the same ceiling, informative.
     const dl = results.filter((r) => r.group === 'download' && r.sizeMB === sizeMB && !r.failed && r.rssMB);
     if (dl.length) {

@@ -10,6 +10,7 @@ import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncErr
 import {
   API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
 } from './deadlines.js';
+import type { AccountGate, TaskSlot } from './account-gate.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import {
   errorFromResponse, isAsyncCode, parseApiErrors, parseJsonBody, parseTask, parseTaskList, parseWebhook, parseWebhookList,
@@ -18,7 +19,7 @@ import {
 import {
   backoffDelay, isRetryableNetworkError, isRetryableStatus, pacingDelayMs, rateLimitWaitMs, type RequestKind,
 } from './retry.js';
-import type { AsyncTask, CreatedTask, TaskList, Webhook, WebhookAction } from './types.js';
+import { FINAL_STATES, type AsyncTask, type CreatedTask, type TaskList, type Webhook, type WebhookAction } from './types.js';
 
 export type Auth =
   | { kind: 'bearer'; token: string }
@@ -28,6 +29,11 @@ export interface ApiClientOptions {
   /** `https://api.moysklad.ru/api/remap/1.2`, no trailing slash needed. */
   baseUrl: string;
   auth: Auth;
+  /**
+   * Where the credentials came from (`MS_TOKEN`, `profile "shop2"` …) and what to do when the API
+   * refuses them: a 401/403 names the source instead of a generic "run ms-async login".
+   */
+  credentials?: { source: string; hint: string };
   /** One line per request (method, URL, status, ms) for `-v`. The client never writes to a terminal. */
   onLog?: (line: string) => void;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -37,6 +43,12 @@ export interface ApiClientOptions {
   maxInFlight?: number;
   /** Share one limiter between clients of the same process. */
   limiter?: Limiter;
+  /** Share request slots, rate and task slots with the account's other runs on this machine. */
+  gate?: AccountGate | undefined;
+  /** `X-Lognex-Precision: true` on every request: money not rounded to whole kopecks (§10.3). */
+  preciseMoney?: boolean | undefined;
+  /** Told once per task creation that has to wait for a task slot held by other runs. */
+  onTaskSlotWait?: (() => void) | undefined;
   /** Retries after a 5xx, a network error or a 1073, per request. */
   maxRetries?: number;
   retryBaseMs?: number;
@@ -138,6 +150,8 @@ interface SendOptions {
   taskId?: string | undefined;
   signal?: AbortSignal | undefined;
   deadline?: number | undefined;
+  /** Statuses whose body is not read (the request is cut once the headers are in). */
+  skipBody?: (status: number) => boolean;
   /** Statuses that are a success for this call (default: 2xx). */
   ok?: (status: number) => boolean;
 }
@@ -166,6 +180,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
   const lowWater = options.pacingLowWater ?? 2;
   const limiter = options.limiter ?? createLimiter({ max: options.maxInFlight ?? 5, now, sleep });
+  const { gate } = options;
+  /** Time left before `deadline`, for the gate's waits. */
+  const leftUntil = (deadline: number | undefined): number | undefined =>
+    deadline === undefined ? undefined : Math.max(0, deadline - now());
 
   const authorization = options.auth.kind === 'bearer'
     ? `Bearer ${options.auth.token}`
@@ -176,6 +194,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       'accept-encoding': 'gzip', // §1.3: required on every request; got still decodes identity answers
       'user-agent': userAgent(),
       authorization,
+      ...(options.preciseMoney ? { 'x-lognex-precision': 'true' } : {}),
     },
     decompress: true,
     retry: { limit: 0 },
@@ -196,9 +215,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   /**
    * Every request of the client goes out here, and only here: one request, one answer, no
-   * redirects followed. A recorder (a future --trace) attaches to this function.
+   * redirects followed. `options.observe` (the --trace recorder, doctor) sees each request here.
    */
-  function exchange(method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number): Promise<Answer> {
+  function exchange(
+    method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number,
+    skipBody?: (status: number) => boolean,
+  ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       const stream = http.stream(url, {
         method,
@@ -214,6 +236,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       stream.on('response', (response: { statusCode: number; headers: Headers }) => {
         status = response.statusCode;
         headers = response.headers;
+        if (skipBody?.(status)) {
+          // An answer whose body we will not use (a result where a link was expected): not read.
+          stream.destroy();
+          resolve({ status, headers, body: '', url });
+        }
       });
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -236,11 +263,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     let url = firstUrl;
     let json = opts.json;
     let hops = 0;
-    const context: ErrorContext = { method, url, taskId: opts.taskId };
+    const context: ErrorContext = { method, url, taskId: opts.taskId, credentials: options.credentials };
     const isOk = opts.ok ?? ((s: number): boolean => s >= 200 && s < 300);
     let failures = 0; // 5xx, network errors, 1073s
     let timeouts = 0;
     let rateLimitWaited = 0;
+    let refusals = 0; // 429s and 1073s: each waits longer
     const { deadline } = opts;
     const pastDeadline = (what: string): TimeoutError =>
       new TimeoutError(`--timeout reached ${what} (${method} ${url})`, { request: { method, url } });
@@ -254,15 +282,24 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         if (error instanceof TimeoutError) throw pastDeadline(`while pacing: ${error.message}`);
         throw interrupted(opts.signal, error);
       }
+      let freeGate: (() => Promise<void>) | undefined;
+      try {
+        freeGate = await gate?.request(opts.signal, leftUntil(deadline));
+      } catch (error) {
+        release();
+        if (error instanceof TimeoutError) throw pastDeadline('while other runs of the account held its request slots');
+        throw interrupted(opts.signal, error);
+      }
       const started = now();
       // The whole answer within its own deadline, and within --timeout.
       const left = deadline === undefined ? Infinity : deadline - started;
       const totalMs = Math.max(1, Math.min(answerTimeoutMs, left));
       let answer: Answer;
       try {
-        answer = await exchange(method, url, json, opts.signal, totalMs);
+        answer = await exchange(method, url, json, opts.signal, totalMs, opts.skipBody);
       } catch (error) {
         release();
+        await freeGate?.();
         if (opts.signal?.aborted) throw interrupted(opts.signal, error);
         const code = (error as { code?: string }).code;
         const event = (error as { event?: string }).event;
@@ -289,6 +326,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         throw networkError(error, context, opts.kind, failures);
       }
       release();
+      await freeGate?.();
       log(`${method} ${url} ${answer.status} ${now() - started}ms`);
       if (answer.status >= 300 && answer.status < 400 && !isOk(answer.status)) {
         const target = redirectTarget(answer, url);
@@ -307,7 +345,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         throw redirectError(answer.status, target, context, hops >= MAX_REDIRECTS);
       }
       const pace = pacingDelayMs(answer.headers, lowWater);
-      if (pace > 0) limiter.pause(pace);
+      if (pace > 0) {
+        limiter.pause(pace);
+        await gate?.pause(pace);
+      }
 
       if (isOk(answer.status)) {
         limiter.succeeded();
@@ -315,16 +356,26 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
       const apiErrors = parseApiErrors(answer.body);
       const codes = apiErrors.map((e) => e.code);
-      if (answer.status === 429 && codes.includes(1073)) {
-        // Too many parallel requests (ours or another client's of the same user): fewer slots, then again.
+      if (answer.status === 429 && isParallelLimit(answer.headers, codes)) {
+        // Too many parallel requests (ours or another client's of the same user): fewer slots, then
+        // again. It comes without X-Lognex-Retry-After and often with a bare `{}` (§10.1).
         limiter.lower();
+        refusals += 1;
         if (failures < maxRetries * 2) {
-          await wait(backoffDelay(failures, backoff) + backoff.baseMs, opts.signal, '1073 too many parallel requests', failures + 1, deadline);
+          const delayMs = await sharedPause(backoffDelay(failures, backoff) + backoff.baseMs * refusals);
+          await wait(delayMs, opts.signal, '429 too many parallel requests', failures + 1, deadline);
           failures += 1;
           continue;
         }
+        throw new NetworkError(`the API kept refusing with 429 (too many parallel requests) ${method} ${stripQuery(url)}`, {
+          apiErrors, httpStatus: 429, request: { method, url },
+          hint: 'other programs of this MoySklad user are making requests at the same time; try again later',
+        });
       } else if (answer.status === 429 && !codes.some((c) => c !== undefined && isAsyncCode(c))) {
-        const delayMs = rateLimitWaitMs(answer.headers) ?? backoffDelay(failures, backoff) + 1000;
+        // The rate limit; a bare 429 (no header, no code) waits as long, and longer each time.
+        refusals += 1;
+        const asked = rateLimitWaitMs(answer.headers) ?? backoff.baseMs * 2 ** Math.min(refusals, 6);
+        const delayMs = await sharedPause(Math.max(asked, 1000 * (refusals - 1)));
         if (rateLimitWaited + delayMs <= maxRateLimitWaitMs) {
           rateLimitWaited += delayMs;
           limiter.pause(delayMs); // everyone else waits too
@@ -345,6 +396,15 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * A refusal's pause, shared with the account's other runs (growing while refusals repeat), plus
+   * jitter so that processes told the same Retry-After do not all come back at the same instant.
+   */
+  async function sharedPause(ms: number): Promise<number> {
+    const base = gate ? await gate.strike(ms) : ms;
+    return Math.ceil(base + random() * Math.min(2000, base * 0.25 + 100));
   }
 
   async function wait(
@@ -386,18 +446,42 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async createTask(pathAndQuery, call = {}) {
       if (!pathAndQuery.startsWith('/')) throw new ApiError(`not an API path: ${pathAndQuery}`);
       const url = `${baseUrl}${withAsyncParam(pathAndQuery)}`;
-      const answer = await send('GET', url, {
-        kind: 'create', signal: call.signal, deadline: call.deadline, ok: (s) => s >= 200 && s < 300,
-      });
-      if (answer.status !== 202) {
-        throw new ApiError(`the API answered ${answer.status} instead of 202: this request does not run asynchronously`, {
-          httpStatus: answer.status, request: { method: 'GET', url }, hint: 'see `ms-async reports` for the async-capable reports',
-        });
+      let slot: TaskSlot | undefined;
+      try {
+        slot = await gate?.taskSlot(call.signal, leftUntil(call.deadline), options.onTaskSlotWait);
+      } catch (error) {
+        if (error instanceof TimeoutError) {
+          throw new TimeoutError('--timeout reached while other ms-async runs of this account held its 4 task slots', {
+            hint: 'they are listed by `ms-async list --state PENDING --state PROCESSING`',
+          });
+        }
+        throw interrupted(call.signal, error);
       }
-      return createdTaskFrom(answer.headers, url);
+      let answer: Answer;
+      try {
+        answer = await send('GET', url, {
+          kind: 'create', signal: call.signal, deadline: call.deadline, ok: (s) => s >= 200 && s < 300,
+        });
+      } catch (error) {
+        await slot?.release();
+        throw error;
+      }
+      let created: CreatedTask;
+      try {
+        created = createdFrom(answer, url);
+      } catch (error) {
+        await slot?.release();
+        throw error;
+      }
+      await slot?.bind(created.id);
+      return created;
     },
     async getTask(id, call = {}) {
-      return getJson(taskUrl(id), parseTask, id, call);
+      const task = await getJson(taskUrl(id), parseTask, id, call);
+      // The task's slot in the account gate lives while the task runs.
+      if (FINAL_STATES.has(task.state)) await gate?.releaseTask(id);
+      else await gate?.renewTask(id);
+      return task;
     },
     async listTasks(query = {}, call = {}) {
       return getJson(`${baseUrl}/async${listQuery(query)}`, parseTaskList, undefined, call);
@@ -408,8 +492,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async getResultLink(id, call = {}) {
       const url = `${taskUrl(id)}/result`;
       const answer = await send('GET', url, {
-        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 300 && s < 400,
+        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 200 && s < 400, skipBody: (s) => s >= 200 && s < 300,
       });
+      if (answer.status < 300) {
+        // Before 2021 /result answered 200 with the result itself (docs/api-facts.md §10.7); the
+        // result is only ever downloaded from the storage link, without Authorization.
+        throw new NetworkError(
+          `the API answered GET …/async/${id}/result with ${answer.status} and ${answer.status === 204 ? 'no body' : 'a body'}` +
+            ' instead of a 302 to the result\'s download link (an older API behaviour); ms-async downloads results only from that link',
+          { httpStatus: answer.status, request: { method: 'GET', url }, hint: 'check --base-url; run with -v and report the log if it is the MoySklad API' },
+        );
+      }
       const link = redirectTarget(answer, url);
       if (link === undefined) {
         throw new NetworkError(`the API answered ${answer.status} without a usable Location for the result of task ${id}`, {
@@ -441,6 +534,26 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 }
 
 const MAYBE_CREATED_HINT = 'the task may have been created anyway: check `ms-async list` before starting it again';
+
+/**
+ * The task a creation answered: a 202 as documented; a 204 or 201 of the older API
+ * (docs/api-facts.md §10.7: Location and Content-Location then swapped, which createdTaskFrom
+ * does not mind) when it carries a task URL; anything else is an error saying what arrived.
+ */
+function createdFrom(answer: Answer, url: string): CreatedTask {
+  const hasTaskUrl = ['location', 'content-location'].some((name) => taskIdFromUrl(headerText(answer.headers, name) ?? '') !== undefined);
+  if (answer.status === 202 || ((answer.status === 204 || answer.status === 201) && hasTaskUrl)) {
+    return createdTaskFrom(answer.headers, url);
+  }
+  const what = answer.status === 204 ? '204 No Content with no task URL in Location/Content-Location'
+    : answer.body.trim() === '' ? `${answer.status} with no body and no task URL`
+      : `${answer.status} with a body (a synchronous answer: the async parameter was ignored)`;
+  throw new ApiError(`the API answered a task creation with ${what}, instead of 202 Accepted`, {
+    httpStatus: answer.status,
+    request: { method: 'GET', url },
+    hint: answer.status === 204 ? MAYBE_CREATED_HINT : 'see `ms-async reports` for the async-capable reports',
+  });
+}
 
 /** Task id and URLs from the 202: Location and Content-Location, told apart by the `/result` suffix. */
 export function createdTaskFrom(headers: Headers, requestUrl: string): CreatedTask {
@@ -505,6 +618,16 @@ function redirectError(status: number, target: string | undefined, context: Erro
     request: { method: context.method, url: context.url },
     hint: 'check --base-url (MS_BASE_URL): it should be the API\'s https:// address itself',
   });
+}
+
+/** The parallel-request 429: code 1073 in the body, or `X-Lognex-Auth: 429005` (§10.1). */
+function isParallelLimit(headers: Headers, codes: Array<number | undefined>): boolean {
+  return codes.includes(1073) || headerText(headers, 'x-lognex-auth')?.trim() === '429005';
+}
+
+function stripQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? url : `${url.slice(0, at)}?…`;
 }
 
 function headerText(headers: Headers, name: string): string | undefined {

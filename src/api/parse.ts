@@ -3,10 +3,10 @@
  * (docs/api-facts.md §4; errors are wrapped once, here).
  */
 import {
-  ApiError, AuthError, AUTH_API_CODES, NetworkError, ResultGoneError, TaskFailedError,
+  ApiError, AuthError, AUTH_API_CODES, NetworkError, PERMISSION_API_CODES, PERMISSION_HINT, ResultGoneError, TaskFailedError,
   type ApiErrorEntry, type MsAsyncError,
 } from '../errors.js';
-import type { AsyncTask, TaskList, Webhook } from './types.js';
+import { TASK_STATES, type AsyncTask, type TaskList, type Webhook } from './types.js';
 
 export const LOGIN_HINT = 'run `ms-async login` (or set MS_TOKEN)';
 export const AGAIN_HINT = 'run the export again to create a new task';
@@ -17,6 +17,8 @@ export interface ErrorContext {
   url: string;
   /** The task id when the request was about one task. */
   taskId?: string | undefined;
+  /** Where the credentials came from and what to do when they are refused (see ApiClientOptions). */
+  credentials?: { source: string; hint: string } | undefined;
 }
 
 /** The `errors[]` of an API error body, or [] when the body is empty, HTML or otherwise odd. */
@@ -80,9 +82,21 @@ export function errorFromResponse(status: number, body: string, context: ErrorCo
   const task = context.taskId === undefined ? 'the task' : `task ${context.taskId}`;
 
   if (status === 401 || status === 403 || codes.some((c) => AUTH_API_CODES.has(c))) {
-    const what = status === 403 || codes.includes(1016) || codes.includes(13003)
-      ? 'permission refused' : 'authentication failed';
-    return new AuthError(`${what}: ${headline}`, { ...base, hint: LOGIN_HINT });
+    // A 403, or a code about rights, is a permission of the user: logging in again will not help.
+    const permission = status !== 401 && (status === 403 || codes.some((c) => PERMISSION_API_CODES.has(c)))
+      && !codes.some((c) => AUTH_API_CODES.has(c) && !PERMISSION_API_CODES.has(c));
+    if (permission) {
+      return new AuthError(`permission refused: the user may not do this (${headline})`, { ...base, hint: PERMISSION_HINT });
+    }
+    const credentials = context.credentials;
+    if (credentials) {
+      // The API's own words follow as "API error …" lines: the headline would say them twice.
+      const said = apiErrors.length > 0 ? '' : `: ${headline}`;
+      return new AuthError(`authentication failed: the API refused the credentials from ${credentials.source}${said}`, {
+        ...base, hint: credentials.hint,
+      });
+    }
+    return new AuthError(`authentication failed: ${headline}`, { ...base, hint: LOGIN_HINT });
   }
   if (codes.includes(61003)) {
     return new ResultGoneError(`the result of ${task} has been deleted (past its deletionDate)`, { ...base, hint: AGAIN_HINT });
@@ -142,12 +156,47 @@ function malformed(what: string, context: ErrorContext): NetworkError {
   });
 }
 
+/**
+ * A task object made safe to use (issue 14: odd task objects end in clear errors, not stack
+ * traces): a known state in any case becomes upper case (the workbook writes `done`, §2.5);
+ * `errors` becomes a list of proper error entries; a `request`, `resultUrl` or `deletionDate` that
+ * is not a string is dropped, except an epoch-milliseconds `deletionDate`, written as the API would.
+ */
 export function parseTask(value: unknown, context: ErrorContext): AsyncTask {
-  if (!isObject(value) || typeof value.id !== 'string' || typeof value.state !== 'string') {
+  if (!isObject(value) || typeof value.id !== 'string' || value.id === '' || typeof value.state !== 'string') {
     throw malformed('not a task object', context);
   }
+  const upper = value.state.trim().toUpperCase();
+  if ((TASK_STATES as readonly string[]).includes(upper)) value.state = upper;
   if (typeof value.request !== 'string') value.request = '';
+  if (value.resultUrl !== undefined && typeof value.resultUrl !== 'string') delete value.resultUrl;
+  if (typeof value.deletionDate === 'number' && Number.isFinite(value.deletionDate)) {
+    value.deletionDate = moscowTimeText(value.deletionDate);
+  } else if (value.deletionDate !== undefined && typeof value.deletionDate !== 'string') {
+    delete value.deletionDate;
+  }
+  if (value.errors !== undefined) value.errors = taskErrors(value.errors);
   return value as AsyncTask;
+}
+
+/** `errors` of a task as entries with a text: `[null]`, `{…}` or `[{"code":1}]` included. */
+function taskErrors(raw: unknown): ApiErrorEntry[] {
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.flatMap((item): ApiErrorEntry[] => {
+    if (typeof item === 'string' && item.trim() !== '') return [{ error: item }];
+    if (!isObject(item)) return [];
+    const code = typeof item.code === 'number' ? item.code : undefined;
+    const text = typeof item.error === 'string' && item.error !== ''
+      ? item.error
+      : `the API gave no description${code === undefined ? '' : ` for code ${code}`}`;
+    return [pickErrorFields({ ...(item as Partial<ApiErrorEntry>), error: text })];
+  });
+}
+
+/** Epoch milliseconds as MoySklad writes date-times: Moscow time (UTC+3), `YYYY-MM-DD HH:mm:ss.SSS`. */
+function moscowTimeText(ms: number): string {
+  const date = new Date(ms + 3 * 3_600_000);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString().replace('T', ' ').replace(/Z$/, '');
 }
 
 export function parseTaskList(value: unknown, context: ErrorContext): TaskList {

@@ -11,6 +11,7 @@ import type { ExportSummaryJson } from '../core/summary.js';
 import type { ExportPlan } from '../core/export-plan.js';
 import type { OutputTarget } from '../core/output.js';
 import type { CsvOptions } from '../convert/index.js';
+import { resolveCacheDir } from '../download/cache.js';
 import { BatchError, InterruptedError, UsageError, exitCodeOf, type MsAsyncError } from '../errors.js';
 import { errorToJson } from '../ui/errors.js';
 import { createLog } from '../ui/log.js';
@@ -27,6 +28,9 @@ export interface BatchFlags {
   /** From the command line only when given there (they sit under the file's own values). */
   commandLine: Record<string, unknown>;
 }
+
+/** Our task slots one split job may hold while other jobs share its account. */
+const SLOTS_PER_SPLIT_JOB = 2;
 
 /** Downloads and conversions at once: they take a core each, and this machine may have two. */
 const TRANSFERS_AT_ONCE = 2;
@@ -145,7 +149,7 @@ async function runPrepared(
     { exportReport, resumeCommand },
     { exportSplit },
     { createCoreTaskSteps },
-    { createSemaphore },
+    { createSemaphore, nestSemaphores },
     { exportSummaryJson },
   ] = await Promise.all([
     import('../core/batch.js'),
@@ -165,6 +169,8 @@ async function runPrepared(
   );
   const transfers = createSemaphore(TRANSFERS_AT_ONCE);
   const taskOf = new Map<number, string>();
+  const jobsPerProfile = new Map<string | undefined, number>();
+  for (const p of prepared) jobsPerProfile.set(p.job.profile, (jobsPerProfile.get(p.job.profile) ?? 0) + 1);
   // Said after the last frame: a line written mid-run would tear the in-place job lines.
   const warnings: string[] = [];
 
@@ -174,13 +180,18 @@ async function runPrepared(
     const outArgument = p.target.path ?? p.job.outArgument;
     // A split job's slices are many tasks: its line says "running" and counts slices instead.
     const split = p.plan.slices !== undefined;
+    // Beside other jobs of its account, a split job holds at most 2 of the 4 slots (no starving).
+    const slots =
+      split && (jobsPerProfile.get(p.job.profile) ?? 1) > 1
+        ? nestSemaphores(createSemaphore(SLOTS_PER_SPLIT_JOB), account.taskSlots)
+        : account.taskSlots;
     const stepsFor = (stepSignal: AbortSignal) =>
       createCoreTaskSteps(account.client, {
         timeoutMs: p.timeoutMs,
         sleep: deps.sleep,
         now: deps.now,
         signal: stepSignal,
-        taskSlots: account.taskSlots,
+        taskSlots: slots,
         resumeHint: (id) => resumeCommand(id, outArgument),
         onSlotWait: () => view.update(i, { state: 'waiting', note: 'for one of our 4 task slots' }),
         onQueueFull: () =>
@@ -192,6 +203,7 @@ async function runPrepared(
       report: p.plan.spec,
       csv: p.csv,
       stdout: deps.io.stdout,
+      cacheDir: resolveCacheDir(deps.io.env),
       sleep: deps.sleep,
       signal,
       onDownloadProgress: (d: { transferred: number; total: number | undefined }) =>
@@ -265,15 +277,20 @@ async function runPrepared(
   const failed = outcomes.flatMap((o, i) => (o.status === 'failed' ? [{ i, error: o.error }] : []));
   const stopped = outcomes.filter((o) => o.status === 'stopped').length;
   const done = outcomes.length - failed.length - stopped;
+  const ended = deps.signal.aborted ? 'interrupted' : 'failed';
   log.info(
-    `batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} failed` : ''}${stopped ? `, ${stopped} stopped` : ''}`,
+    `batch: ${done} of ${outcomes.length} jobs done${failed.length ? `, ${failed.length} ${ended}` : ''}` +
+      `${stopped ? `, ${stopped} stopped` : ''}`,
   );
   if (deps.signal.aborted) {
     const hints = outcomes.flatMap((o, i) => {
       if (o.status === 'done') return [];
       const p = prepared[i] as PreparedJob;
-      const hint = (o.error as MsAsyncError | undefined)?.hint;
       const task = taskOf.get(i);
+      // A split job's slices are picked up again by the batch itself, with --reuse.
+      const hint = p.plan.slices
+        ? task && "its slices' tasks go on running; run the batch again with --reuse to pick them up"
+        : (o.error as MsAsyncError | undefined)?.hint;
       const what =
         hint ?? (task ? `task ${task} goes on running on the server` : 'no task was created; run the batch again');
       return [`job ${p.job.index} (${p.job.report}): ${what}`];

@@ -2,6 +2,7 @@
  * What every command gets: the process's streams, the clock, and the interrupt signal. Injected so
  * that tests run commands in-process with in-memory streams and short clocks (docs/ARCHITECTURE.md).
  */
+import type { Command } from 'commander';
 import { decideTerminalMode, type Io, type TerminalMode } from '../ui/io.js';
 import type { TraceRecorder } from '../trace/recorder.js';
 
@@ -26,6 +27,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  preciseMoney?: boolean;
   trace?: string;
 }
 
@@ -33,10 +35,12 @@ export interface CommandContext {
   deps: CliDeps;
   globals: GlobalOptions;
   mode: TerminalMode;
+  /** The command being run, for hints that rebuild its command line (src/cli/command-line.ts). */
+  command: Command;
 }
 
 /** The globals and terminal mode for a command's action (`this` or the last action argument). */
-export function commandContext(command: { optsWithGlobals(): object }, deps: CliDeps): CommandContext {
-  const globals = command.optsWithGlobals() as GlobalOptions;
-  return { deps, globals, mode: decideTerminalMode(deps.io, globals) };
+export function commandContext(command: Command, deps: CliDeps): CommandContext {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  return { deps, globals, mode: decideTerminalMode(deps.io, globals), command };
 }

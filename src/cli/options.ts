@@ -23,11 +23,17 @@ export function parseTimeout(text: string): number {
   return Math.round(ms);
 }
 
-/** A task id argument: refused when empty (it would address the task list, not a task). */
+/**
+ * A task id argument: refused when empty (it would address the task list, not a task), and when
+ * not a UUID (MoySklad's ids are): a typo or a pasted URL is exit 2 before any request, not a 404.
+ */
 export function parseTaskId(text: string): string {
   const id = text.trim();
   if (id === '') {
     throw new InvalidArgumentError('a task id is required (printed by `ms-async start`, listed by `ms-async list`)');
+  }
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new InvalidArgumentError(`"${text}" is not a task id (a UUID like 5d2b7e40-1c9a-11f0-0a80-0b4c00000012)`);
   }
   return id;
 }

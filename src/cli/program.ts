@@ -6,6 +6,8 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import type { CliDeps } from './context.js';
+import { recordTypedOptions } from './command-line.js';
+import { configureHelpEverywhere } from './help.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerList } from './commands/list.js';
@@ -18,6 +20,8 @@ import { registerLogin } from './commands/login.js';
 import { registerConfig } from './commands/config.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerConvert } from './commands/convert.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerCache } from './commands/cache.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDoctor } from './commands/doctor.js';
 
@@ -35,12 +39,9 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
+    .option('--precise-money', 'money unrounded, fractions of a kopeck kept (X-Lognex-Precision; `config set precise-money true`)')
     .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
-    .configureOutput({
-      writeOut: (s) => deps.io.stdout.write(s),
-      writeErr: (s) => deps.io.stderr.write(s),
-    })
     .exitOverride();
   program.addHelpText(
     'after',
@@ -58,7 +59,8 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
 
   for (const register of [
     registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerLogin, registerDoctor, registerConfig, registerSandbox,
+    registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerDoctor, registerConfig,
+    registerSandbox, registerCompletion,
   ]) {
     register(program, deps);
   }
@@ -68,9 +70,8 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
     const { startTrace } = await import('./trace.js');
     deps.trace = await startTrace(file, { version: VERSION, now: deps.now });
   });
-  // Subcommands inherit the output routing and exit override.
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput(program.configureOutput());
-  }
+  // Every command, whoever added it, gets the same help, output routing and exit override.
+  configureHelpEverywhere(program, deps.io);
+  recordTypedOptions(program);
   return program;
 }

@@ -6,12 +6,19 @@
 import { stat } from 'node:fs/promises';
 import type { CommandContext } from './context.js';
 import { csvOptionsFrom, type OutputFlags } from './output-options.js';
-import { openSession } from './session.js';
+import { openSession, printJson } from './session.js';
 import { createTaskSteps } from './task-steps.js';
 import { createTransferProgress } from './transfer-progress.js';
 import { createLog } from '../ui/log.js';
-import { formatBytes } from '../ui/progress.js';
+import { describeSummary } from '../ui/summary.js';
 import type { ReportSpec } from '../reports/catalog.js';
+import { unknownColumns } from '../reports/columns.js';
+import { MsAsyncError, UsageError } from '../errors.js';
+import type { TaskHints } from '../core/export.js';
+import type { FetchResultSummary } from '../core/fetch-result.js';
+import type { SliceSummary } from '../core/split-export.js';
+import { buildCommandLine } from './command-line.js';
+import { resolveCacheDir } from '../download/cache.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -41,14 +48,16 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     { refuseColumnsWithoutCsv, resolveOutputTarget },
     { planExport },
     { reportFromRequestUrl },
-    { exportReport, fetchTask, resumeCommand },
+    { exportReport, fetchTask },
     { reportFromArgument },
+    { createSummaryTracker },
   ] = await Promise.all([
     import('../core/output.js'),
     import('../core/export-plan.js'),
     import('../reports/request.js'),
     import('../core/export.js'),
     import('../core/convert-local.js'),
+    import('../core/summary.js'),
   ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
@@ -64,9 +73,13 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
         })
       : undefined;
   let spec: ReportSpec | undefined = built ? built.spec : reportFromArgument(request.report);
+  checkColumns(request.report, spec, csv.columns);
   const target = await resolveOutputTarget(request.out, request.format);
   refuseColumnsWithoutCsv(target, csv);
   const outArgument = request.out ?? '-';
+  assertJsonHasStdout(ctx, target.path);
+  const tracker = createSummaryTracker({ path: target.path, format: target.format, now: ctx.deps.now });
+  const hints = transferHints(ctx, request);
 
   const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
   const sessionCtx: CommandContext = sandbox
@@ -79,11 +92,14 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     const { client } = await openSession(sessionCtx);
     const steps = await createTaskSteps(sessionCtx, client, {
       timeoutMs: request.timeout,
-      resumeHint: (id) => resumeCommand(id, outArgument),
+      resumeHint: hints.resume,
+      onTaskUpdate: (task) => tracker.state(task.state),
     });
+    if (request.kind === 'fetch') tracker.task(request.taskId, false);
     if (request.kind === 'fetch' && spec === undefined) {
       // The task's request says which report it was, and so where its records are.
       const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
+      tracker.state(task.state);
       spec = reportFromRequestUrl(task.request);
     }
     const fetchPart = {
@@ -91,6 +107,8 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       report: spec,
       csv,
       stdout: ctx.deps.io.stdout,
+      cacheDir: resolveCacheDir(ctx.deps.io.env),
+      now: ctx.deps.now,
       sleep: ctx.deps.sleep,
       signal: ctx.deps.signal,
       onDownloadProgress: progress.onDownloadProgress,
@@ -99,35 +117,85 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onWarning: (line: string) => log.warn(line),
       cancelOnInterrupt: request.cancelOnInterrupt === true,
       outArgument,
-      onCancelled: (id: string) => log.info(`task ${id} cancelled`),
+      hints,
+      onCancelled: (id: string) => {
+        tracker.state('CANCEL');
+        log.info(`task ${id} cancelled`);
+      },
       trace: ctx.deps.trace,
     };
     const split = request.kind === 'export' && built?.slices
       ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
       : undefined;
-    const summary = split
+    const result = split
       ? await (await import('./split-run.js')).runSplit(sessionCtx, client, split)
       : request.kind === 'export'
         ? await exportReport(steps, {
             ...fetchPart,
             pathAndQuery: built?.pathAndQuery ?? '',
             reuse: request.reuse === true,
-            onTaskStarted: (task) =>
-              log.info(task.reused ? `reusing task ${task.id} (${task.state ?? 'DONE'})` : `task ${task.id} created`),
+            onTaskStarted: (task) => {
+              tracker.task(task.id, task.reused);
+              tracker.state(task.state ?? (task.reused ? 'DONE' : 'PENDING'));
+              log.info(task.reused ? `reusing task ${task.id} (${task.state ?? 'DONE'})` : `task ${task.id} created`);
+            },
           })
         : await fetchTask(steps, { ...fetchPart, taskId: request.taskId, wait: request.wait === true });
     progress.stop();
-    if (summary.path !== undefined) {
-      const size = (await stat(summary.path)).size;
-      log.info(
-        `wrote ${summary.records.toLocaleString('en-US')} records to ${outArgument} ` +
-          `(${formatBytes(size)} ${target.format}, from a ${formatBytes(summary.bytes)} result)`,
-      );
-    }
+    const done: FetchResultSummary & { taskId?: string; reused?: boolean; slices?: SliceSummary[] } = result;
+    if (done.taskId !== undefined) tracker.task(done.taskId, done.reused === true);
+    tracker.state('DONE');
+    tracker.converted(done, done.path === undefined ? null : (await stat(done.path)).size);
+    const summary = { ...tracker.snapshot(), ...(done.slices ? { slices: done.slices } : {}) };
+    if (ctx.globals.json) printJson(ctx, summary);
+    if (result.path !== undefined) log.info(describeSummary(summary, outArgument));
+  } catch (error) {
+    if (error instanceof MsAsyncError && tracker.hasTask) error.summary = { ...tracker.snapshot() };
+    throw error;
   } finally {
     progress.stop();
     await sandbox?.close();
   }
+}
+
+/** `--json` prints its summary on stdout, which `--out -` already fills with data. */
+export function assertJsonHasStdout(ctx: CommandContext, path: string | undefined): void {
+  if (ctx.globals.json && path === undefined) {
+    throw new UsageError('--json and --out - both write to stdout', {
+      hint: 'write the data to a file (--out FILE) to get the --json summary',
+    });
+  }
+}
+
+/**
+ * A `--columns` name the report's catalogue cannot produce is a typo: exit 2 before any request.
+ * Only for a report named by its alias: an API path is the way round the catalogue.
+ */
+export function checkColumns(named: string | undefined, spec: ReportSpec | undefined, columns: readonly string[] | undefined): void {
+  if (!spec || !columns || named === undefined || named.startsWith('/')) return;
+  const unknown = unknownColumns(spec, columns);
+  if (unknown.length === 0) return;
+  const lines = unknown.map(({ name, near }) => `"${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}`);
+  throw new UsageError(`--columns: ${spec.alias} has no column ${lines.join(', ')}`, {
+    hint: `\`ms-async reports --json\` lists the columns of ${spec.alias}; an API path (${spec.path}) is not checked`,
+  });
+}
+
+/**
+ * The hints of a transfer: under `--sandbox` the task lived in a sandbox that is gone, so the only
+ * useful command is the whole export again; otherwise a fetch that keeps every output flag typed.
+ */
+function transferHints(ctx: CommandContext, request: FetchTransfer | ExportTransfer): TaskHints {
+  if (request.kind === 'export' && request.sandbox) {
+    const again = `the task lived in this run's sandbox, which is gone; run it again: ${buildCommandLine(ctx.command, {
+      words: ['export', request.report],
+    })}`;
+    return { resume: () => again, fetchLater: () => again };
+  }
+  return {
+    resume: (id) => `resume with: ${buildCommandLine(ctx.command, { words: ['fetch', id], extra: ['--wait'] })}`,
+    fetchLater: (id) => `fetch it later with: ${buildCommandLine(ctx.command, { words: ['fetch', id] })}`,
+  };
 }
 
 /** The sandbox of `export --sandbox`: quick task delays, so that a first export takes seconds. */

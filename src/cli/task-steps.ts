@@ -15,6 +15,8 @@ export interface TaskStepOptions {
   timeoutMs: number;
   /** The command that resumes the wait, for timeout and Ctrl-C hints. */
   resumeHint: (taskId: string) => string;
+  /** Every task read while waiting (the summary keeps the last state). */
+  onTaskUpdate?: ((task: AsyncTask) => void) | undefined;
 }
 
 export async function createTaskSteps(ctx: CommandContext, client: ApiClient, options: TaskStepOptions): Promise<TaskSteps> {
@@ -38,7 +40,7 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
         onQueueFull: () => log.info(QUEUE_FULL_LINE),
       }),
     waitDone: async (taskId) => {
-      const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId);
+      const watcher = await createTaskWatcher(deps.io, ctx.mode, taskId, deps.now);
       let task: AsyncTask;
       try {
         task = await pollTask((signal, deadline) => client.getTask(taskId, { signal, deadline }), {
@@ -47,7 +49,10 @@ export async function createTaskSteps(ctx: CommandContext, client: ApiClient, op
           now: deps.now,
           signal: deps.signal,
           resumeHint: options.resumeHint(taskId),
-          onUpdate: watcher.onUpdate,
+          onUpdate: (task, elapsed) => {
+            options.onTaskUpdate?.(task);
+            watcher.onUpdate(task, elapsed);
+          },
         });
       } finally {
         watcher.stop();

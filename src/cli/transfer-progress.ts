@@ -15,19 +15,24 @@ export interface TransferProgress {
 export async function createTransferProgress(ctx: CommandContext): Promise<TransferProgress> {
   const { mode, deps } = ctx;
   if (!mode.interactive) return { onDownloadProgress: () => {}, onConvertProgress: () => {}, stop: () => {} };
-  const download = await createProgressBar(mode, deps.io.stderr, 'download', 'bytes');
-  const convert = await createProgressBar(mode, deps.io.stderr, 'records', 'records');
+  const download = await createProgressBar(mode, deps.io.stderr, 'download', 'bytes', deps.now);
+  const convert = await createProgressBar(mode, deps.io.stderr, 'records', 'records', deps.now);
   let downloading = false;
   let converting = false;
+  let transferComplete = false;
   const stopBar = (bar: ProgressBar | null, active: boolean): void => {
     if (active) bar?.stop();
   };
   return {
     onDownloadProgress: (p) => {
+      if (converting) return; // the download is over (a bar per line would fight for it)
       downloading = true;
+      transferComplete = p.total !== undefined && p.transferred >= p.total;
       download?.update(p.transferred, p.total);
     },
     onConvertProgress: (p) => {
+      // The conversion runs while the bytes arrive: the bytes bar stays until they are all in.
+      if (downloading && !transferComplete) return;
       if (downloading) {
         stopBar(download, downloading);
         downloading = false;

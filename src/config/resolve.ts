@@ -12,12 +12,16 @@ export const DEFAULT_PROFILE = 'default';
 export interface StoredProfile {
   baseUrl?: string | undefined;
   token?: string | undefined;
+  /** `'true'` asks for unrounded money (X-Lognex-Precision); absent or `'false'`: off. */
+  preciseMoney?: string | undefined;
 }
 
 export type Source = 'flag' | 'env' | 'stored' | 'default';
 
 export interface ConnectionInput {
-  flags: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  flags: {
+    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+  };
   env: Record<string, string | undefined>;
   /** Every stored profile by name (the conf file's `profiles`). */
   stored?: Readonly<Record<string, StoredProfile>> | undefined;
@@ -30,6 +34,10 @@ export interface Connection {
   auth: Auth;
   profile: string;
   sources: { baseUrl: Source; auth: Source };
+  /** Which credentials were used, named as the user knows them, and what to do if refused. */
+  credentials: { source: string; hint: string };
+  /** `--precise-money` or the profile's stored `precise-money` (docs/api-facts.md §10.3). */
+  preciseMoney: boolean;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -54,37 +62,56 @@ export function resolveBaseUrl(input: ConnectionInput): { baseUrl: string; sourc
 }
 
 /**
- * Base URL, credentials and profile. Credentials: --token > MS_TOKEN > MS_LOGIN+MS_PASSWORD >
- * the stored profile's token. No credentials → AuthError (exit 3) pointing at `ms-async login`;
- * credentials over plain http:// to a non-loopback host → UsageError (exit 2).
+ * Base URL, credentials and profile. Credentials: --token > MS_TOKEN > MOYSKLAD_TOKEN (the name
+ * other MoySklad tools use) > MS_LOGIN+MS_PASSWORD > the stored profile's token. No credentials →
+ * AuthError (exit 3) pointing at `ms-async login`; credentials over plain http:// to a non-loopback
+ * address → UsageError (exit 2).
  */
 export function resolveConnection(input: ConnectionInput): Connection {
   const profile = resolveProfileName(input);
   const stored = input.stored?.[profile];
   const { baseUrl, source: baseSource } = resolveBaseUrl(input);
 
-  let auth: Auth | undefined;
-  let authSource: Source = 'default';
-  const flagToken = nonEmpty(input.flags.token);
-  const envToken = nonEmpty(input.env.MS_TOKEN);
   const login = nonEmpty(input.env.MS_LOGIN);
   const password = input.env.MS_PASSWORD;
-  const storedToken = nonEmpty(stored?.token);
-  if (flagToken) [auth, authSource] = [{ kind: 'bearer', token: flagToken }, 'flag'];
-  else if (envToken) [auth, authSource] = [{ kind: 'bearer', token: envToken }, 'env'];
-  else if (login && password) [auth, authSource] = [{ kind: 'basic', login, password }, 'env'];
-  else if (storedToken) [auth, authSource] = [{ kind: 'bearer', token: storedToken }, 'stored'];
-
-  if (!auth) {
+  const loginHint = `run \`ms-async login${profile === DEFAULT_PROFILE ? '' : ` --profile ${profile}`}\` with a valid token`;
+  const envHint = (name: string): string =>
+    `${name} is set and wins over a stored token: put a valid token in it, or unset it and ${loginHint}`;
+  const candidates: Array<[Auth | undefined, Source, Connection['credentials']]> = [
+    [bearer(input.flags.token), 'flag', { source: '--token', hint: `check the token given with --token, or ${loginHint}` }],
+    [bearer(input.env.MS_TOKEN), 'env', { source: 'MS_TOKEN', hint: envHint('MS_TOKEN') }],
+    [bearer(input.env.MOYSKLAD_TOKEN), 'env', { source: 'MOYSKLAD_TOKEN', hint: envHint('MOYSKLAD_TOKEN') }],
+    [login && password ? { kind: 'basic', login, password } : undefined, 'env', {
+      source: `Basic login ${login ?? ''} (MS_LOGIN, MS_PASSWORD)`,
+      hint: 'check MS_LOGIN and MS_PASSWORD (the login is user@account), or unset them and use a token',
+    }],
+    [bearer(stored?.token), 'stored', { source: `profile "${profile}"`, hint: `the stored token may be revoked: ${loginHint}` }],
+  ];
+  const found = candidates.find(([auth]) => auth !== undefined);
+  if (!found?.[0]) {
     throw new AuthError(`no credentials for profile "${profile}"`, {
       hint: 'run `ms-async login` (or set MS_TOKEN, or MS_LOGIN and MS_PASSWORD)',
+    });
+  }
+  const [auth, authSource, credentials] = found;
+  // An HTTP header cannot carry them: refused here, before anything is sent (not a network error).
+  if (auth.kind === 'bearer' && !/^[\x21-\x7e]+$/.test(auth.token)) {
+    const what = /[\r\n]/.test(auth.token) ? 'a line break' : /\s/.test(auth.token) ? 'a space' : 'a character outside ASCII';
+    throw new UsageError(`the token (from ${credentials.source}) contains ${what}, which no MoySklad token has`, {
+      hint: 'copy the token again (40 hexadecimal characters in MoySklad\'s examples)',
     });
   }
   // Plain http is refused here for addresses; names are resolved by assertSafeTransport.
   const url = new URL(baseUrl);
   const host = bareHost(url.hostname);
   if (url.protocol === 'http:' && isIP(host) !== 0 && !isLoopbackAddress(host)) throw plainHttpRefused(url.host);
-  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource } };
+  const preciseMoney = input.flags.preciseMoney === true || stored?.preciseMoney === 'true';
+  return { baseUrl, auth, profile, sources: { baseUrl: baseSource, auth: authSource }, credentials, preciseMoney };
+}
+
+function bearer(token: string | undefined): Auth | undefined {
+  const value = nonEmpty(token);
+  return value === undefined ? undefined : { kind: 'bearer', token: value };
 }
 
 type LookupAll = (host: string) => Promise<ReadonlyArray<{ address: string }>>;

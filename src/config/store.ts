@@ -39,6 +39,7 @@ export async function openConfigStore(options: { cwd?: string | undefined } = {}
       const clean: StoredProfile = {};
       if (profile.baseUrl) clean.baseUrl = profile.baseUrl;
       if (profile.token) clean.token = profile.token;
+      if (profile.preciseMoney) clean.preciseMoney = profile.preciseMoney;
       const all = read();
       if (Object.keys(clean).length === 0) delete all[name];
       else all[name] = clean;
@@ -47,10 +48,11 @@ export async function openConfigStore(options: { cwd?: string | undefined } = {}
   };
 }
 
-/** `base-url`/`baseUrl` → `baseUrl`; `token` → `token`; anything else → undefined. */
+/** `base-url`/`baseUrl` → `baseUrl`; `token` → `token`; `precise-money` → `preciseMoney`; else undefined. */
 export function profileField(key: string): keyof StoredProfile | undefined {
   const k = key.toLowerCase().replace(/[-_]/g, '');
   if (k === 'baseurl') return 'baseUrl';
   if (k === 'token') return 'token';
+  if (k === 'precisemoney') return 'preciseMoney';
   return undefined;
 }

@@ -20,7 +20,8 @@ import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
 import { CsvBody, csvWriter } from './csv-output.js';
 import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
-import { OutputSink, PrefetchReader, copyFile, type RecordWriter, type Target } from './output.js';
+import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
+export type { GrowingInput } from './output.js';
 import { JsonSyntaxError, NotAnEnvelopeError, createRecordScanner, checkUtf8 } from './scan.js';
 import { inspectResult } from './shape.js';
 
@@ -64,6 +65,8 @@ export interface ConvertOptions {
   end?: boolean;
   /** Directory for the CSV body's temporary file. Default: the input file's directory. */
   tempDir?: string;
+  /** The input is still being downloaded: reads wait for its bytes instead of ending early. */
+  growing?: GrowingInput;
   /** Internal (tests, bench): read size, and the engine ('auto': fast scanner for rows/series). */
   chunkSize?: number;
   engine?: 'auto' | 'fast' | 'stream-json';
@@ -144,13 +147,14 @@ async function convert(
     report: options.report,
     chunkSize,
     signal,
+    growing: options.growing,
     local: options.localFile !== undefined,
     name: options.localFile?.name,
     out: options.localFile?.out,
   });
   // The fast scanner takes records arrays; a dashboard is one small object: stream-json's job.
   const engine = options.engine === 'stream-json' || location === 'root' ? 'stream-json' : 'fast';
-  const run = { inputPath, location, engine, chunkSize, signal, progress: throttle(options.onProgress) } as const;
+  const run = { inputPath, location, engine, chunkSize, signal, growing: options.growing, progress: throttle(options.onProgress) } as const;
 
   if (options.format === 'json') {
     // Validate the whole file first, then copy it byte for byte: a bad file never reaches the output.
@@ -232,6 +236,7 @@ interface EngineRun {
   engine: 'fast' | 'stream-json';
   chunkSize: number;
   signal: AbortSignal | undefined;
+  growing: GrowingInput | undefined;
   progress: (records: number, total: number | undefined, force?: boolean) => void;
 }
 
@@ -273,6 +278,8 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
   }
   // stream-json loads only when needed (start-up time, issue 5).
   const { streamRecords } = await import('./records.js');
+  // stream-json reads to the end of the file: let the download finish first (these are small).
+  await run.growing?.waitFor(Number.MAX_SAFE_INTEGER, run.signal);
   const streamOptions = { location: run.location, chunkSize: run.chunkSize, signal: run.signal, exactNumbers: writer.exactNumbers ?? false };
   const found = await streamRecords(run.inputPath, streamOptions, async (records) => {
     writer.values(records);
@@ -292,9 +299,8 @@ function badJson(err: JsonSyntaxError, base: number, fileSize: number): BadResul
 async function runFast(run: EngineRun, writer: RecordWriter, target: Target | null): Promise<Found> {
   const scanner = writer.createScanner(RECORDS_KEYS[run.location]);
   const fh = await open(run.inputPath, 'r');
-  const reader = new PrefetchReader(fh, run.chunkSize);
+  const reader = new PrefetchReader(fh, run.chunkSize, run.growing, run.signal);
   try {
-    const size = (await fh.stat()).size;
     let buf: Buffer = Buffer.alloc(0);
     let consumed = 0;
     let end = 0;
@@ -314,7 +320,7 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
         consumed = scanner.feed(buf, end);
         if (bytesRead === 0) scanner.finish();
       } catch (err) {
-        if (err instanceof JsonSyntaxError) throw badJson(err, base, size);
+        if (err instanceof JsonSyntaxError) throw badJson(err, base, (await fh.stat()).size);
         throw err;
       }
       if (!checkUtf8(buf, 0, consumed)) throw new BadResultError(`result file is not valid UTF-8 (between bytes ${base} and ${base + consumed})`);

@@ -176,13 +176,19 @@ export class PrefetchReader {
   constructor(
     private readonly fh: FileHandle,
     private readonly chunkSize: number,
+    private readonly growing?: GrowingInput,
+    private readonly signal?: AbortSignal,
   ) {
     this.bufs = [Buffer.allocUnsafeSlow(chunkSize * 2), Buffer.allocUnsafeSlow(chunkSize * 2)];
     this.start();
   }
 
   private start(): void {
-    this.pending = this.fh.read(this.bufs[this.turn]!, this.chunkSize, this.chunkSize, this.pos).then(
+    const read = () => this.fh.read(this.bufs[this.turn]!, this.chunkSize, this.chunkSize, this.pos);
+    // A file still being downloaded: wait for a whole chunk (or the end) instead of taking a
+    // short read for the end of the file.
+    const ready = this.growing ? this.growing.waitFor(this.pos + this.chunkSize, this.signal).then(read) : read();
+    this.pending = ready.then(
       (r) => r.bytesRead,
       (err: unknown) => {
         this.error = err;
@@ -223,6 +229,14 @@ export class PrefetchReader {
     if (this.pending) await this.pending;
     this.pending = null;
   }
+}
+
+/**
+ * An input file that is still being written (a download in progress): reads wait until `size`
+ * bytes are there or the file is complete; a failed download rejects the wait.
+ */
+export interface GrowingInput {
+  waitFor(size: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** What the converters do with records; one implementation per output format. */

@@ -15,6 +15,8 @@ export interface InspectOptions {
   report: ReportSpec | undefined;
   chunkSize: number;
   signal: AbortSignal | undefined;
+  /** A file still being downloaded: reads wait for its bytes (see GrowingInput in output.ts). */
+  growing?: { waitFor(size: number, signal?: AbortSignal): Promise<void> } | undefined;
   /** The file was given to `convert` (a task object or an event is then a usage error, exit 2). */
   local?: boolean | undefined;
   /** The file name to put in messages, and the output to put in a hint (convert). */
@@ -51,6 +53,7 @@ export async function inspectResult(inputPath: string, options: InspectOptions):
         buf.copy(bigger, 0, 0, carry);
         buf = bigger;
       }
+      await options.growing?.waitFor(pos + options.chunkSize, options.signal);
       const { bytesRead } = await fh.read(buf, carry, options.chunkSize, pos);
       const end = carry + bytesRead;
       if (first < 0) first = firstByte(buf, end);

@@ -23,7 +23,13 @@ export interface ConvertLocalOptions {
   onWarning?: ((line: string) => void) | undefined;
 }
 
-export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertResult> {
+export interface ConvertLocalResult extends ConvertResult {
+  /** The written file; undefined for stdout. */
+  path: string | undefined;
+  format: string;
+}
+
+export async function convertLocalFile(options: ConvertLocalOptions): Promise<ConvertLocalResult> {
   const report = reportFromArgument(options.report);
   const inputStat = await stat(options.input).catch(() => undefined);
   if (inputStat?.isDirectory()) throw new UsageError(`${options.input} is a folder, not a result file`);
@@ -36,7 +42,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
   try {
     // A result saved by curl without --compressed is gzip: decoded transparently (docs/api-facts.md §10.8).
     const input = (await isGzip(options.input)) ? await gunzipTo(options.input, plainPath, options.signal) : options.input;
-    return await convertToTarget(input, partPath, {
+    const result = await convertToTarget(input, partPath, {
       target,
       report,
       csv: options.csv,
@@ -46,6 +52,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
       onWarning: options.onWarning,
       localFile: { name: options.input, out: options.out },
     });
+    return { ...result, path: target.path, format: target.format };
   } finally {
     await removeAll([partPath, plainPath]);
   }

@@ -6,6 +6,7 @@
 import { InterruptedError } from '../errors.js';
 import type { AsyncTask, CreatedTask } from '../api/types.js';
 import { fetchResult, type FetchResultOptions, type FetchResultSummary } from './fetch-result.js';
+import { parseMoscowTime } from '../moscow-time.js';
 import { cancelAfterInterrupt } from './cancel.js';
 import { pickReusableTask } from './reuse.js';
 
@@ -33,10 +34,20 @@ export interface ExportOptions extends FetchPart, ExportEvents {
   pathAndQuery: string;
   reuse: boolean;
   cancelOnInterrupt: boolean;
-  /** `--out` as the user typed it, for the resume hint. */
+  /** `--out` as the user typed it, for the default hints. */
   outArgument: string;
+  /** The hints; default: plain `ms-async fetch <id> … --out <out>` commands (a batch job has no command line). */
+  hints?: TaskHints | undefined;
   /** Runs the download and conversion; a batch bounds how many run at once. Default: at once. */
   transferGate?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** The next command to run; the command layer builds it from what the user typed (src/cli/command-line.ts). */
+export interface TaskHints {
+  /** After an interrupted or timed-out wait: the command that waits again and fetches. */
+  resume: (taskId: string) => string;
+  /** After an interrupted download: the command that fetches the (finished) task's result. */
+  fetchLater: (taskId: string) => string;
 }
 
 export interface ExportSummary extends FetchResultSummary {
@@ -58,8 +69,9 @@ export async function exportReport(steps: TaskSteps, options: ExportOptions): Pr
     taskId = (await steps.start(options.pathAndQuery)).id;
     options.onTaskStarted?.({ id: taskId, reused });
   }
-  await waitForResult(steps, taskId, options);
-  const fetch = (): Promise<FetchResultSummary> => fetchWithHint(steps, taskId, options);
+  const done = await waitForResult(steps, taskId, options);
+  const fetch = (): Promise<FetchResultSummary> =>
+    fetchWithHint(steps, taskId, { ...options, deletionAt: deletionOf(done) });
   const summary = options.transferGate ? await options.transferGate(fetch) : await fetch();
   return { ...summary, taskId, reused };
 }
@@ -69,20 +81,21 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
   wait: boolean;
   cancelOnInterrupt: boolean;
   outArgument: string;
+  hints?: TaskHints | undefined;
 }
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
-  if (options.wait) await waitForResult(steps, options.taskId, options);
-  return fetchWithHint(steps, options.taskId, options);
+  const done = options.wait ? await waitForResult(steps, options.taskId, options) : undefined;
+  return fetchWithHint(steps, options.taskId, { ...options, deletionAt: options.deletionAt ?? deletionOf(done) });
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
-async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & { outArgument: string }) {
+async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPart & HintSource) {
   try {
     return await fetchResult({ ...options, taskId, getResultLink: steps.getResultLink });
   } catch (error) {
     if (error instanceof InterruptedError && !error.hint) {
-      throw new InterruptedError(error.message, { hint: `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}` });
+      throw new InterruptedError(error.message, { hint: hintsOf(options).fetchLater(taskId) });
     }
     throw error;
   }
@@ -92,22 +105,39 @@ async function fetchWithHint(steps: TaskSteps, taskId: string, options: FetchPar
 async function waitForResult(
   steps: TaskSteps,
   taskId: string,
-  options: { cancelOnInterrupt: boolean; outArgument: string } & ExportEvents,
-): Promise<void> {
+  options: { cancelOnInterrupt: boolean } & HintSource & ExportEvents,
+): Promise<AsyncTask> {
   try {
-    await steps.waitDone(taskId);
+    return await steps.waitDone(taskId);
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     if (options.cancelOnInterrupt) {
       throw await cancelAfterInterrupt(() => steps.cancel(taskId), taskId, options.onCancelled);
     }
     throw new InterruptedError(`interrupted; task ${taskId} goes on running on the server`, {
-      hint: resumeCommand(taskId, options.outArgument),
+      hint: hintsOf(options).resume(taskId),
     });
   }
 }
 
-/** The command that picks a still-running task up again (README.md "Command reference", export). */
+/** The task's deletionDate as epoch ms, when it has a readable one. */
+function deletionOf(task: AsyncTask | undefined): number | undefined {
+  return parseMoscowTime(task?.deletionDate);
+}
+
+interface HintSource {
+  outArgument: string;
+  hints?: TaskHints | undefined;
+}
+
+function hintsOf(options: HintSource): TaskHints {
+  return options.hints ?? {
+    resume: (taskId) => resumeCommand(taskId, options.outArgument),
+    fetchLater: (taskId) => `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}`,
+  };
+}
+
+/** The plain resume command, for runs without a command line to rebuild (a batch job). */
 export function resumeCommand(taskId: string, out: string): string {
   return `resume with: ms-async fetch ${taskId} --wait --out ${shellQuote(out)}`;
 }

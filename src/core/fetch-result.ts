@@ -1,19 +1,29 @@
 /**
- * Download a DONE task's result and convert it into the target, safely: everything is written to
- * temporary files beside `--out` and renamed over it only when download, parse and conversion
- * all succeeded. A result that turns out cut short or malformed is downloaded once more before
- * giving up with exit 7 (README.md "Exit codes").
+ * Download a DONE task's result and convert it into the target while the bytes arrive, safely:
+ * the bytes go to the result cache (kept for a later run to resume from, removed once converted),
+ * the output to a temporary file beside `--out`, renamed over it only when download, checks and
+ * conversion all succeeded. A result that turns out cut short or malformed is downloaded once more
+ * before giving up with exit 7 (README.md "Exit codes").
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BadResultError, InterruptedError } from '../errors.js';
-import { convertFile, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { downloadToFile, type DownloadOptions, type DownloadProgress } from '../download/download.js';
+import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } from '../convert/index.js';
+import { cleanCache, openCacheEntry, type CacheEntry } from '../download/cache.js';
+import {
+  downloadResult,
+  objectOf,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+} from '../download/download.js';
+import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { localFileError } from './local-file.js';
-import { finalMode, removeAll, temporaryPath, type OutputTarget } from './output.js';
+import { finalMode, removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
 
 export interface FetchResultOptions {
   taskId: string;
@@ -24,6 +34,11 @@ export interface FetchResultOptions {
   csv: Partial<CsvOptions>;
   /** Where `--out -` writes. */
   stdout: Writable;
+  /** The result cache folder (resolveCacheDir). */
+  cacheDir: string;
+  /** The task's deletionDate (epoch ms) when known: cached bytes are useless after it. */
+  deletionAt?: number | undefined;
+  now?: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
   userAgent?: string;
@@ -35,58 +50,122 @@ export interface FetchResultOptions {
   onWarning?: (line: string) => void;
   /** `--trace`: sees the storage requests of the download. */
   trace?: DownloadOptions['trace'];
+  /** Internal (tests): the storage request deadlines, and the free space of the cache's disk. */
+  storageDeadlines?: { headersMs?: number; idleMs?: number; stallBytes?: number };
+  freeSpace?: (dir: string) => Promise<number>;
+  maxAttempts?: number;
 }
 
 export interface FetchResultSummary extends ConvertResult {
   bytes: number;
+  /** Bytes of the result an earlier run had kept, not downloaded again. */
+  resumedFrom: number;
   path: string | undefined;
 }
 
 /** How many times a result that downloads but does not parse is fetched in all. */
 const DOWNLOADS_FOR_BAD_RESULT = 2;
+/** A result lives an hour after it was built (docs/api-facts.md §2.6): the fallback expiry. */
+const RESULT_LIFETIME_MS = 60 * 60 * 1000;
 
 export async function fetchResult(options: FetchResultOptions): Promise<FetchResultSummary> {
   const { target } = options;
-  const downloadPath = temporaryPath(target, 'download.json');
+  const now = options.now ?? Date.now;
   const partPath = temporaryPath(target, 'part');
-  const temporaries = [downloadPath, `${downloadPath}.raw`, partPath];
+  // Results past their deletionDate cannot be resumed: their bytes only take room.
+  await cleanCache(options.cacheDir, now(), true).catch(() => undefined);
+  await removeOrphans(target);
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
-      // Created 0600 before the download opens them, which keeps the mode: the result may be
-      // private data, and with `--out -` it sits in the shared TMPDIR.
-      await createPrivate([downloadPath, `${downloadPath}.raw`]);
-      const download = await downloadToFile({
-        getLink: () => options.getResultLink(options.taskId),
-        destPath: downloadPath,
-        sleep: options.sleep,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-        ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
-        ...(options.onLog ? { onLog: options.onLog } : {}),
-        ...(options.trace ? { trace: options.trace } : {}),
-      });
+      const link = await options.getResultLink(options.taskId);
+      const object = objectOf(link);
+      const entry = await openCacheEntry(options.cacheDir, options.taskId);
+      let drop = false;
       try {
-        const result = await convertToTarget(downloadPath, partPath, options);
-        return { ...result, bytes: download.bytes, path: target.path };
+        const { result, download } = await transferOnce(link, object, entry, partPath, options);
+        drop = true; // converted: the kept bytes have served their purpose
+        return { ...result, bytes: download.bytes, resumedFrom: download.resumedFrom, path: target.path };
       } catch (error) {
-        if (!(error instanceof BadResultError) || round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) {
-          throw error;
-        }
+        if (!(error instanceof BadResultError)) throw error;
+        drop = true; // bad bytes: never resume from them
+        if (round >= DOWNLOADS_FOR_BAD_RESULT || target.path === undefined) throw error;
         // Storage sometimes hands out a cut file; one fresh download settles whether it is real.
         options.onLog?.(`the downloaded result is broken (${error.message}); downloading it again`);
-        await removeAll(temporaries);
+        await removeAll([partPath]);
+      } finally {
+        await entry.release(drop);
       }
     }
   } catch (error) {
-    throw localFileError(error, downloadPath) ?? error;
+    throw localFileError(error, options.cacheDir) ?? error;
   } finally {
-    await removeAll(temporaries);
+    await removeAll([partPath]);
   }
 }
 
-async function createPrivate(paths: readonly string[]): Promise<void> {
-  for (const path of paths) await writeFile(path, '', { mode: 0o600 });
+/** One download with the conversion reading the bytes as they land. */
+async function transferOnce(
+  link: string,
+  object: string,
+  entry: CacheEntry,
+  partPath: string,
+  options: FetchResultOptions,
+): Promise<{ result: ConvertResult; download: DownloadResult }> {
+  const now = options.now ?? Date.now;
+  const growing = new GrowingFile();
+  // Stops the download when the conversion fails (or on Ctrl-C).
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) abort.abort();
+  const download = downloadResult({
+    link,
+    getLink: () => options.getResultLink(options.taskId),
+    entry,
+    growing,
+    taskId: options.taskId,
+    object,
+    expiresAt: options.deletionAt ?? now() + RESULT_LIFETIME_MS,
+    now,
+    sleep: options.sleep,
+    signal: abort.signal,
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    ...(options.onDownloadProgress ? { onProgress: options.onDownloadProgress } : {}),
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+    ...(options.storageDeadlines ? { deadlines: options.storageDeadlines } : {}),
+    ...(options.freeSpace ? { freeSpace: options.freeSpace } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
+  });
+  download.catch(() => undefined); // awaited below; the conversion sees its failure too
+  try {
+    const inputPath = await growing.ready;
+    if (entry.meta && (await entry.heldBytes()) > 0)
+      options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
+    const result = await convertToTarget(inputPath, partPath, {
+      ...options,
+      signal: abort.signal,
+      growing,
+      interruptSignal: options.signal,
+      // The CSV body's scratch file goes to the cache too: nothing but the .part beside --out.
+      scratchDir: dirname(entry.rawPath),
+    });
+    return { result, download: await download };
+  } catch (error) {
+    abort.abort();
+    // The download's own failure is the reason when there is one (the conversion only saw it).
+    const downloadError = await download.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (options.signal?.aborted)
+      throw error instanceof InterruptedError ? error : new InterruptedError('interrupted', { cause: error });
+    if (downloadError !== undefined && !(downloadError instanceof InterruptedError)) throw downloadError;
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 export interface ConvertToTargetOptions {
@@ -95,6 +174,12 @@ export interface ConvertToTargetOptions {
   csv: Partial<CsvOptions>;
   stdout: Writable;
   signal?: AbortSignal | undefined;
+  /** The input is still being downloaded (see GrowingInput). */
+  growing?: GrowingInput | undefined;
+  /** Where the CSV body's scratch file goes (default: beside --out). */
+  scratchDir?: string | undefined;
+  /** The user's Ctrl-C, when `signal` may also be aborted for other reasons. */
+  interruptSignal?: AbortSignal | undefined;
   onConvertStart?: ((total: number | undefined) => void) | undefined;
   onConvertProgress?: ((progress: { records: number; total?: number }) => void) | undefined;
   onWarning?: ((line: string) => void) | undefined;
@@ -118,9 +203,10 @@ export async function convertToTarget(
     ...(options.report ? { report: options.report } : {}),
     csv: options.csv,
     // The CSV body's temporary file goes where we may write: beside --out (or the system tmp).
-    tempDir: options.target.workDir,
+    tempDir: options.scratchDir ?? options.target.workDir,
     ...(options.onConvertProgress ? { onProgress: options.onConvertProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.growing ? { growing: options.growing } : {}),
     ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
     ...(options.localFile ? { localFile: options.localFile } : {}),
   };
@@ -146,7 +232,7 @@ export async function convertToTarget(
     warnAbout(result, options.onWarning);
     return result;
   } catch (error) {
-    if (options.signal?.aborted && !(error instanceof BadResultError)) {
+    if ((options.interruptSignal ?? options.signal)?.aborted && !(error instanceof BadResultError)) {
       throw new InterruptedError('interrupted during the conversion', { cause: error });
     }
     throw localFileError(error, options.target.path ?? 'stdout') ?? error;

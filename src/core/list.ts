@@ -38,6 +38,8 @@ export async function listTaskRows(client: ApiClient, options: ListOptions): Pro
   }
   const needle = options.requestContains?.toLowerCase();
   const shown = needle ? tasks.filter((t) => decodeSafe(t.request).toLowerCase().includes(needle)) : tasks;
+  // A meta.size below what arrived is wrong on its face: what arrived counts.
+  total = Math.max(total, tasks.length);
   return { tasks: shown, total, truncated: tasks.length < total };
 }
 

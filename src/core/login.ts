@@ -42,6 +42,11 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   if (options.trace) options.trace.baseUrl ??= baseUrl;
   const client = createApiClient({
     baseUrl, auth: { kind: 'bearer', token }, now: options.now, sleep: options.sleep,
+    // Not "run ms-async login": this is it. The token itself is what to check.
+    credentials: {
+      source: options.flags.token === undefined ? 'the token typed for login' : 'the token given with --token',
+      hint: 'copy the whole token again, or create a new one (README.md, "Get a token")',
+    },
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.trace ? { observe: (request: Request) => options.trace?.observeApi(request) } : {}),
   });
@@ -65,6 +70,7 @@ export function displayProfile(profile: StoredProfile | undefined): Record<strin
   const out: Record<string, string> = {};
   if (profile?.baseUrl) out['base-url'] = profile.baseUrl;
   if (profile?.token) out.token = maskSecret(profile.token);
+  if (profile?.preciseMoney) out['precise-money'] = profile.preciseMoney;
   return out;
 }
 
@@ -74,7 +80,7 @@ export async function configStore(configDir: string | undefined): Promise<Config
 
 export function configKey(key: string): keyof StoredProfile {
   const field = profileField(key);
-  if (!field) throw new UsageError(`unknown setting "${key}"; the settings are base-url and token`);
+  if (!field) throw new UsageError(`unknown setting "${key}"; the settings are base-url, token and precise-money`);
   return field;
 }
 
@@ -89,6 +95,11 @@ export function setConfigValue(store: ConfigStore, profile: string, key: string,
       throw new UsageError(`"${value}" is not a URL`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError('the base URL must be http(s)');
+  }
+  if (field === 'preciseMoney' && value !== '') {
+    const on = /^(true|on|yes|1)$/i.test(value);
+    if (!on && !/^(false|off|no|0)$/i.test(value)) throw new UsageError(`precise-money is true or false, not "${value}"`);
+    value = on ? 'true' : 'false';
   }
   store.setProfile(profile, { ...current, [field]: value === '' ? undefined : value });
 }

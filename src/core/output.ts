@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { access, lstat, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -94,12 +94,39 @@ function parseFormat(format: string): OutputFormat {
 }
 
 /**
- * A hidden temporary path beside the target, unique per run: `.stock.csv.3f9a1c.part`.
- * Hidden so that a half-written file never looks like a result to a directory watcher.
+ * A hidden temporary path beside the target, unique per run: `.stock.csv.4242-3f9a1c0b.part`.
+ * Hidden so that a half-written file never looks like a result to a directory watcher; the pid
+ * lets a later run tell a killed run's leftover (removeOrphans) from a live run's file.
  */
 export function temporaryPath(target: OutputTarget, suffix: string): string {
   const name = target.path === undefined ? 'ms-async-stdout' : basename(target.path);
-  return join(target.workDir, `.${name}.${randomBytes(4).toString('hex')}.${suffix}`);
+  return join(target.workDir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.${suffix}`);
+}
+
+/** Removes the temporary files beside `--out` that runs killed (kill -9, power loss) left behind. */
+export async function removeOrphans(target: OutputTarget): Promise<void> {
+  if (target.path === undefined) return;
+  const name = basename(target.path);
+  const names = await readdir(target.workDir).catch(() => [] as string[]);
+  const prefix = `.${name}.`;
+  await Promise.all(
+    names.map(async (entry) => {
+      if (!entry.startsWith(prefix)) return;
+      const match = /^(\d+)-[0-9a-f]{8}\.part$/.exec(entry.slice(prefix.length));
+      if (!match || isAlive(Number(match[1]))) return;
+      await rm(join(target.workDir, entry), { force: true });
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Removes temporary files, ignoring ones that are already gone. */

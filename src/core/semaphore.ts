@@ -59,12 +59,54 @@ export function createSemaphore(size: number): Semaphore {
         release();
       }
     },
-    size,
+    get size() {
+      return size;
+    },
     get active() {
       return active;
     },
     get waiting() {
       return waiters.length;
+    },
+  };
+}
+
+/**
+ * A permit of `inner` first, then of `outer`: a split job in a batch holds at most `inner.size`
+ * of its account's slots, so that its slices do not starve the account's other jobs.
+ */
+export function nestSemaphores(inner: Semaphore, outer: Semaphore): Semaphore {
+  const acquire = async (signal?: AbortSignal): Promise<() => void> => {
+    const first = await inner.acquire(signal);
+    try {
+      const second = await outer.acquire(signal);
+      return () => {
+        second();
+        first();
+      };
+    } catch (error) {
+      first();
+      throw error;
+    }
+  };
+  return {
+    acquire,
+    async run(work, signal) {
+      const release = await acquire(signal);
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
+    get size() {
+      return Math.min(inner.size, outer.size);
+    },
+    get active() {
+      return Math.max(inner.active, outer.active);
+    },
+    get waiting() {
+      return inner.waiting + outer.waiting;
     },
   };
 }

@@ -1,15 +1,22 @@
 /**
  * createSession: the API client of one run, built from the global flags, the environment and
  * the stored profile (via resolveConnection). The config file is opened only when flags and
- * environment do not already say everything.
+ * environment do not already say everything (or when it exists and may hold precise-money).
  */
-import { createApiClient, type ApiClient } from '../api/client.js';
-import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Request } from 'got';
+import { createAccountGate } from '../api/account-gate.js';
+import { createApiClient, type ApiClient, type Auth } from '../api/client.js';
+import { assertSafeTransport, resolveConnection, type Connection, type StoredProfile } from '../config/resolve.js';
+import { resolveCacheDir } from '../download/cache.js';
 import type { HttpTrace } from '../trace/recorder.js';
 
 export interface SessionInput {
-  globals: { baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined };
+  globals: {
+    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+  };
   env: Record<string, string | undefined>;
   configDir?: string | undefined;
   now: () => number;
@@ -17,6 +24,8 @@ export interface SessionInput {
   random?: () => number;
   /** `-v` request log lines. */
   onLog?: ((line: string) => void) | undefined;
+  /** Said once when other runs of the account on this machine hold its task slots. */
+  onTaskSlotWait?: (() => void) | undefined;
   /** `--trace`: the recorder sees every request of the client. */
   trace?: HttpTrace | undefined;
 }
@@ -27,16 +36,31 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStoredProfiles(input) ? await loadProfiles(input.configDir) : undefined;
+  const stored = needsStoredProfiles(input) || (input.globals.preciseMoney !== true && storeExists(input))
+    ? await loadProfiles(input.configDir)
+    : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   await assertSafeTransport(connection.baseUrl);
   const { auth } = connection;
   if (input.trace) input.trace.baseUrl ??= connection.baseUrl;
   const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];
   input.trace?.addSecrets(...secrets);
+  // Runs of the same account on this machine share their limits (README "How the client treats the API").
+  const gate = input.env.MS_ASYNC_SHARED_LIMITS === 'off' ? undefined : createAccountGate({
+    dir: join(resolveCacheDir(input.env), 'accounts'),
+    baseUrl: connection.baseUrl,
+    credential: credentialOf(auth),
+    sleep: input.sleep,
+    ...(input.random ? { random: input.random } : {}),
+    ...(input.onLog ? { onTrouble: input.onLog } : {}),
+  });
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
+    credentials: connection.credentials,
+    gate,
+    preciseMoney: connection.preciseMoney,
+    onTaskSlotWait: input.onTaskSlotWait,
     now: input.now,
     sleep: input.sleep,
     ...(input.random ? { random: input.random } : {}),
@@ -51,12 +75,34 @@ export function basicValue(login: string, password: string): string {
   return Buffer.from(`${login}:${password}`, 'utf8').toString('base64');
 }
 
+/** What identifies the account's user; hashed by the gate, never written. */
+function credentialOf(auth: Auth): string {
+  return auth.kind === 'bearer' ? `bearer:${auth.token}` : `basic:${auth.login}:${auth.password}`;
+}
+
 /** Whether flags and environment leave something to the stored profile (else conf is not opened). */
 export function needsStoredProfiles(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
-  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
+  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || set(input.env.MOYSKLAD_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);
   return !(auth && base);
+}
+
+/**
+ * Whether a config file exists where conf keeps it (its env-paths rule, or `configDir`): the
+ * stored `precise-money` counts even when the environment gives the credentials, but opening conf
+ * would create the file, so it is opened only when there is one.
+ */
+function storeExists(input: SessionInput): boolean {
+  const env = input.env;
+  const home = env.HOME || homedir();
+  let folder = input.configDir;
+  if (!folder) {
+    if (process.platform === 'darwin') folder = join(home, 'Library', 'Preferences', 'ms-async');
+    else if (process.platform === 'win32') folder = join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'ms-async', 'Config');
+    else folder = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'ms-async');
+  }
+  return existsSync(join(folder, 'config.json'));
 }
 
 export async function loadProfiles(configDir: string | undefined): Promise<Record<string, StoredProfile>> {

@@ -119,6 +119,7 @@ export async function exportSplit(options: SplitExportOptions): Promise<SplitExp
       ...result,
       records,
       bytes: summaries.reduce((n, s) => n + s.bytes, 0),
+      resumedFrom: summaries.reduce((n, s) => n + s.resumedFrom, 0),
       path: target.path,
       taskId: summaries[0]?.taskId ?? '',
       reused: summaries.every((s) => s.reused),

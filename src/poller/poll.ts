@@ -4,9 +4,10 @@
  * progress goes to `onUpdate`, time and randomness are injected.
  */
 import {
-  ApiError, AuthError, AUTH_API_CODES, InterruptedError, TaskFailedError, TimeoutError, type MsAsyncError,
+  ApiError, AuthError, AUTH_API_CODES, InterruptedError, PERMISSION_API_CODES, PERMISSION_HINT, TaskFailedError, TimeoutError,
+  type MsAsyncError,
 } from '../errors.js';
-import { FINAL_STATES, type AsyncTask } from '../api/types.js';
+import { FINAL_STATES, TASK_STATES, type AsyncTask } from '../api/types.js';
 
 export interface PollOptions {
   /** 0 = wait without limit. */
@@ -69,6 +70,14 @@ export async function pollTask(
     const elapsed = options.now() - started;
     options.onUpdate?.(task, elapsed);
     if (isFinalState(task.state)) return task;
+    if (!(TASK_STATES as readonly string[]).includes(task.state)) {
+      // Waiting for a state we cannot read would last until --timeout for nothing.
+      throw new ApiError(
+        `task ${task.id} is in state "${task.state}", which ms-async does not know ` +
+          `(the API documents ${TASK_STATES.join(', ')})`,
+        { details: { task }, hint: 'run `ms-async status <id> --json` to see the whole task, and report it' },
+      );
+    }
     if (options.timeoutMs > 0 && elapsed >= options.timeoutMs) {
       throw new TimeoutError(
         `gave up waiting after ${formatSeconds(options.timeoutMs)}: task ${task.id} is still ${task.state}`,
@@ -105,9 +114,15 @@ export function finalStateError(task: AsyncTask): MsAsyncError | undefined {
       const apiErrors = Array.isArray(task.errors) ? task.errors : [];
       const base = { apiErrors, details, ...(request ? { request } : {}) };
       const first = apiErrors[0]?.error;
-      if (apiErrors.some((e) => typeof e.code === 'number' && AUTH_API_CODES.has(e.code))) {
-        return new AuthError(`task ${task.id} ended API_ERROR: permission or authentication refused${first ? `: ${first}` : ''}`, {
-          ...base, hint: 'check the account\'s rights, or `ms-async login` with another token',
+      const authCodes = apiErrors.flatMap((e) => (typeof e.code === 'number' && AUTH_API_CODES.has(e.code) ? [e.code] : []));
+      if (authCodes.length > 0 && authCodes.every((c) => PERMISSION_API_CODES.has(c))) {
+        return new AuthError(`task ${task.id} ended API_ERROR: permission refused, the user may not see this report${first ? `: ${first}` : ''}`, {
+          ...base, hint: PERMISSION_HINT,
+        });
+      }
+      if (authCodes.length > 0) {
+        return new AuthError(`task ${task.id} ended API_ERROR: authentication refused${first ? `: ${first}` : ''}`, {
+          ...base, hint: '`ms-async login` with a valid token',
         });
       }
       return new ApiError(`task ${task.id} ended API_ERROR: the API rejected the request${first ? `: ${first}` : ''}`, {

@@ -83,6 +83,8 @@ export interface SandboxRequestRecord {
   status: number;
   startedAt: number;
   endedAt: number;
+  /** Storage: body bytes handed to the socket (a resumed download is proven by counting them). */
+  bodyBytes?: number;
 }
 
 /** One webhook notification attempt. */

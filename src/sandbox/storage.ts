@@ -30,7 +30,7 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   const method = (req.method ?? 'GET').toUpperCase();
   const record = {
     origin: 'storage' as const, method, url: url.toString(), headers: recordHeaders(req),
-    status: 0, startedAt: Date.now(), endedAt: 0,
+    status: 0, startedAt: Date.now(), endedAt: 0, bodyBytes: 0,
   };
   core.requests.push(record);
   res.on('finish', () => {
@@ -67,13 +67,18 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
     'Content-Type': storage.contentType ?? 'application/json',
     'Content-Disposition': `attachment; filename="asynctask_${task.id}_result.json"`,
     'Last-Modified': new Date(task.doneAt ?? Date.now()).toUTCString(),
+    // Object stores send an ETag per object version; one per task result and served variant here.
+    ETag: `"${task.id.slice(0, 8)}-${truncate ? 't' : ''}${gzip ? 'g' : 'p'}-${file.size}"`,
   };
   if (gzip) headers['Content-Encoding'] = 'gzip';
   if (storage.range) headers['Accept-Ranges'] = 'bytes';
   let start = 0;
   let end = file.size - 1;
   let status = 200;
-  const range = storage.range ? /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim()) : null;
+  // If-Range (RFC 9110 §13.1.5): a validator that no longer matches means "send it whole".
+  const ifRange = req.headers['if-range'];
+  const rangeStillValid = ifRange === undefined || ifRange === headers.ETag || ifRange === headers['Last-Modified'];
+  const range = storage.range && rangeStillValid ? /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim()) : null;
   if (range && (range[1] || range[2])) {
     if (range[1]) {
       start = Number(range[1]);
@@ -112,11 +117,13 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
       if (cutAfter !== null && sent + chunk.length >= cutAfter) {
         chunk = chunk.subarray(0, Math.max(0, cutAfter - sent));
         // Send what fits, then drop the connection mid-body.
+        record.bodyBytes += chunk.length;
         res.write(chunk, () => res.destroy());
         source.destroy();
         return;
       }
       sent += chunk.length;
+      record.bodyBytes += chunk.length;
       if (!res.write(chunk)) {
         await drainOrClose(res);
         if (res.destroyed) break;

@@ -22,10 +22,27 @@ export interface HttpTrace {
   observeApi(request: Request): void;
   /** A result download: status, headers, timings and size — never the body (it is the user's data). */
   observeStream(request: Request): void;
+  /** A storage request made without got (the download's own socket): recorded once it ended. */
+  recordExchange(exchange: PlainExchange): void;
   /** Values that must never appear in the file (tokens, passwords). */
   addSecrets(...secrets: Array<string | undefined>): void;
   /** The API base URL of the run (the first one given wins): a replay serves that origin as the API. */
   baseUrl: string | undefined;
+}
+
+/** One request and its outcome, as the storage download saw it. */
+export interface PlainExchange {
+  started: number;
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string>;
+  /** Absent when no answer came. */
+  status?: number | undefined;
+  responseHeaders?: Record<string, string> | undefined;
+  /** Body bytes received. */
+  bytes: number;
+  /** Why it ended early (a code), if it did. */
+  error?: string | undefined;
 }
 
 interface Pending {
@@ -79,6 +96,22 @@ export class TraceRecorder implements HttpTrace {
 
   observeStream(request: Request): void {
     this.observe(request, false);
+  }
+
+  recordExchange(exchange: PlainExchange): void {
+    const pending = { started: exchange.started, method: exchange.method, url: exchange.url, headers: exchange.requestHeaders };
+    const total = this.now() - exchange.started;
+    if (exchange.status === undefined) {
+      this.entries.push(this.entryOf(pending, undefined, undefined, `no answer: ${exchange.error ?? 'closed'}`, undefined, { phases: { total } }));
+      return;
+    }
+    // Shaped like got's Response, as far as entryOf reads it.
+    const response = {
+      statusCode: exchange.status, statusMessage: '', httpVersion: '1.1',
+      headers: exchange.responseHeaders ?? {}, timings: { phases: { total } },
+    } as unknown as Response;
+    const cut = exchange.error ? ` (cut: ${exchange.error})` : '';
+    this.entries.push(this.entryOf(pending, response, undefined, `${bodyLeftOut}${cut}`, exchange.bytes));
   }
 
   private observe(request: Request, keepBody: boolean): void {

@@ -34,6 +34,7 @@ export function errorToJson(error: unknown): { error: Record<string, unknown> } 
       ...(error.hint === undefined ? {} : { hint: error.hint }),
       ...(error.request === undefined ? {} : { request: error.request }),
       ...(error.details ?? {}),
+      ...(error.summary === undefined ? {} : { summary: error.summary }),
     },
   };
 }

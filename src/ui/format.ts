@@ -71,6 +71,19 @@ export function palette(color: boolean): { state: (state: string) => string; dim
  * codes never disturb the alignment.
  */
 export function renderTable(header: string[], rows: string[][], paint: Array<Paint | undefined> = []): string[] {
+  return renderTableAs(header, rows, paint, false);
+}
+
+/**
+ * A table for a pipe: cells separated by one tab, no padding, no colour, tabs and newlines inside
+ * cells turned into spaces (as gh does), so `cut -f2` and `awk -F'\t'` read it.
+ */
+export function renderTabSeparated(header: string[], rows: string[][]): string[] {
+  return renderTableAs(header, rows, [], true);
+}
+
+function renderTableAs(header: string[], rows: string[][], paint: Array<Paint | undefined>, tabs: boolean): string[] {
+  if (tabs) return [header, ...rows].map((cells) => cells.map((c) => c.replace(/[\t\r\n]+/g, ' ')).join('\t'));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], painted: boolean): string =>
     cells.map((cell, i) => {
@@ -82,9 +95,10 @@ export function renderTable(header: string[], rows: string[][], paint: Array<Pai
   return [line(header, false), ...rows.map((r) => line(r, true))];
 }
 
-export function renderTaskTable(tasks: readonly AsyncTask[], options: { now: number; color: boolean }): string[] {
+export function renderTaskTable(tasks: readonly AsyncTask[], options: { now: number; color: boolean; tabs?: boolean }): string[] {
   const { state } = palette(options.color);
   const rows = tasks.map((t) => [t.id, t.state, formatDeletion(t.deletionDate, options.now), shortenRequest(t.request)]);
+  if (options.tabs) return renderTabSeparated(['ID', 'STATE', 'DELETED', 'REQUEST'], rows);
   return renderTable(['ID', 'STATE', 'DELETED', 'REQUEST'], rows, [undefined, (s) => state(s.trim()) + s.slice(s.trimEnd().length)]);
 }
 
@@ -102,11 +116,12 @@ export function renderTaskDetails(task: AsyncTask, options: { now: number; color
 
 export function renderReportsTable(reports: readonly ReportSpec[]): string[] {
   return renderTable(
-    ['ALIAS', 'PATH', 'REQUIRED', 'RECORDS', 'CSV'],
+    ['ALIAS', 'PATH', 'REQUIRED', 'RECORDS', 'CSV', 'MONEY (--rubles)'],
     reports.map((r) => [
       r.alias, r.path, r.required.length > 0 ? r.required.join(',') : '-',
       r.records === 'root' ? 'whole object' : `${r.records}[]`,
       r.explode ? `one row per ${r.explode}[] element` : 'one row per record',
+      r.money.length > 0 ? r.money.join(',') : '-',
     ]),
   );
 }

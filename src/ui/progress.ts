@@ -18,31 +18,23 @@ export async function createProgressBar(
   stream: Writable,
   label: string,
   unit: ProgressUnit,
+  now: () => number = Date.now,
 ): Promise<ProgressBar | null> {
   if (!mode.interactive) return null;
   const { default: cliProgress } = await import('cli-progress');
   const show = unit === 'bytes' ? formatBytes : (n: number) => n.toLocaleString('en-US');
-  let rate = '';
-  let lastValue = 0;
-  let lastTime = Date.now();
+  const speed = createSpeed(now);
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
-      format: (options, params, payload: { rate?: string }) => {
-        const known = params.total > 0;
-        const width = options.barsize ?? 24;
-        const filled = known ? Math.round(Math.min(1, params.progress) * width) : 0;
-        const barText = known ? `${'█'.repeat(filled)}${'░'.repeat(width - filled)}` : '';
-        const amount = known ? `${show(params.value)} / ${show(params.total)}` : show(params.value);
-        const eta = known && params.eta > 0 && Number.isFinite(params.eta) ? ` ETA ${formatSeconds(params.eta)}` : '';
-        const percent = known ? ` ${Math.floor(params.progress * 100)}%` : '';
-        return `${label.padEnd(9)} ${barText}${percent} ${amount}${payload.rate ? ` ${payload.rate}` : ''}${eta}`;
+      format: (_options, params) => {
+        const columns = (stream as { columns?: number }).columns ?? 80;
+        const total = params.total > 0 ? params.total : undefined;
+        return renderProgressLine({ label, value: params.value, total, columns, show, speed: speed.read(params.value, params.total, unit) });
       },
       hideCursor: true,
       clearOnComplete: false,
-      barsize: 24,
       fps: 8,
-      etaBuffer: 50,
       noTTYOutput: false,
     },
     cliProgress.Presets.shades_classic,
@@ -51,24 +43,80 @@ export async function createProgressBar(
   return {
     update(value, total) {
       if (!started) {
-        bar.start(total ?? 0, value, { rate });
+        speed.start(value);
+        bar.start(total ?? 0, value);
         started = true;
       } else if (total !== undefined && total !== bar.getTotal()) {
         bar.setTotal(total);
       }
-      const now = Date.now();
-      if (now - lastTime >= 500) {
-        const perSecond = ((value - lastValue) * 1000) / (now - lastTime);
-        rate = unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${Math.round(perSecond).toLocaleString('en-US')}/s`;
-        lastValue = value;
-        lastTime = now;
-      }
-      bar.update(value, { rate });
+      bar.update(value);
     },
     stop() {
       if (started) bar.stop();
     },
   };
+}
+
+/** Speed and ETA, shown only once they mean something (README.md, "Progress"). */
+interface Speed {
+  start(value: number): void;
+  read(value: number, total: number, unit: ProgressUnit): { rate?: string; eta?: string };
+}
+
+/** A second of data before a speed, two before an ETA: the first samples read `0 B/s` or `ETA 1s`. */
+const RATE_AFTER_MS = 1000;
+const ETA_AFTER_MS = 2000;
+
+function createSpeed(now: () => number): Speed {
+  let startedAt = 0;
+  let startValue = 0;
+  return {
+    start(value) {
+      startedAt = now();
+      startValue = value;
+    },
+    read(value, total, unit) {
+      const elapsed = now() - startedAt;
+      const moved = value - startValue;
+      if (elapsed < RATE_AFTER_MS || moved <= 0) return {};
+      // The average since the bar started: steady, unlike the last tick's jumpy rate.
+      const perSecond = (moved * 1000) / elapsed;
+      const rate = unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+      const remaining = total > 0 ? Math.max(0, total - value) : undefined;
+      if (elapsed < ETA_AFTER_MS || remaining === undefined || remaining === 0) return { rate };
+      return { rate, eta: formatSeconds(remaining / perSecond) };
+    },
+  };
+}
+
+export interface ProgressLine {
+  label: string;
+  value: number;
+  total: number | undefined;
+  /** Terminal width: the bar shrinks, and below BAR_MIN_COLUMNS goes, so that the numbers stay. */
+  columns: number;
+  show: (n: number) => string;
+  speed: { rate?: string; eta?: string };
+}
+
+const BAR_MIN_COLUMNS = 70;
+const BAR_MAX = 24;
+
+/** One progress line that fits `columns` (pure, tested). */
+export function renderProgressLine(p: ProgressLine): string {
+  const known = p.total !== undefined && p.total > 0;
+  const fraction = known ? Math.min(1, p.value / (p.total ?? 1)) : 0;
+  const amount = known ? `${p.show(p.value)} / ${p.show(p.total ?? 0)}` : p.show(p.value);
+  const percent = known ? `${Math.floor(fraction * 100)}%`.padStart(4) : '';
+  const numbers = [percent, amount, p.speed.rate, p.speed.eta ? `ETA ${p.speed.eta}` : undefined]
+    .filter((s): s is string => s !== undefined && s !== '')
+    .join(' ');
+  const head = p.label.padEnd(9);
+  const room = p.columns - 1 - head.length - 1 - numbers.length - 1;
+  const width = known && p.columns >= BAR_MIN_COLUMNS ? Math.min(BAR_MAX, room) : 0;
+  if (width < 8) return `${head} ${numbers}`.slice(0, Math.max(0, p.columns - 1));
+  const filled = Math.round(fraction * width);
+  return `${head} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${numbers}`;
 }
 
 export function formatBytes(bytes: number): string {

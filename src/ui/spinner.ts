@@ -37,22 +37,41 @@ export interface TaskWatcher {
   stop(): void;
 }
 
-/** Spinner text `PROCESSING · 12s` on a TTY; `task <id>: PROCESSING (12s)` lines otherwise. */
-export async function createTaskWatcher(io: Io, mode: TerminalMode, taskId: string): Promise<TaskWatcher> {
+/**
+ * Spinner text `PROCESSING · 12s` on a TTY, its elapsed time ticking every second between polls
+ * (which come up to 10 s apart); `task <id>: PROCESSING (12s)` lines otherwise.
+ */
+export async function createTaskWatcher(io: Io, mode: TerminalMode, taskId: string, now: () => number = Date.now): Promise<TaskWatcher> {
   const spinner = await createSpinner(io, mode, `task ${taskId}: waiting`);
   const { state: paint } = palette(mode.color);
+  const startedAt = now();
   let last: string | undefined;
+  let offset = 0;
+  const render = (): void => {
+    if (!last) return;
+    const tail = `: ${paint(last)} · ${formatDuration(now() - startedAt + offset)}`;
+    // A line wider than the terminal wraps and ora redraws it badly: shorten the id (printed in full above).
+    const columns = (io.stderr as { columns?: number }).columns ?? 80;
+    const plainLength = `task ${taskId}: ${last} · 00m 00s`.length + 2;
+    spinner.update(`task ${plainLength <= columns ? taskId : `${taskId.slice(0, 8)}…`}${tail}`);
+  };
+  const ticker = spinner.active ? setInterval(render, 1000) : undefined;
+  ticker?.unref();
   return {
     onUpdate(task, elapsed) {
+      // The poller's clock started a moment before ours: keep its reading, tick from there.
+      offset = elapsed - (now() - startedAt);
       if (spinner.active) {
-        spinner.update(`task ${taskId}: ${paint(task.state)} · ${formatDuration(elapsed)}`);
+        last = task.state;
+        render();
       } else if (!mode.quiet && task.state !== last) {
         io.stderr.write(`task ${taskId}: ${paint(task.state)} (${formatDuration(elapsed)})\n`);
       }
       last = task.state;
     },
     stop() {
-      spinner.stop(last ? `task ${taskId}: ${paint(last)}` : undefined);
+      if (ticker) clearInterval(ticker);
+      spinner.stop(last ? `task ${taskId}: ${paint(last)} (${formatDuration(now() - startedAt + offset)})` : undefined);
     },
   };
 }

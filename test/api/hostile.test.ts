@@ -37,20 +37,24 @@ afterEach(async () => {
   logs = [];
 });
 
-describe('redirects: the token never leaves the base URL\'s origin', () => {
+describe("redirects: the token never leaves the base URL's origin", () => {
   it('a redirect to another port is not followed: the other origin sees nothing, exit 7', async () => {
     const other = await server((_req, res) => sendJson(res, 200, { stolen: true }));
     const api = await server((_req, res) => {
       res.writeHead(302, { location: `${other.url}/api/remap/1.2/context/employee` });
       res.end();
     });
-    const error = await client(`${api.url}/api/remap/1.2`).getEmployee().catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`)
+      .getEmployee()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).exitCode).toBe(7);
     expect((error as Error).message).toContain(`to ${other.url}`);
     expect(other.requests).toHaveLength(0);
     expect(api.requests).toHaveLength(1); // not retried either
-    expect(logs.join('\n')).toMatch(/redirected to http:\/\/127\.0\.0\.1:\d+\/api\/remap\/1\.2\/context\/employee \(not followed\)/);
+    expect(logs.join('\n')).toMatch(
+      /redirected to http:\/\/127\.0\.0\.1:\d+\/api\/remap\/1\.2\/context\/employee \(not followed\)/,
+    );
   });
 
   it('a redirect to another scheme on the same host and port (got would keep Authorization) is not followed', async () => {
@@ -58,7 +62,9 @@ describe('redirects: the token never leaves the base URL\'s origin', () => {
       res.writeHead(301, { location: `https://127.0.0.1:${api.port}${req.url}` });
       res.end();
     });
-    const error = await client(`${api.url}/api/remap/1.2`).getTask(TASK_ID).catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`)
+      .getTask(TASK_ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toContain(`https://127.0.0.1:${api.port}`);
     // One request, one connection: no TLS hello came back to the same port.
@@ -71,7 +77,9 @@ describe('redirects: the token never leaves the base URL\'s origin', () => {
       res.writeHead(302, { location: 'file:///etc/passwd' });
       res.end();
     });
-    const error = await client(`${api.url}/api/remap/1.2`).listTasks().catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`)
+      .listTasks()
+      .catch((e: unknown) => e);
     expect((error as Error).message).toContain('no usable http(s) Location');
   });
 
@@ -85,7 +93,10 @@ describe('redirects: the token never leaves the base URL\'s origin', () => {
       sendJson(res, 200, { id: 'e' });
     });
     await expect(client(`${api.url}/api/remap/1.2`).getEmployee()).resolves.toEqual({ id: 'e' });
-    expect(api.requests.map((r) => r.url)).toEqual(['/api/remap/1.2/context/employee', '/api/remap/1.2/context/employee2']);
+    expect(api.requests.map((r) => r.url)).toEqual([
+      '/api/remap/1.2/context/employee',
+      '/api/remap/1.2/context/employee2',
+    ]);
     expect(api.requests[1]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
@@ -121,13 +132,18 @@ describe('redirects: the token never leaves the base URL\'s origin', () => {
   });
 });
 
-
 /** A poll of TASK_ID on `base` with `timeoutMs`, real clock, short sleeps; resolves to [error, ms taken]. */
-async function pollFor(base: string, timeoutMs: number, options: Partial<ApiClientOptions> = {}): Promise<[unknown, number]> {
+async function pollFor(
+  base: string,
+  timeoutMs: number,
+  options: Partial<ApiClientOptions> = {},
+): Promise<[unknown, number]> {
   const c = client(base, options);
   const started = Date.now();
   const error = await pollTask((signal, deadline) => c.getTask(TASK_ID, { signal, deadline }), {
-    timeoutMs, now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))),
+    timeoutMs,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))),
   }).catch((e: unknown) => e);
   return [error, Date.now() - started];
 }
@@ -141,14 +157,18 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
     const [error, ms] = await pollFor(`${api.url}/api/remap/1.2`, 800);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).exitCode).toBe(6);
-    expect((error as Error).message).toMatch(/^gave up waiting after 1s: --timeout reached while waiting for the answer/);
+    expect((error as Error).message).toMatch(
+      /^gave up waiting after 1s: --timeout reached while waiting for the answer/,
+    );
     expect(ms).toBeLessThan(3000);
   });
 
   it('a request that never answers: the header deadline fires and it is tried twice, not five times', async () => {
     const api = await server(() => {});
     const started = Date.now();
-    const error = await client(`${api.url}/api/remap/1.2`, { responseTimeoutMs: 300 }).getTask(TASK_ID).catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`, { responseTimeoutMs: 300 })
+      .getTask(TASK_ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toContain('ETIMEDOUT');
     expect(api.requests).toHaveLength(2);
@@ -161,7 +181,9 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"id":');
     });
-    const error = await client(`${api.url}/api/remap/1.2`, { idleTimeoutMs: 250, maxRetries: 0 }).getTask(TASK_ID).catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`, { idleTimeoutMs: 250, maxRetries: 0 })
+      .getTask(TASK_ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(logs.join('\n')).toMatch(/timed out \(socket\)/);
   });
@@ -178,7 +200,8 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
     });
     const started = Date.now();
     const error = await client(`${api.url}/api/remap/1.2`, { idleTimeoutMs: 200, answerTimeoutMs: 400, maxRetries: 0 })
-      .getTask(TASK_ID).catch((e: unknown) => e);
+      .getTask(TASK_ID)
+      .catch((e: unknown) => e);
     timers.forEach(clearInterval);
     expect(error).toBeInstanceOf(NetworkError);
     expect(logs.join('\n')).toMatch(/timed out \(request\)/);
@@ -187,14 +210,22 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
 
   it('X-Lognex-Reset of a day or 1e12 with nothing remaining: pauses are capped, never a timer overflow', async () => {
     for (const reset of ['86400000', '1e12']) {
-      const api = await server((_req, res) => sendJson(res, 200, taskObject('http://x', TASK_ID), {
-        'x-ratelimit-remaining': '0', 'x-lognex-reset': reset, 'x-lognex-retry-timeinterval': '3000',
-      }));
+      const api = await server((_req, res) =>
+        sendJson(res, 200, taskObject('http://x', TASK_ID), {
+          'x-ratelimit-remaining': '0',
+          'x-lognex-reset': reset,
+          'x-lognex-retry-timeinterval': '3000',
+        }),
+      );
       const sleeps: number[] = [];
       let skipped = 0; // a virtual clock: each sleep moves it on at once
       const c = client(`${api.url}/api/remap/1.2`, {
         now: () => Date.now() + skipped,
-        sleep: (ms) => { sleeps.push(ms); skipped += ms; return Promise.resolve(); },
+        sleep: (ms) => {
+          sleeps.push(ms);
+          skipped += ms;
+          return Promise.resolve();
+        },
       });
       await c.getTask(TASK_ID);
       await c.getTask(TASK_ID);
@@ -204,12 +235,24 @@ describe('deadlines: --timeout bounds the wait whatever the server does', () => 
   });
 
   it('a 429 asking for a day, under --timeout: exit 6 at once, no pause beyond the deadline', async () => {
-    const api = await server((_req, res) => sendJson(res, 429, { errors: [{ error: 'limit', code: 1049 }] }, {
-      'x-lognex-retry-after': '86400000', 'x-ratelimit-remaining': '0', 'x-lognex-reset': '86400000',
-    }));
+    const api = await server((_req, res) =>
+      sendJson(
+        res,
+        429,
+        { errors: [{ error: 'limit', code: 1049 }] },
+        {
+          'x-lognex-retry-after': '86400000',
+          'x-ratelimit-remaining': '0',
+          'x-lognex-reset': '86400000',
+        },
+      ),
+    );
     const sleeps: number[] = [];
     const [error, ms] = await pollFor(`${api.url}/api/remap/1.2`, 2000, {
-      sleep: (wish) => { sleeps.push(wish); return new Promise((resolve) => setTimeout(resolve, 5)); },
+      sleep: (wish) => {
+        sleeps.push(wish);
+        return new Promise((resolve) => setTimeout(resolve, 5));
+      },
     });
     expect(error).toBeInstanceOf(TimeoutError);
     expect(ms).toBeLessThan(1500);
@@ -239,7 +282,9 @@ describe('bombs: decoded sizes are capped where the answer must be small', () =>
       res.end(bomb);
     });
     const before = process.memoryUsage().rss;
-    const error = await client(`${api.url}/api/remap/1.2`).getTask(TASK_ID).catch((e: unknown) => e);
+    const error = await client(`${api.url}/api/remap/1.2`)
+      .getTask(TASK_ID)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).exitCode).toBe(7);
     expect((error as Error).message).toMatch(/over 8 MiB decoded/);
@@ -248,7 +293,9 @@ describe('bombs: decoded sizes are capped where the answer must be small', () =>
   });
 
   it('an answer just under the cap is read', async () => {
-    const api = await server((_req, res) => sendJson(res, 200, taskObject('http://x', TASK_ID, { pad: 'x'.repeat(900_000) })));
+    const api = await server((_req, res) =>
+      sendJson(res, 200, taskObject('http://x', TASK_ID, { pad: 'x'.repeat(900_000) })),
+    );
     const task = await client(`${api.url}/api/remap/1.2`, { maxAnswerBytes: 1_000_000 }).getTask(TASK_ID);
     expect(task.id).toBe(TASK_ID);
   });

@@ -72,6 +72,7 @@ function expected(sb: Sandbox, report: string, query = ''): unknown[] {
       stores: sb.options.stores,
       baseUrl: sb.baseUrl,
       requestUrl,
+      fieldForms: sb.options.fieldForms,
     }),
   ];
 }
@@ -185,6 +186,43 @@ describe("batch: ten jobs within the account's limits", () => {
     });
     expect(summaries[0]?.taskId).toMatch(/^[0-9a-f-]{36}$/);
     expect(summaries[0]?.outputBytes).toBe((await readFile(join(dir, 'out', '01.ndjson'))).length);
+  });
+});
+
+describe('batch: two accounts', () => {
+  it('jobs of two profiles go to their own accounts, each with its own 4 task slots', async () => {
+    const a = await start({ queueLimit: 20, processingMs: 250, token: TOKEN });
+    const b = await startTestSandbox({ rows: 30, queueLimit: 20, processingMs: 250, token: FOREIGN });
+    try {
+      const configDir = join(dir, 'config');
+      await mkdir(configDir);
+      const config = (argv: string[]) => runCli(argv, { configDir, env: {} }, outputs);
+      expect((await config(['config', 'set', 'base-url', a.baseUrl])).code).toBe(0);
+      expect((await config(['config', 'set', 'token', TOKEN])).code).toBe(0);
+      expect((await config(['--profile', 'shop2', 'config', 'set', 'base-url', b.baseUrl])).code).toBe(0);
+      expect((await config(['--profile', 'shop2', 'config', 'set', 'token', FOREIGN])).code).toBe(0);
+      const jobs = ['counterparty', 'assortment', 'stock-all', 'stock-bystore', 'money-byaccount'].flatMap((report) => [
+        `  - { report: ${report}, out: a-${report}.ndjson }`,
+        `  - { report: ${report}, out: b-${report}.ndjson, profile: shop2 }`,
+      ]);
+      const file = await jobFile('jobs.yaml', `jobs:\n${jobs.join('\n')}\n`);
+      const r = await runCli(['batch', file], { configDir, env: {}, realCapMs: 5 }, outputs);
+      expect(r.stderr).toMatch(/batch: 10 of 10 jobs done/);
+      expect(r.code).toBe(0);
+      for (const report of ['counterparty', 'assortment', 'stock-all']) {
+        expect(await ndjson(join(dir, `a-${report}.ndjson`))).toEqual(expected(a, report));
+        expect(await ndjson(join(dir, `b-${report}.ndjson`))).toEqual(expected(b, report));
+      }
+      expect(a.maxQueued(TOKEN)).toBeLessThanOrEqual(4);
+      expect(b.maxQueued(FOREIGN)).toBeLessThanOrEqual(4);
+      expect(a.maxQueued(FOREIGN)).toBe(0);
+      expect(b.maxQueued(TOKEN)).toBe(0);
+      // Five jobs each, all started at once: each account filled its own four slots.
+      expect(a.maxQueued(TOKEN)).toBe(4);
+      expect(b.maxQueued(FOREIGN)).toBe(4);
+    } finally {
+      await b.close();
+    }
   });
 });
 

@@ -13,7 +13,14 @@ describe('ms-async list', () => {
     t.sb.setFaults({ pendingMs: 600_000 });
     const b = (await cli(['start', 'profit-byproduct', '-p', 'momentFrom=2026-11-01 00:00:00'])).stdout.trim();
 
-    const table = await cli(['list']);
+    const piped = await cli(['list']);
+    expect(piped.code).toBe(0);
+    const rows = piped.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows[0]).toEqual(['ID', 'STATE', 'DELETED', 'REQUEST']);
+    expect(rows.find((r) => r[0] === a)).toEqual([a, 'DONE', expect.stringMatching(/^in (59m|1h 00m)$/), '/report/stock/all']);
+    expect(piped.stdout).not.toMatch(/ {2}/);
+
+    const table = await cli(['list'], { stdoutTTY: true });
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID +STATE +DELETED +REQUEST$/);

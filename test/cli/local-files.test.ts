@@ -141,8 +141,9 @@ describe('export against the sandbox: folder removed mid-run, modes, symlinks', 
     const folder = join(dir, 'reports');
     await mkdir(folder);
     const run = cli(['export', 'stock-bystore', '--out', join(folder, 'stock.csv')]);
-    // Wait for the download's temporary file, then pull the folder away under it.
-    const seen = async (): Promise<boolean> => (await readdir(folder).catch(() => [])).some((n) => n.endsWith('.raw'));
+    // Wait for the output's temporary file (written while the download goes on), then pull the
+    // folder away under it.
+    const seen = async (): Promise<boolean> => (await readdir(folder).catch(() => [])).some((n) => n.endsWith('.part'));
     for (let i = 0; i < 400 && !(await seen()); i += 1) await new Promise((r) => setTimeout(r, 10));
     const modes = await Promise.all(
       (await readdir(folder)).map(async (n) => (await stat(join(folder, n)).catch(() => undefined))?.mode),
@@ -189,27 +190,34 @@ describe('export against the sandbox: folder removed mid-run, modes, symlinks', 
     expect((await readdir(dir)).sort()).toEqual(['latest.csv', 'real']);
   });
 
-  it('with --out - the downloaded JSON in TMPDIR is 0600 while it exists', async () => {
+  it('with --out - the downloaded JSON (in the result cache, not TMPDIR) is 0600 while it exists', async () => {
     const tmp = join(dir, 'tmp');
     await mkdir(tmp);
+    const results = join(dir, 'cache', 'results');
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
     sb.setFaults({ storageBytesPerSecond: 150_000 });
     try {
-      const run = cli(['export', 'stock-bystore', '--out', '-']);
+      const run = runCli(['export', 'stock-bystore', '--out', '-'], {
+        env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN, MS_ASYNC_CACHE_DIR: join(dir, 'cache') },
+        realCapMs: 10,
+      });
       const modes: number[] = [];
-      for (let i = 0; i < 400 && modes.length === 0; i += 1) {
-        for (const name of await readdir(tmp)) {
-          const s = await stat(join(tmp, name)).catch(() => undefined);
-          if (s) modes.push(s.mode & 0o777);
+      for (let i = 0; i < 400 && !modes.some((m) => m !== 0o700); i += 1) {
+        for (const name of await readdir(results).catch(() => [] as string[])) {
+          const s = await stat(join(results, name)).catch(() => undefined);
+          if (s?.isFile()) modes.push(s.mode & 0o777);
         }
-        if (modes.length === 0) await new Promise((r) => setTimeout(r, 10));
+        const folder = await stat(results).catch(() => undefined);
+        if (folder) modes.push(folder.mode & 0o777);
+        if (!modes.some((m) => m !== 0o700)) await new Promise((r) => setTimeout(r, 10));
       }
       const r = await run;
       expect(r.code, r.stderr).toBe(0);
-      expect(modes.length).toBeGreaterThan(0);
-      expect(modes.every((m) => m === 0o600)).toBe(true);
+      expect(modes.filter((m) => m !== 0o700).length).toBeGreaterThan(0);
+      expect(modes.every((m) => m === 0o600 || m === 0o700)).toBe(true);
       expect(await readdir(tmp)).toEqual([]);
+      expect(await readdir(results)).toEqual([]);
     } finally {
       sb.setFaults({ storageBytesPerSecond: null });
       if (saved === undefined) delete process.env.TMPDIR;

@@ -75,6 +75,46 @@ describe('ms-async config', () => {
   });
 });
 
+describe('refused credentials name their source (issue 11)', () => {
+  const s = useCliSandbox('tok-SOURCES-0011223344556677889900aabbccddee', 'sources', { login: 'admin@shop', password: 'right' });
+  const run = (argv: string[], env: NodeJS.ProcessEnv, stdin?: string) =>
+    s.cli(argv, { env: { MS_BASE_URL: s.sb.baseUrl, ...env }, ...(stdin === undefined ? {} : { stdin }) });
+
+  it.each([
+    [{ MS_TOKEN: 'wrong-1' }, [], /refused the credentials from MS_TOKEN/, /MS_TOKEN is set/],
+    [{ MOYSKLAD_TOKEN: 'wrong-2' }, [], /from MOYSKLAD_TOKEN/, /MOYSKLAD_TOKEN is set/],
+    [{ MS_TOKEN: 'wrong-3' }, ['--token', 'wrong-4'], /from --token/, /given with --token/],
+    [{ MS_LOGIN: 'admin@shop', MS_PASSWORD: 'nope' }, [], /from Basic login admin@shop/, /MS_LOGIN and MS_PASSWORD/],
+  ])('%j %j → exit 3, the source named, the API message once', async (env, flags, message, hint) => {
+    const r = await run([...flags, 'start', 'stock-all'], env);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(new RegExp(`hint: .*${hint.source}`));
+    const apiMessages = r.stderr.split('\n').filter((l) => /API error 1056/.test(l));
+    expect(apiMessages).toHaveLength(1);
+    const [api] = apiMessages;
+    const said = api?.replace(/^\s*API error 1056: /, '') ?? '';
+    expect(r.stderr.split(said).length - 1).toBe(1);
+  });
+
+  it('a stored profile refused says which profile; MOYSKLAD_TOKEN is used after MS_TOKEN', async () => {
+    await run(['--profile', 'shop2', 'config', 'set', 'token', 'stale-token'], {});
+    const r = await run(['--profile', 'shop2', 'start', 'stock-all'], {});
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/from profile "shop2"/);
+    expect(r.stderr).toMatch(/ms-async login --profile shop2/);
+    const ok = await run(['start', 'stock-all'], { MOYSKLAD_TOKEN: 'tok-SOURCES-0011223344556677889900aabbccddee' });
+    expect(ok.code).toBe(0);
+  });
+
+  it('a failing login does not tell the user to run login', async () => {
+    const r = await run(['login'], {}, 'not-the-token\n');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/the token typed for login/);
+    expect(r.stderr).not.toMatch(/run `ms-async login`/);
+  });
+});
+
 describe('a base URL carrying credentials', () => {
   it('is refused (exit 2) on every command, never printed, never preferred over MS_TOKEN', async () => {
     const base = t.sb.baseUrl.replace('http://', 'http://shop:s3cr3t-pw@');

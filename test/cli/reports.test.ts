@@ -7,7 +7,8 @@ describe('ms-async reports', () => {
     const r = await runCli(['reports']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ALIAS +PATH +REQUIRED +RECORDS +CSV$/);
+    expect(lines[0]).toMatch(/^ALIAS +PATH +REQUIRED +RECORDS +CSV +MONEY \(--rubles\)$/);
+    expect(lines.find((l) => l.startsWith('profit-byproduct '))).toMatch(/ sellPrice,sellCost,sellSum,.*profit$/);
     expect(lines).toHaveLength(REPORTS.length + 1);
     expect(r.stdout).not.toContain('\u001b[');
     expect(r.stderr).toBe('');
@@ -19,7 +20,9 @@ describe('ms-async reports', () => {
     expect(rows).toHaveLength(REPORTS.length);
     expect(rows.find((row) => row.alias === 'stock-bystore')).toEqual({
       alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore', period: false,
+      money: [], columns: expect.arrayContaining(['meta.id', 'stockByStore.stock']),
     });
+    expect(rows.find((row) => row.alias === 'stock-all')?.money).toEqual(['price', 'salePrice']);
     expect(rows.filter((row) => row.period === true).map((row) => row.alias)).toEqual([
       'profit-byproduct', 'profit-byvariant', 'profit-byemployee', 'profit-bycounterparty', 'profit-bysaleschannel',
       'money-plotseries', 'sales-plotseries', 'orders-plotseries',

@@ -29,6 +29,8 @@ vi.mock('../../src/core/list.js', () => ({
   }),
 }));
 
+const ID = '5d2b7e40-1c9a-11f0-0a80-0b4c00000012';
+
 beforeEach(() => {
   calls.start = [];
   calls.status = [];
@@ -52,13 +54,13 @@ describe('argv → options', () => {
   });
 
   it.each([
-    [['status', 'id1'], { wait: false, timeoutMs: 1_800_000, cancelOnInterrupt: false }],
-    [['status', 'id1', '--wait', '--timeout', '1h30m'], { wait: true, timeoutMs: 5_400_000, cancelOnInterrupt: false }],
-    [['status', 'id1', '--wait', '--cancel-on-interrupt'], { wait: true, cancelOnInterrupt: true }],
+    [['status', ID], { wait: false, timeoutMs: 1_800_000, cancelOnInterrupt: false }],
+    [['status', ID, '--wait', '--timeout', '1h30m'], { wait: true, timeoutMs: 5_400_000, cancelOnInterrupt: false }],
+    [['status', ID, '--wait', '--cancel-on-interrupt'], { wait: true, cancelOnInterrupt: true }],
   ])('%j', async (argv, expected) => {
     const r = await runCli(argv);
     expect(r.code).toBe(0);
-    expect(calls.status[0]?.[1]).toBe('id1');
+    expect(calls.status[0]?.[1]).toBe(ID);
     expect(calls.status[0]?.[2]).toMatchObject(expected);
   });
 
@@ -73,20 +75,22 @@ describe('argv → options', () => {
   });
 
   it('global flags reach the session', async () => {
-    await runCli(['--base-url', 'https://x.example/api', '--token', 't', '--profile', 'p', 'status', 'id1'], { env: { MS_TOKEN: 'e' } });
+    await runCli(['--base-url', 'https://x.example/api', '--token', 't', '--profile', 'p', 'status', ID], { env: { MS_TOKEN: 'e' } });
     expect(calls.session[0]).toMatchObject({ globals: { baseUrl: 'https://x.example/api', token: 't', profile: 'p' }, env: { MS_TOKEN: 'e' } });
   });
 
   it.each([
     [['status']],
-    [['status', 'id1', '--timeout', 'abc']],
+    [['status', ID, '--timeout', 'abc']],
     // Under a second is refused: 0.0001 used to round to 0, which means "no limit".
-    [['status', 'id1', '--wait', '--timeout', '0.0001']],
-    [['status', 'id1', '--wait', '--timeout', '500ms']],
+    [['status', ID, '--wait', '--timeout', '0.0001']],
+    [['status', ID, '--wait', '--timeout', '500ms']],
     [['start', 'stock-all', '--timeout', '0.4s']],
     // An empty id would address the task list, not a task.
     [['status', '']],
     [['status', '  ']],
+    [['status', 'not-a-uuid']],
+    [['status', 'https://api.moysklad.ru/api/remap/1.2/async/5d2b7e40-1c9a-11f0-0a80-0b4c00000012']],
     [['list', '--state', 'nope']],
     [['start']],
   ])('%j → exit 2', async (argv) => {

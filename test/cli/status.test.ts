@@ -18,6 +18,8 @@ describe('ms-async status', () => {
   });
 
   it('--wait: polls to DONE, one plain stderr line per state change, no ANSI without a TTY', async () => {
+    // Long enough that the first read still finds it running, however loaded the machine.
+    t.sb.setFaults({ pendingMs: 400 });
     const id = await start();
     const r = await cli(['status', id, '--wait'], { realCapMs: 15 });
     expect(r.code).toBe(0);
@@ -49,7 +51,7 @@ describe('ms-async status', () => {
     ['ERROR', 5, /ended ERROR/],
     ['CANCEL', 5, /was cancelled/],
     ['API_ERROR', 4, /API error 1040/],
-    ['API_ERROR_AUTH', 3, /permission or authentication/],
+    ['API_ERROR_AUTH', 3, /permission refused, the user may not see this report/],
   ] as const)('a task ending %s → exit %i', async (outcome, code, message) => {
     t.sb.setFaults({ taskOutcome: outcome });
     const id = await start();
@@ -120,9 +122,13 @@ describe('ms-async status', () => {
     expect((await cli(['--json', 'status', id])).stdout).toContain('"PENDING"');
   });
 
-  it('an unknown task → exit 8; a malformed id → exit 4', async () => {
+  it('an unknown task → exit 8; a malformed id → exit 2 before any request', async () => {
     expect((await cli(['status', '00000000-0000-4000-8000-000000000000'])).code).toBe(8);
-    expect((await cli(['status', 'not-a-uuid'])).code).toBe(4);
+    const sent = t.sb.requests.length;
+    const malformed = await cli(['status', 'not-a-uuid']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^ms-async: error: .*"not-a-uuid" is not a task id/);
+    expect(t.sb.requests).toHaveLength(sent);
   });
 
   it('on a TTY a spinner is drawn on stderr and stdout stays clean', async () => {

@@ -75,7 +75,12 @@ function notFound(_req: http.IncomingMessage, res: http.ServerResponse): void {
 }
 
 /** A JSON answer, gzip-encoded as the API sends it. */
-export function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  value: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
   const body = gzipSync(JSON.stringify(value));
   res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-encoding': 'gzip', ...headers });
   res.end(body);

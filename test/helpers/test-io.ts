@@ -1,4 +1,7 @@
 /** An in-memory Io with TTY switches, and deps for running commands in-process (docs/ARCHITECTURE.md). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type { CliDeps } from '../../src/cli/context.js';
 import type { Io } from '../../src/ui/io.js';
@@ -39,6 +42,17 @@ class Capture extends Writable {
   clearLine(): boolean { return true; }
 }
 
+let cacheDir: string | undefined;
+/** One cache folder per test file (vitest loads this module once per file). */
+export function testCacheDir(): string {
+  if (cacheDir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'ms-async-test-cache-'));
+    cacheDir = made;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
+  return cacheDir;
+}
+
 export function createTestIo(options: TestIoOptions = {}): TestIo {
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
   if (options.stdinTTY) {
@@ -54,7 +68,8 @@ export function createTestIo(options: TestIoOptions = {}): TestIo {
   const stdout = new Capture(options.stdoutTTY === true);
   const stderr = new Capture(options.stderrTTY === true);
   return {
-    io: { stdin, stdout, stderr, env: { ...(options.env ?? {}) } },
+    // Kept downloads go to a temporary folder, never to the user's ~/.cache.
+    io: { stdin, stdout, stderr, env: { MS_ASYNC_CACHE_DIR: testCacheDir(), ...(options.env ?? {}) } },
     stdout: () => stdout.text,
     stderr: () => stderr.text,
     all: () => stdout.text + stderr.text,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { commandContext, type CliDeps, type CommandContext } from '../context.js';
 import { printJson, printLines } from '../session.js';
 
-const KEYS_HELP = 'base-url and token, per profile; --profile or MS_PROFILE picks the profile';
+const KEYS_HELP = 'base-url, token and precise-money, per profile; --profile or MS_PROFILE picks the profile';
 
 export function registerConfig(program: Command, deps: CliDeps): void {
   const config = program

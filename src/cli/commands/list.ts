@@ -36,7 +36,11 @@ Examples:
       });
       if (ctx.globals.json) printJson(ctx, result.tasks);
       else if (result.tasks.length === 0) createLog(deps.io, ctx.mode).info('no tasks');
-      else printLines(ctx, renderTaskTable(result.tasks, { now: deps.now(), color: stdoutColor(ctx) }));
+      else {
+        // A pipe gets tab-separated lines (gh does the same); the aligned table is for people.
+        const tabs = deps.io.stdout.isTTY !== true;
+        printLines(ctx, renderTaskTable(result.tasks, { now: deps.now(), color: stdoutColor(ctx), tabs }));
+      }
       if (result.truncated) createLog(deps.io, ctx.mode).info(`showing the first ${PAGE} of ${result.total} tasks; --all shows every one`);
     });
 }

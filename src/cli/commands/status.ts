@@ -29,7 +29,7 @@ Examples:
       const { createTaskWatcher } = await import('../../ui/spinner.js');
       const { renderTaskDetails } = await import('../../ui/format.js');
       const { client } = await openSession(ctx);
-      const watcher = opts.wait ? await createTaskWatcher(deps.io, ctx.mode, id) : undefined;
+      const watcher = opts.wait ? await createTaskWatcher(deps.io, ctx.mode, id, deps.now) : undefined;
       let result: Awaited<ReturnType<typeof getTaskStatus>>;
       try {
         result = await getTaskStatus(client, id, {

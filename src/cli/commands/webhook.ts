@@ -6,7 +6,7 @@ export function registerWebhook(program: Command, deps: CliDeps): void {
   const webhook = program
     .command('webhook')
     .description('manage webhooks on async tasks (entityType async): be told when a task finishes instead of polling')
-    .usage('add --url <url> [--action PROCESSED|UPDATE] | list | remove <id>')
+    .usage('add|list|remove [options]')
     .addHelpText('after', `
 Examples:
   $ ms-async webhook add --url https://example.com/moysklad-hook

@@ -10,9 +10,6 @@ import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink
 import { XlsxRows, type XlsxRowsOptions } from './rows.js';
 import { XlsxWriter, type XlsxSummary } from './workbook.js';
 
-export { XlsxRows, isMomentColumn } from './rows.js';
-export { XlsxWriter, type XlsxSummary } from './workbook.js';
-export { MAX_RECORDS_PER_SHEET } from './xml.js';
 
 export interface XlsxOutputOptions extends XlsxRowsOptions {
   /** Folder of the temporary body file. */

@@ -18,6 +18,8 @@ const K_TRUE = 5;
 const K_FALSE = 6;
 /** A number kept as its JSON text by markLongNumbers (index.ts). */
 const LONG_NUMBER_MARK = /^\0-?\d/;
+/** A marked long number as JSON.stringify writes it: `"\u0000123.45678901234567"`. */
+const MARKED_IN_JSON = /"\\u0000(-?[0-9][0-9.eE+-]*)"/g;
 
 interface Column {
   name: string;
@@ -169,7 +171,9 @@ export class XlsxRows {
     } else {
       // Arrays that are not exploded (and objects in odd places): one JSON text cell.
       // JSON.stringify leaves chars ≥ U+0080 as they are, so latin1 text re-decodes as a whole.
-      const json = JSON.stringify(v);
+      // Long numbers inside were marked as strings (index.ts, markLongNumbers): back to their text,
+      // or a fractional-kopeck price in salePrices[] shows as "\u0000…" (docs/api-facts.md §10.3).
+      const json = JSON.stringify(v).replace(MARKED_IN_JSON, '$1');
       this.set(node, K_TEXT, this.latin1 ? fromLatin1(json) : json);
     }
   }

@@ -5,9 +5,7 @@ import { parseMoscowWallClock } from '../../moscow-time.js';
  * and date-time values (ECMA-376 Part 1, §18.3.1 and §22.9.2; README.md, "XLSX").
  */
 
-/** Excel's last column is XFD (16,384) and its last row 1,048,576. */
-export const MAX_COLUMNS = 16_384;
-/** Rows per sheet left for records once the header takes row 1. */
+/** Rows per sheet left for records once the header takes row 1 (Excel's last row is 1,048,576). */
 export const MAX_RECORDS_PER_SHEET = 1_048_575;
 /** Excel refuses a cell longer than this (it "repairs" the file by dropping the cell). */
 export const MAX_CELL_CHARS = 32_767;
@@ -31,9 +29,11 @@ export function columnLetters(index: number): string {
  * `_xHHHH_` escape (its underscore is escaped so that readers do not decode it).
  */
 const NEEDS_ESCAPE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters XML 1.0 forbids are what it finds
   /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|_x[0-9a-fA-F]{4}_/;
 const ESCAPE_ALL = new RegExp(NEEDS_ESCAPE.source, 'g');
 /** A quick first test (one character class, no look-around): most strings need nothing. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as NEEDS_ESCAPE
 const MAYBE_ESCAPE = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff_]/;
 
 function hex4(code: number): string {
@@ -66,11 +66,6 @@ export function escapeAttr(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
-/**
- * A JSON number's text is a valid xsd:double (`<v>` of a number cell): it goes into the file as
- * received, so that no digit is lost or invented by re-printing a double.
- */
-export const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 const DAY_MS = 86_400_000;
 /** 1899-12-30, day 0 of Excel's 1900 date system for every date from 1900-03-01 on. */

@@ -58,15 +58,16 @@ describe('convertFile to xlsx', () => {
   });
 
   it('keeps the JSON text of numbers a double cannot hold, in both engines', async () => {
-    const text = '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890"}]}';
+    const text = '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890","a":[3761800.945730887]}]}';
     const input = await tmp.file('big.json', text);
     for (const engine of ['fast', 'stream-json'] as const) {
       const out = new Collect();
       await convertFile(input, out, { format: 'xlsx', engine, tempDir: tmp.dir });
       const sheet = readXlsx(out.bytes()).sheets[0]!;
       const row = sheet.rows[1]!;
-      expect(row.map((c) => c?.t)).toEqual(['n', 'n', 'n', 's']);
+      expect(row.map((c) => c?.t)).toEqual(['n', 'n', 'n', 's', 's']);
       expect(row[3]!.v).toBe('12345678901234567890');
+      expect(row[4]!.v).toBe('[3761800.945730887]');
       if (engine === 'fast') expect(sheet.xml).toContain('<v>12345678901234567890</v>');
       expect(row[1]!.v).toBe(0.1);
       expect(row[2]!.v).toBe(-1.5e-7);

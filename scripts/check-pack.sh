@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The packed package as a user gets it (README.md, "Install"): npm pack, a global install into a
+# temporary prefix with no install-script warning, then the installed binary runs an export.
+# Needs the npm registry for the dependencies, so it is a CI step, not part of `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+files=$(tar -tzf "$work/$tarball")
+grep -qx 'package/LICENSE' <<<"$files" || { echo "check-pack: no LICENSE in $tarball" >&2; exit 1; }
+grep -qx 'package/dist/main.js' <<<"$files" || { echo "check-pack: no dist/ in $tarball" >&2; exit 1; }
+if grep -q '"prepare"' <<<"$(tar -xzf "$work/$tarball" -O package/package.json)"; then
+  echo "check-pack: the packed package.json still has a prepare script" >&2; exit 1
+fi
+npm install -g --prefix "$work/prefix" "$work/$tarball" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
+if grep -qi 'install-scripts\|install script' "$work/install.log"; then
+  cat "$work/install.log" >&2; echo 'check-pack: the global install warned about install scripts' >&2; exit 1
+fi
+"$work/prefix/bin/ms-async" --version
+"$work/prefix/bin/ms-async" -q export stock-bystore --sandbox --sandbox-rows 20 --out "$work/stock.csv"
+test "$(wc -l <"$work/stock.csv")" -gt 20
+test ! -e .package.json.prepack
+echo "check-pack: ok ($tarball)"
