@@ -49,6 +49,7 @@ export function createProgram(deps: CliDeps): Command {
 Examples:
   $ ms-async export stock-bystore --out stock.csv --sandbox   # try it without an account
   $ ms-async login                                            # store a token
+  $ ms-async doctor                                           # check credentials, API, limits, clock, queue
   $ ms-async export stock-bystore --out stock.csv
   $ ms-async export profit-byproduct -p momentFrom="2026-11-01 00:00:00" --out profit.ndjson
   $ ms-async reports                                          # what can be exported
