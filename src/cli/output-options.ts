@@ -11,6 +11,7 @@ export interface OutputFlags {
   crlf?: boolean;
   excel?: boolean;
   rubles?: boolean;
+  decimalComma?: boolean;
 }
 
 export function addOutputOptions(command: Command): Command {
@@ -21,18 +22,21 @@ export function addOutputOptions(command: Command): Command {
     .option('--delimiter <char>', 'CSV: field delimiter (default ",")')
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark')
     .option('--crlf', 'CSV: end lines with CRLF')
-    .option('--excel', 'CSV for Excel in Russian locales: same as --delimiter ";" --bom --crlf')
-    .option('--rubles', 'CSV: money columns in rubles instead of kopecks');
+    .option('--excel', 'CSV for Excel/LibreOffice in Russian locales: --delimiter ";" --bom --crlf --decimal-comma --rubles')
+    .option('--rubles', 'CSV: money columns in rubles instead of kopecks')
+    .option('--no-rubles', 'CSV: keep money in kopecks (with --excel)')
+    .option('--decimal-comma', 'CSV: a decimal comma in numbers (234,392) and in moments\' milliseconds');
 }
 
-/** CSV options from the flags; --excel sets the three Excel defaults, explicit flags still win. */
+/** CSV options from the flags; --excel sets the Excel defaults, explicit flags still win. */
 export function csvOptionsFrom(flags: OutputFlags): Partial<CsvOptions> {
   const csv: Partial<CsvOptions> = {};
-  if (flags.excel) Object.assign(csv, { delimiter: ';', bom: true, crlf: true });
+  if (flags.excel) Object.assign(csv, { delimiter: ';', bom: true, crlf: true, decimalComma: true, rubles: true });
   if (flags.delimiter !== undefined) csv.delimiter = unescapeDelimiter(flags.delimiter);
   if (flags.bom) csv.bom = true;
   if (flags.crlf) csv.crlf = true;
-  if (flags.rubles) csv.rubles = true;
+  if (flags.rubles !== undefined) csv.rubles = flags.rubles; // --no-rubles: false
+  if (flags.decimalComma) csv.decimalComma = true;
   if (flags.columns !== undefined) {
     csv.columns = flags.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
   }

@@ -7,41 +7,29 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
-import { JsonSyntaxError, skipValidated, type CopyTarget } from './scan.js';
+import { parseExact } from './exact-json.js';
+import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from './scan.js';
 
 export interface CsvRecordWriter extends RecordWriter {
   flattener: CsvFlattener;
-  /** The lines of the current batch, encoded (the flattener's addBytes writes here too). */
-  out: CopyTarget;
 }
 
 /**
- * CSV: each record is flattened straight from its bytes (CsvFlattener.addBytes, no JSON.parse);
- * a record that path does not take is JSON.parse'd and flattened as a value, in its place. The
- * lines are encoded into a reused staging buffer, so that neither parsed records nor line strings
- * outlive a batch: they die young instead of piling up as old-space garbage (peak RSS; measured).
- * With a delimiter addBytes cannot use, a batch is one JSON.parse ('[' + the records' bytes + ']').
+ * CSV: each record is flattened straight from its bytes (the byte path, no JSON.parse); a record
+ * that path does not take is JSON.parse'd and flattened as a value, in its place. Both paths
+ * encode their lines into the line writer's reused staging buffer, so that neither parsed records
+ * nor line strings outlive a batch: they die young instead of piling up as old-space garbage (peak
+ * RSS; measured). With a delimiter the byte path cannot use, a batch is one JSON.parse ('[' + the
+ * records' bytes + ']').
  */
 export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
-  const out: CopyTarget = { buf: Buffer.allocUnsafeSlow(1 << 20), used: 0 };
-  flattener.out = out;
-  const stage = (): void => {
-    const text = flattener.takeBatch();
-    if (text === '') return;
-    const need = text.length * 3;
-    if (out.buf.length - out.used < need) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(out.used + need, out.buf.length * 2));
-      out.buf.copy(bigger, 0, 0, out.used);
-      out.buf = bigger;
-    }
-    out.used += out.buf.write(text, out.used, 'utf8');
-  };
+  const out = flattener.out;
   const parseBatch = (b: Buffer, starts: Int32Array, ends: Int32Array, count: number): void => {
     const start = starts[0]!;
     const end = ends[count - 1]!;
     const latin1 = !hasWideEscape(b, start, end);
     const encoding = latin1 ? 'latin1' : 'utf8';
-    let values: unknown[];
+    let text: string;
     try {
       if (start > 0 && end < b.length) {
         // Parse the records as one array: borrow the bytes around them for the brackets
@@ -50,50 +38,57 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
         const after = b[end]!;
         b[start - 1] = 0x5b;
         b[end] = 0x5d;
-        const text = b.toString(encoding, start - 1, end + 1);
+        text = b.toString(encoding, start - 1, end + 1);
         b[start - 1] = before;
         b[end] = after;
-        values = JSON.parse(text) as unknown[];
       } else {
-        values = JSON.parse(`[${b.toString(encoding, start, end)}]`) as unknown[];
+        text = `[${b.toString(encoding, start, end)}]`;
       }
+      JSON.parse(text); // validates (the scanner only found the boundaries)
     } catch (err) {
       throw locateError(b, starts, ends, count, err);
     }
+    // Values with every number as its JSON text: CSV never changes a number (exact-json.ts).
+    const values = parseExact(text) as unknown[];
     for (let k = 0; k < values.length; k++) flattener.add(values[k], latin1);
-    stage();
+  };
+  const sink: RecordBatchSink = {
+    records(b, starts, ends, _spaced, count) {
+      if (flattener.bytesPath) {
+        for (let k = 0; k < count; k++) {
+          if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
+        }
+      } else {
+        parseBatch(b, starts, ends, count);
+      }
+      w.lines = flattener.lines;
+    },
   };
   const w: CsvRecordWriter = {
     flattener,
-    out,
-    validate: false,
-    batchBytes: 64 << 10,
     lines: 0,
-    ...(flattener.bytesPath
-      ? {
-          direct(b: Buffer, i: number, end: number): number {
-            const e = flattener.flattenAt(b, i, end);
-            w.lines = flattener.lines;
-            return e;
-          },
-        }
-      : {}),
-    fast: {
-      records(b, starts, ends, _spaced, count) {
-        if (flattener.bytesPath) {
-          for (let k = 0; k < count; k++) {
-            if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
-          }
-        } else {
-          parseBatch(b, starts, ends, count);
-        }
-        w.lines = flattener.lines;
-      },
+    exactNumbers: true,
+    createScanner(recordsKeys) {
+      // Boundaries only (the byte path or JSON.parse validates), batches bounding JSON.parse's heap.
+      return createRecordScanner({
+        recordsKeys,
+        validate: false,
+        sink,
+        batchBytes: 64 << 10,
+        ...(flattener.bytesPath
+          ? {
+              direct(b: Buffer, i: number, end: number): number {
+                const e = flattener.flattenAt(b, i, end);
+                w.lines = flattener.lines;
+                return e;
+              },
+            }
+          : {}),
+      });
     },
     values(records) {
       for (const r of records) flattener.add(r);
       w.lines = flattener.lines;
-      stage();
     },
     take() {
       if (out.used === 0) return null;
@@ -123,9 +118,10 @@ const BACKSLASH_U = Buffer.from('\\u');
 
 /** JSON.parse refused a batch: find the exact byte with the validating scanner. */
 function locateError(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, err: unknown): Error {
+  const skipper = new JsonSkipper();
   for (let k = 0; k < count; k++) {
     try {
-      if (skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
     } catch (e) {
       if (e instanceof JsonSyntaxError) return e;
       throw e;
@@ -171,14 +167,20 @@ export class CsvBody implements Target {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Header, then the body with early lines padded, to the output. */
+  /** Header, then the body with early lines padded (and money columns, see MoneyPadder), to the output. */
   async copyInto(sink: OutputSink, header: string, flattener: CsvFlattener, signal: AbortSignal | undefined): Promise<void> {
     if (this.pendingWrite) await this.pendingWrite;
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
     await sink.write(header);
     const padder = new LinePadder(flattener.epochs, flattener.columnCount, flattener.delimiter, flattener.eol);
-    await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
+    const pads = flattener.moneyPads();
+    if (pads.size === 0) {
+      await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
+      return;
+    }
+    const money = new MoneyPadder(pads, flattener.delimiter, flattener.eol, flattener.decimalComma ? 0x2c : 0x2e);
+    await copyFile(this.fh!, sink, (chunk) => money.pad(padder.pad(chunk)), signal);
   }
 
   async dispose(): Promise<void> {
@@ -236,5 +238,79 @@ class LinePadder {
     if (parts.length === 0) return chunk;
     parts.push(chunk.subarray(seg));
     return Buffer.concat(parts);
+  }
+}
+
+/**
+ * Gives every value of a money column the same number of decimals: when some hold fractional
+ * kopecks (`10.505` beside `10.50`), the shorter ones get trailing zeros (`10.500`) — the value
+ * is unchanged, and the column reads as one form (README.md, "Excel"). Only runs when a column
+ * needs it; lines are cut at the line terminator outside quotes, the partial last one carried.
+ */
+class MoneyPadder {
+  private carry: Buffer = Buffer.alloc(0);
+  private readonly delim: Buffer;
+  private readonly eolByte: number;
+  private readonly eolLength: number;
+
+  constructor(
+    private readonly pads: ReadonlyMap<number, number>,
+    delimiter: string,
+    eol: string,
+    private readonly point: number,
+  ) {
+    this.delim = Buffer.from(delimiter, 'utf8');
+    this.eolByte = eol.charCodeAt(0);
+    this.eolLength = eol.length;
+  }
+
+  pad(chunk: Buffer): Buffer {
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    const parts: Buffer[] = [];
+    const d0 = this.delim[0]!;
+    let seg = 0;
+    let lineStart = 0;
+    let field = 0;
+    let fieldStart = 0;
+    let inQuote = false;
+    // Zeros to insert in the current line: committed at its end (a partial line is carried whole).
+    const pending: Array<[number, number]> = [];
+    const endField = (fe: number): void => {
+      const want = this.pads.get(field);
+      if (want === undefined) return;
+      const point = data.indexOf(this.point, fieldStart);
+      if (point < 0 || point >= fe) return;
+      const have = fe - point - 1;
+      if (have >= want) return;
+      for (let k = fieldStart; k < fe; k++) if (data[k] === 0x65 || data[k] === 0x45) return;
+      pending.push([fe, want - have]);
+    };
+    for (let i = 0; i < data.length; i++) {
+      const c = data[i]!;
+      if (c === 0x22) {
+        inQuote = !inQuote;
+      } else if (inQuote) {
+        continue;
+      } else if (c === d0 && data.subarray(i, i + this.delim.length).equals(this.delim)) {
+        endField(i);
+        field++;
+        i += this.delim.length - 1;
+        fieldStart = i + 1;
+      } else if (c === this.eolByte) {
+        endField(i);
+        for (const [at, zeros] of pending) {
+          parts.push(data.subarray(seg, at), Buffer.from('0'.repeat(zeros)));
+          seg = at;
+        }
+        pending.length = 0;
+        field = 0;
+        i += this.eolLength - 1;
+        fieldStart = i + 1;
+        lineStart = i + 1;
+      }
+    }
+    parts.push(data.subarray(seg, lineStart));
+    this.carry = Buffer.from(data.subarray(lineStart));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }

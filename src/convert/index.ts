@@ -1,15 +1,17 @@
 /**
- * Conversion of a downloaded result file (plain JSON on disk) to the output formats of
- * cli-contract.md ("Output formats"), in flat memory and close to JSON-parse speed (issue 5).
+ * Conversion of a downloaded result file (plain JSON on disk) to the output formats of README.md
+ * ("Output formats"), in flat memory and close to JSON-parse speed (issue 5).
  *
- * Two engines give the same records:
+ * First shape.ts checks that the file is a result of the report at all. Then two engines give the
+ * same records:
  * - the fast scanner (scan.ts) for results whose records are a top-level array (`rows`, `series`):
  *   raw record bytes for NDJSON (ndjson.ts, minified while validated), CSV lines flattened straight
- *   from the record bytes (csv.ts addBytes/flattenAt; JSON.parse only for the records that path
- *   declines, csv-output.ts);
+ *   from the record bytes (csv-bytes.ts; JSON.parse and csv-objects.ts only for the records that
+ *   path declines: csv-output.ts);
  * - stream-json (records.ts), the parser of record, for dashboards (the whole body is one small
  *   record) and for files whose top level is not an object.
- * output.ts holds the backpressure and buffer handling both share.
+ * csv.ts assembles the CSV layers (rules, column table, the two paths, the line writer); output.ts
+ * holds the backpressure and buffer handling all formats share.
  */
 import { open } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
@@ -20,7 +22,7 @@ import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
 export type { GrowingInput } from './output.js';
-import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, checkUtf8 } from './scan.js';
+import { JsonSyntaxError, NotAnEnvelopeError, createRecordScanner, checkUtf8 } from './scan.js';
 import { inspectResult } from './shape.js';
 
 export type { CsvOptions } from './csv.js';
@@ -176,7 +178,10 @@ async function convert(
   const flattener = new CsvFlattener(csv!, options.report ?? {});
   const writer = csvWriter(flattener);
   const bom = csv!.bom ? '\uFEFF' : '';
-  if (csv!.columns) {
+  // With --rubles a money column may need its decimals evened out once all values are seen
+  // (MoneyPadder), which only the body file allows.
+  const evenMoney = csv!.rubles && (options.report?.money.length ?? 0) > 0;
+  if (csv!.columns && !evenMoney) {
     // Columns known up front: header now, lines straight to the output, one pass.
     await sink.write(bom + flattener.header());
     const found = await runEngine(run, writer, sink);
@@ -275,7 +280,8 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
   const { streamRecords } = await import('./records.js');
   // stream-json reads to the end of the file: let the download finish first (these are small).
   await run.growing?.waitFor(Number.MAX_SAFE_INTEGER, run.signal);
-  const found = await streamRecords(run.inputPath, { location: run.location, chunkSize: run.chunkSize, signal: run.signal }, async (records) => {
+  const streamOptions = { location: run.location, chunkSize: run.chunkSize, signal: run.signal, exactNumbers: writer.exactNumbers ?? false };
+  const found = await streamRecords(run.inputPath, streamOptions, async (records) => {
     writer.values(records);
     const out = writer.take();
     if (out !== null && target) await target.write(out);
@@ -291,14 +297,7 @@ function badJson(err: JsonSyntaxError, base: number, fileSize: number): BadResul
 
 /** The fast engine's read loop: big chunks, partial records carried into the next read. */
 async function runFast(run: EngineRun, writer: RecordWriter, target: Target | null): Promise<Found> {
-  const scanner = new RecordScanner({
-    recordsKeys: RECORDS_KEYS[run.location],
-    validate: writer.validate,
-    sink: writer.fast,
-    batchBytes: writer.batchBytes ?? Infinity,
-    ...(writer.copyTo ? { copyTo: writer.copyTo } : {}),
-    ...(writer.direct ? { direct: writer.direct } : {}),
-  });
+  const scanner = writer.createScanner(RECORDS_KEYS[run.location]);
   const fh = await open(run.inputPath, 'r');
   const reader = new PrefetchReader(fh, run.chunkSize, run.growing, run.signal);
   try {
@@ -342,14 +341,12 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
   }
 }
 
-/** JSON format: only counts records (the file is copied afterwards). */
+/** JSON format: only validates and counts records (the file is copied afterwards). */
 function countingWriter(): RecordWriter {
   return {
-    fast: { records() {} },
-    validate: true,
+    createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: true, sink: { records() {} } }),
     values() {},
     take: () => null,
     lines: 0,
   };
 }
-

@@ -3,7 +3,7 @@
  * scanner passes the record's own bytes through (minified); stream-json's values are stringified.
  */
 import type { RecordWriter } from './output.js';
-import type { CopyTarget } from './scan.js';
+import { createRecordScanner, type CopyTarget } from './scan.js';
 
 export interface NdjsonWriter extends RecordWriter {
   copyTo: CopyTarget;
@@ -20,12 +20,18 @@ export function ndjsonWriter(): NdjsonWriter {
   const w: NdjsonWriter = {
     copyTo: { buf: Buffer.allocUnsafeSlow(1 << 20), used: 0 },
     text: '',
-    validate: true,
     lines: 0,
-    fast: {
-      records(_b, _starts, _ends, _spaced, count) {
-        w.lines += count;
-      },
+    createScanner(recordsKeys) {
+      return createRecordScanner({
+        recordsKeys,
+        validate: true,
+        copyTo: w.copyTo,
+        sink: {
+          records(_b, _starts, _ends, _spaced, count) {
+            w.lines += count;
+          },
+        },
+      });
     },
     values(records) {
       let text = '';

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { Socket } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import type { CopyTarget, RecordBatchSink } from './scan.js';
+import type { CopyTarget, RecordScanner } from './scan.js';
 
 interface Slot {
   buf: Buffer;
@@ -241,18 +241,16 @@ export interface GrowingInput {
 
 /** What the converters do with records; one implementation per output format. */
 export interface RecordWriter {
-  /** Raw records from the fast scanner (buffer valid only during the call). */
-  fast: RecordBatchSink;
-  /** Validate-only (NDJSON/JSON) or boundaries + JSON.parse (CSV). */
-  validate: boolean;
-  /** Hand records on in batches of about this many bytes (default: one batch per read). */
-  batchBytes?: number;
-  /** CSV: records the writer flattens straight from the scanner's buffer (ScannerOptions.direct). */
-  direct?: (b: Buffer, i: number, end: number) => number;
-  /** NDJSON: where the scanner copies records (minified) while validating them. */
+  /**
+   * The fast scanner for this format, its record mode fixed (scan.ts createRecordScanner): copy
+   * (NDJSON), validate (JSON), the CSV byte path, or boundaries for JSON.parse.
+   */
+  createScanner(recordsKeys: readonly string[]): RecordScanner;
+  /** NDJSON: where the scanner copies records (minified); the output takes the buffer as it is. */
   copyTo?: CopyTarget;
-  /** Records as values (stream-json engine). */
+  /** Records as values (stream-json engine); numbers as JsonNumber when exactNumbers. */
   values(records: unknown[]): void;
+  exactNumbers?: boolean;
   /** Output produced so far, taken after each read (a view, valid until the next records). */
   take(): Buffer | string | null;
   /** Output lines so far (CSV: after explode). */

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import streamJsonParser from 'stream-json/parser.js';
 import { BadResultError } from '../errors.js';
 import type { RecordsLocation } from '../reports/catalog.js';
+import { JsonNumber } from './csv-rules.js';
 
 export interface StreamRecordsOptions {
   location: RecordsLocation;
@@ -17,6 +18,8 @@ export interface StreamRecordsOptions {
   signal?: AbortSignal | undefined;
   /** Records are handed on in batches of about this many. */
   batch?: number;
+  /** Numbers as JsonNumber (their JSON text), for CSV: never changed (csv-rules.ts). */
+  exactNumbers?: boolean;
 }
 
 export interface StreamRecordsResult {
@@ -42,6 +45,7 @@ export async function streamRecords(
   const recordsKeys = RECORDS_KEYS[options.location];
   const root = options.location === 'root';
   const batchSize = options.batch ?? 512;
+  const exact = options.exactNumbers ?? false;
   const result: StreamRecordsResult = { records: 0, metaSize: undefined, topKeys: [] };
 
   let depth = 0;
@@ -136,7 +140,7 @@ export async function streamRecords(
       default: {
         // A scalar: stringValue, numberValue, nullValue, trueValue, falseValue.
         let value: unknown;
-        if (t.name === 'numberValue') value = parseFloat(t.value as string);
+        if (t.name === 'numberValue') value = exact ? new JsonNumber(t.value as string) : parseFloat(t.value as string);
         else if (t.name === 'nullValue') value = null;
         else value = t.value;
         if (asmDepth >= 0) {

@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { parseApiErrors } from '../api/parse.js';
 import { ApiError, AUTH_API_CODES, AuthError, BadResultError, UsageError } from '../errors.js';
 import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
-import { JsonSyntaxError, NotAnEnvelopeError, RecordScanner, type RecordBatchSink } from './scan.js';
+import { JsonSyntaxError, NotAnEnvelopeError, createRecordScanner, type RecordBatchSink } from './scan.js';
 
 export interface InspectOptions {
   report: ReportSpec | undefined;
@@ -37,7 +37,7 @@ export async function inspectResult(inputPath: string, options: InspectOptions):
   const { report } = options;
   const keys = report === undefined ? ['rows', 'series'] : report.records === 'root' ? [] : [report.records];
   const noop: RecordBatchSink = { records() {} };
-  const scanner = new RecordScanner({ recordsKeys: keys, validate: false, sink: noop, stopAtRecords: true });
+  const scanner = createRecordScanner({ recordsKeys: keys, validate: false, sink: noop, stopAtRecords: true });
   let complete = false;
   let first = -1;
   const fh = await open(inputPath, 'r');

@@ -1,7 +1,10 @@
 /** `ms-async convert`: a result file already on disk → the target, through the export's own code. */
-import { stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
-import { UsageError } from '../errors.js';
+import { BadResultError, UsageError } from '../errors.js';
 import type { ConvertResult, CsvOptions } from '../convert/index.js';
 import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { closestAlias } from '../reports/request.js';
@@ -35,8 +38,11 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
   const target = await resolveOutputTarget(options.out, options.format);
   refuseColumnsWithoutCsv(target, options.csv);
   const partPath = temporaryPath(target, 'part');
+  const plainPath = temporaryPath(target, 'gunzip.json');
   try {
-    const result = await convertToTarget(options.input, partPath, {
+    // A result saved by curl without --compressed is gzip: decoded transparently (docs/api-facts.md §10.8).
+    const input = (await isGzip(options.input)) ? await gunzipTo(options.input, plainPath, options.signal) : options.input;
+    const result = await convertToTarget(input, partPath, {
       target,
       report,
       csv: options.csv,
@@ -48,8 +54,31 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
     });
     return { ...result, path: target.path, format: target.format };
   } finally {
-    await removeAll([partPath]);
+    await removeAll([partPath, plainPath]);
   }
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function gunzipTo(input: string, output: string, signal: AbortSignal | undefined): Promise<string> {
+  try {
+    await pipeline(createReadStream(input), createGunzip(), createWriteStream(output, { flags: 'wx', mode: 0o600 }), {
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'AbortError') throw error;
+    throw new BadResultError(`${input} is gzip but does not decode: ${(error as Error).message}`, { cause: error });
+  }
+  return output;
 }
 
 /** A catalogue alias or an API path; undefined lets the converter find `rows[]` itself. */

@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/test-io.js';
 
@@ -67,5 +68,37 @@ describe('ms-async convert', () => {
     const r = await runCli(['convert', input, '--report', 'stok', '--out', join(dir, 'x.csv')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown report "stok"/);
+  });
+
+  it('decodes a gzip file (curl without --compressed) transparently, leaving nothing behind', async () => {
+    const body = JSON.stringify({ meta: { size: 1 }, rows: [product('p1', 'Чай')] });
+    const input = join(dir, 'saved.json');
+    await writeFile(input, gzipSync(body));
+    const out = join(dir, 'stock.csv');
+    const r = await runCli(['convert', input, '--report', 'stock-bystore', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(out, 'utf8')).toMatch(/^meta\.id,.*\np1,product,Чай,s1,store,/s);
+    expect((await readdir(dir)).sort()).toEqual(['saved.json', 'stock.csv']);
+    await writeFile(input, gzipSync(body).subarray(0, 20));
+    expect((await runCli(['convert', input, '--out', join(dir, 'x.csv')])).code).toBe(7);
+  });
+
+  it('a task object or a webhook event is exit 2 naming what it is, the old output untouched', async () => {
+    const task = {
+      meta: { href: 'https://api.moysklad.ru/api/remap/1.2/async/7e11f3a2-1c9b-11f0-0a80-0b4c00000020', type: 'async' },
+      id: '7e11f3a2-1c9b-11f0-0a80-0b4c00000020', state: 'DONE', request: 'https://api.moysklad.ru/api/remap/1.2/report/stock/all?async=true',
+      resultUrl: 'https://api.moysklad.ru/api/remap/1.2/async/7e11f3a2-1c9b-11f0-0a80-0b4c00000020/result',
+    };
+    const event = { events: [{ meta: task.meta, action: 'PROCESSED', accountId: 'a1' }] };
+    const out = join(dir, 'stock.csv');
+    await writeFile(out, 'old\n');
+    const t = await runCli(['convert', await resultFile(task), '--report', 'stock-all', '--out', out]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/is not a result file: it is an async task object/);
+    expect(t.stderr).toContain(`ms-async fetch ${task.id} --out ${out}`);
+    const e = await runCli(['convert', await resultFile(event), '--out', out]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/it is a webhook event/);
+    expect(await readFile(out, 'utf8')).toBe('old\n');
   });
 });

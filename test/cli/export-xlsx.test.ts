@@ -70,7 +70,10 @@ function want(value: unknown, column: string, spec: ReportSpec): Want | undefine
 
 function flattenObject(value: Json, prefix: string, out: Record<string, unknown>): void {
   for (const [key, child] of Object.entries(value)) {
-    if (key === 'meta' && child !== null && typeof child === 'object' && !Array.isArray(child)) {
+    if (key === 'meta' && typeof (child as { size?: unknown } | null)?.size === 'number') {
+      // A collection's meta (accounts, images …): its size, as in the CSV.
+      out[`${prefix}size`] = (child as { size: number }).size;
+    } else if (key === 'meta' && child !== null && typeof child === 'object' && !Array.isArray(child)) {
       const meta = child as { href?: string; type?: string };
       const path = (meta.href ?? '').split('?')[0] ?? '';
       out[`${prefix}meta.id`] = path.slice(path.lastIndexOf('/') + 1);

@@ -68,8 +68,8 @@ describe('resume hints', () => {
     expect(resumed.code).toBe(0);
     const csv = await readFile(out, 'utf8');
     expect(csv.startsWith('\uFEFFassortment.meta.id;sellSum\r\n')).toBe(true);
-    // --rubles: money has a decimal point (kopecks would be whole numbers).
-    expect(csv.split('\r\n')[1]).toMatch(/^[0-9a-f-]{36};-?\d+(\.\d{1,2})?$/);
+    // --rubles: money has two decimals (kopecks would be whole numbers), with --excel's decimal comma.
+    expect(csv.split('\r\n')[1]).toMatch(/^[0-9a-f-]{36};-?\d+,\d\d$/);
   });
 
   it('never repeat --token, and keep repeated flags and the global ones before the command', async () => {

@@ -104,3 +104,20 @@ describe('the checks do not refuse real results', () => {
     expect(json.error.apiErrors.map((e) => e.code)).toEqual([1016]);
   });
 });
+
+describe('a delimiter that occurs in numbers', () => {
+  it('is exit 2 before any request (export) and before reading (convert)', async () => {
+    const before = sb.requests.length;
+    for (const delimiter of ['.', '-', '0', 'e']) {
+      const r = await cli(['export', 'stock-bystore', '--out', join(dir, 'x.csv'), '--delimiter', delimiter]);
+      expect(r.code, delimiter).toBe(2);
+      expect(r.stderr).toMatch(/--delimiter .* occurs in numbers/);
+    }
+    expect(sb.requests.length).toBe(before);
+    const input = join(dir, 'r.json');
+    await writeFile(input, '{"rows":[{"a":-1.5}]}');
+    const r = await cli(['convert', input, '--out', join(dir, 'x.csv'), '--delimiter', '.']);
+    expect(r.code).toBe(2);
+    expect((await readdir(dir)).sort()).toEqual(['r.json']);
+  });
+});

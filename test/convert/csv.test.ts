@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, formatFromPath, formatRubles } from '../../src/convert/index.js';
 import { CsvFlattener, DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
+import { rublesText } from '../../src/convert/csv-rules.js';
 import { UsageError } from '../../src/errors.js';
 import { findReportByAlias, type ReportSpec } from '../../src/reports/catalog.js';
 import { convertToText, makeTmp } from './helpers.js';
@@ -65,7 +66,63 @@ describe('quoting (RFC 4180)', () => {
     for (const delimiter of ['', ';;', '"', '\n']) {
       expect(() => resolveCsvOptions({ delimiter })).toThrow(UsageError);
     }
+    // Characters of numbers: a number holding the delimiter would have to be quoted (text, not a number).
+    for (const delimiter of ['.', '-', '+', '0', '5', '9', 'e', 'E']) {
+      expect(() => resolveCsvOptions({ delimiter }), delimiter).toThrow(/occurs in numbers/);
+    }
+    for (const delimiter of [',', ';', '\\t', '|', ' ', 'r', 'a', '§']) expect(() => resolveCsvOptions({ delimiter })).not.toThrow();
     expect(resolveCsvOptions({ delimiter: '\\t' }).delimiter).toBe('\t');
+  });
+});
+
+describe('values are never changed or split', () => {
+  const body =
+    '{"rows":[{"big":9007199254740993,"huge":12345678901234567890123,"inf":1e400,"tiny":1e-400,"java":80000.0,' +
+    '"neg":-1.5,"ok":true,"no":false,"arr":[1e400,1.50,"r"],"s":"true or false"}]}';
+  const header = 'big,huge,inf,tiny,java,neg,ok,no,arr,s\n';
+  const line = '9007199254740993,12345678901234567890123,1e400,1e-400,80000.0,-1.5,true,false,"[1e400,1.50,""r""]",true or false\n';
+
+  it('writes numbers exactly as the JSON text has them, on both engines and for records the byte path declines', async () => {
+    for (const engine of ['fast', 'stream-json'] as const) {
+      const path = await tmp.file(`exact-${engine}.json`, body);
+      expect((await convertToText(path, { format: 'csv', engine })).text, engine).toBe(header + line);
+    }
+    // A duplicate key makes the byte path decline the record: the object path keeps the numbers too.
+    const declined = await tmp.file('exact-dup.json', body.replace('{"big"', '{"s":"x","big"'));
+    expect((await convertToText(declined, { format: 'csv' })).text).toBe('s,' + header.replace(',s\n', '\n') + 'true or false,' + line.replace(',true or false\n', '\n'));
+  });
+
+  it('quotes every field holding the delimiter, booleans included, with any allowed delimiter', async () => {
+    const path = await tmp.file('exact-r.json', body);
+    for (const delimiter of ['r', 'a', '§']) {
+      const { text } = await convertToText(path, { format: 'csv', csv: { delimiter } });
+      const rows = parse(text, { delimiter, columns: true }) as Array<Record<string, string>>;
+      expect(rows, delimiter).toEqual([{
+        big: '9007199254740993', huge: '12345678901234567890123', inf: '1e400', tiny: '1e-400', java: '80000.0', neg: '-1.5',
+        ok: 'true', no: 'false', arr: '[1e400,1.50,"r"]', s: 'true or false',
+      }]);
+    }
+  });
+});
+
+describe('shapes from the field (docs/api-facts.md §10)', () => {
+  it('collection metas give <name>.size, image metas without type an id and an empty type, x.0 stays', async () => {
+    const base = 'https://api.moysklad.ru/api/remap/1.2/entity/counterparty/c-1';
+    const row = {
+      meta: { href: base, type: 'counterparty' },
+      accounts: { meta: { href: `${base}/accounts`, type: 'account', mediaType: 'application/json', size: 2, limit: 1000, offset: 0 } },
+      notes: { meta: { size: 0, href: `${base}/notes`, type: 'note', limit: 1000, offset: 0 } },
+      image: { meta: { href: 'https://api.moysklad.ru/api/remap/1.2/download/img-9', mediaType: 'application/octet-stream' }, title: 'x' },
+      bonusPoints: 'JAVA',
+    };
+    const text = JSON.stringify({ rows: [row] }).replace('"JAVA"', '80000.0');
+    for (const engine of ['fast', 'stream-json'] as const) {
+      const path = await tmp.file(`field-${engine}.json`, text);
+      expect((await convertToText(path, { format: 'csv', engine })).text, engine).toBe(
+        'meta.id,meta.type,accounts.size,notes.size,image.meta.id,image.meta.type,image.title,bonusPoints\n' +
+          'c-1,counterparty,2,0,img-9,,x,80000.0\n',
+      );
+    }
   });
 });
 
@@ -168,7 +225,12 @@ describe('--rubles', () => {
     expect(formatRubles(30)).toBe('0.30');
     expect(formatRubles(0.1 + 0.2)).toBe('0.0030000000000000004'); // the input's own digits, shifted
     expect(formatRubles(123456789012)).toBe('1234567890.12');
-    expect(formatRubles(1e21)).toBe('1e+19');
+    expect(formatRubles(1e21)).toBe('10000000000000000000.00'); // plain while JS would print it plain
+    expect(rublesText('12345678901234567890123')).toBe('123456789012345678901.23');
+    expect(rublesText('9007199254740993')).toBe('90071992547409.93');
+    expect(rublesText('1e400')).toBe('1e+398');
+    expect(rublesText('-1.5E-400')).toBe('-1.5e-402');
+    expect(rublesText('80000.0')).toBe('800.00');
     expect(formatRubles(1e-7)).toBe('1e-9');
   });
 
@@ -177,6 +239,48 @@ describe('--rubles', () => {
     const rows = [{ name: 'x', minPrice: { value: 12345 }, buyPrice: { value: 'n/a' }, value: 500 }];
     expect(await csvOf(rows, { format: 'csv', report, csv: { rubles: true } })).toBe('name,minPrice.value,buyPrice.value,value\nx,123.45,n/a,500\n');
     expect(await csvOf(rows, { format: 'csv', report })).toBe('name,minPrice.value,buyPrice.value,value\nx,12345,n/a,500\n');
+  });
+});
+
+describe('--rubles: one decimal form per column', () => {
+  const report = findReportByAlias('profit-byproduct')!;
+  const rows = [
+    { sellSum: 1050, profit: 10, x: 1 },
+    { sellSum: 1050.5, profit: 20, x: 2.5 },
+    { sellSum: 1e400, profit: 30 },
+    { sellSum: 100.125, profit: 40 },
+  ];
+  const body = JSON.stringify({ rows }).replace('"sellSum":null', '"sellSum":1e400');
+
+  it('pads whole-kopeck values to the decimals of the column\'s fractional kopecks, exactly, on both engines and with --columns', async () => {
+    for (const engine of ['fast', 'stream-json'] as const) {
+      for (const columns of [undefined, ['profit', 'sellSum']]) {
+        const path = await tmp.file('rubles-form.json', body);
+        const { text } = await convertToText(path, { format: 'csv', report, engine, csv: { rubles: true, ...(columns ? { columns } : {}) }, chunkSize: 16 });
+        const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+        expect(parsed.map((r) => r.sellSum), `${engine} ${String(columns)}`).toEqual(['10.50000', '10.50500', '1e+398', '1.00125']);
+        expect(parsed.map((r) => r.profit)).toEqual(['0.10', '0.20', '0.30', '0.40']);
+        if (!columns) expect(parsed.map((r) => r.x)).toEqual(['1', '2.5', '', '']);
+      }
+    }
+  });
+});
+
+describe('--rubles: the padding across the body file\'s reads', () => {
+  it('keeps every line and value over more than one 1 MiB read', async () => {
+    const report = findReportByAlias('profit-byproduct')!;
+    const rows = Array.from({ length: 40000 }, (_, k) => ({ name: `n "${k}", ok`, sellSum: k % 7 === 0 ? k + 0.125 : k, profit: k }));
+    const path = await tmp.file('rubles-big.json', JSON.stringify({ rows }));
+    const { text } = await convertToText(path, { format: 'csv', report, csv: { rubles: true, crlf: true } });
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(parsed).toHaveLength(rows.length);
+    parsed.forEach((r, k) => {
+      expect(r.name).toBe(rows[k]!.name);
+      expect(r.sellSum).toMatch(/^\d+\.\d{5}$/);
+      expect(Math.round(Number(r.sellSum) * 1e5)).toBe(Math.round(rows[k]!.sellSum * 1e3));
+      expect(r.profit).toMatch(/^\d+\.\d\d$/);
+    });
   });
 });
 

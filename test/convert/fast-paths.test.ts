@@ -3,14 +3,20 @@
  * - CsvFlattener.addBytes (CSV straight from the record's bytes) = add(JSON.parse(record)), byte for
  *   byte, columns and padding epochs included; it declines (returns false, nothing changed) exactly
  *   where JSON.parse semantics differ from a left-to-right reading (duplicate keys, array-index keys);
- * - canonicalNumber = (String(JSON.parse(t)) === t);
+ * - numbers: the cell is the JSON text on both paths, rubles shifted exactly;
  * - skipMinify (NDJSON of pretty input) = JSON.stringify(JSON.parse()) for minification and
  *   = skipValidated for validation (same errors at the same bytes);
  * - skipBoundaries with whitespace runs and strings cut at every chunk boundary (whole files).
  */
 import { describe, expect, it, afterAll, beforeAll } from 'vitest';
-import { CsvFlattener, resolveCsvOptions, canonicalNumber, type CsvOptions } from '../../src/convert/csv.js';
-import { JsonSyntaxError, skipBoundaries, skipMinify, skipValidated } from '../../src/convert/scan.js';
+import { CsvFlattener, resolveCsvOptions, type CsvOptions } from '../../src/convert/csv.js';
+import { parseExact } from '../../src/convert/exact-json.js';
+import { JsonSkipper, JsonSyntaxError } from '../../src/convert/scan.js';
+
+const skipper = new JsonSkipper();
+const skipBoundaries = (b: Buffer, i: number, end: number): number => skipper.skipBoundaries(b, i, end);
+const skipMinify = (b: Buffer, i: number, end: number, out: Buffer, o: number): number => skipper.skipMinify(b, i, end, out, o);
+const skipValidated = (b: Buffer, i: number, end: number): number => skipper.skipValidated(b, i, end);
 import { findReportByAlias } from '../../src/reports/catalog.js';
 import { mulberry32 } from '../../src/sandbox/generate.js';
 import { convertToText, makeTmp, parseLines } from './helpers.js';
@@ -137,7 +143,7 @@ function both(records: string[], options: Partial<CsvOptions>, report: { explode
   const ref = new CsvFlattener(opts, report);
   const refParts: string[] = [];
   for (const t of records) {
-    ref.add(JSON.parse(t));
+    ref.add(parseExact(t));
     refParts.push(ref.takeBatch());
   }
   const fast = new CsvFlattener(opts, report);
@@ -149,13 +155,11 @@ function both(records: string[], options: Partial<CsvOptions>, report: { explode
     const b = Buffer.from(`,  ${t} ]`);
     if (!fast.addBytes(b, 3, b.length - 2)) {
       declined++;
-      fast.add(JSON.parse(t));
-      parts.push(Buffer.from(fast.takeBatch()));
-    } else {
-      expect(fast.takeBatch()).toBe('');
-      parts.push(Buffer.from(fast.out.buf.subarray(0, fast.out.used)));
-      fast.out.used = 0;
+      expect(fast.out.used).toBe(0);
+      fast.add(parseExact(t));
     }
+    parts.push(Buffer.from(fast.out.buf.subarray(0, fast.out.used)));
+    fast.out.used = 0;
   }
   return [
     { bytes: Buffer.from(refParts.join('')), names: [...ref.names], epochs: ref.epochs.map((e) => [...e] as [number, number]), lines: ref.lines, declined: 0 },
@@ -182,7 +186,7 @@ describe('CsvFlattener.addBytes = add(JSON.parse(record))', () => {
       { delimiter: '\\t', crlf: true },
       { delimiter: ' ' },
       { delimiter: '/' },
-      { delimiter: '.', rubles: true },
+      { delimiter: 'a', rubles: true },
       { rubles: true },
       { columns: ['meta.id', 'stockByStore.name', 'a', 'nope', 'stockByStore.stock', 'meta.type'] },
     ];
@@ -252,6 +256,8 @@ describe('CsvFlattener.addBytes = add(JSON.parse(record))', () => {
       '{"stockByStore":[1,null,"s",[1,2],{"meta":{"href":"x/y/"}}],"a":1e3}',
       '{"stockByStore":{"stock":7},"a":null}',
       '{"a":"1,5","new":{"deep":{"er":[]}}}',
+      '{"accounts":{"meta":{"href":"x/accounts","type":"account","size":2,"limit":1000}},"a":1}',
+      '{"notes":{"meta":{"size":"2","href":"x/n/"}},"images":{"meta":{"size":1.0e0,"type":"image"}},"a":2}',
     ];
     for (const options of [{}, { rubles: true }, { delimiter: ';', crlf: true }]) {
       const [ref, fast] = both(records, options, stock);
@@ -261,23 +267,38 @@ describe('CsvFlattener.addBytes = add(JSON.parse(record))', () => {
   });
 });
 
-describe('canonicalNumber', () => {
-  it('is true only when String(JSON.parse(t)) === t (and for all short plain decimals that do)', () => {
+/** A decimal text as [sign, significant digits, exponent of their first digit]; null when it is zero. */
+function decimalKey(t: string): string | null {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(t)!;
+  const digits = m[2]! + (m[3] ?? '');
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  const sig = digits.replace(/^0+/, '').replace(/0+$/, '');
+  if (sig === '') return null;
+  return `${m[1]}|${sig}|${m[2]!.length - lead + Number(m[4] ?? 0)}`;
+}
+
+describe('numbers are written as the JSON text has them; rubles exactly', () => {
+  it('a number cell is its text on both paths, and rublesText(t) × 100 = t to the last digit', () => {
     const r = rng(9);
-    const texts = [...NUMBERS];
-    for (let k = 0; k < 20000; k++) {
+    const texts = [...NUMBERS, '9007199254740993', '12345678901234567890123', '1e400', '1e-400', '-0', '80000.0', '1.50', '0.000001'];
+    for (let k = 0; k < 5000; k++) {
       const int = r() < 0.3 ? '0' : String(Math.floor(r() * 10 ** Math.floor(r() * 19))).replace(/e.*/, '');
       const frac = r() < 0.5 ? '' : `.${'0'.repeat(Math.floor(r() * 8))}${Math.floor(r() * 10 ** Math.floor(r() * 14))}`;
-      const exp = r() < 0.1 ? `e${Math.floor(r() * 40) - 20}` : '';
+      const exp = r() < 0.1 ? `e${Math.floor(r() * 80) - 40}` : '';
       texts.push(`${r() < 0.3 ? '-' : ''}${int}${frac}${exp}`);
     }
-    for (const t of texts) {
-      if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(t)) continue;
-      const b = Buffer.from(`:${t},`);
-      const canonical = String(JSON.parse(t)) === t;
-      if (canonicalNumber(b, 1, b.length - 1)) expect(canonical, t).toBe(true);
-      else if (t.length <= 15 && !/[eE]/.test(t) && !/^-?0\.0{6}/.test(t)) expect(canonical, t).toBe(false); // no short plain one missed
-    }
+    const valid = texts.filter((t) => /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(t));
+    const records = valid.map((t) => `{"n":${t},"money":${t}}`);
+    const [ref, fast] = both(records, { rubles: true }, { money: ['money'] });
+    expectSame(ref, fast);
+    const lines = fast.bytes.toString('utf8').split('\n');
+    valid.forEach((t, k) => {
+      const [n, money] = lines[k]!.split(',');
+      expect(n, t).toBe(t);
+      const shifted = decimalKey(money!);
+      const key = decimalKey(t);
+      expect(shifted === null ? null : shifted.replace(/\|(-?\d+)$/, (_, e: string) => `|${Number(e) + 2}`), `${t} → ${money}`).toBe(key);
+    });
   });
 });
 

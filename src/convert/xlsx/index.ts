@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { ReportSpec } from '../../reports/catalog.js';
 import type { RecordWriter } from '../output.js';
-import { JsonSyntaxError, skipValidated } from '../scan.js';
+import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from '../scan.js';
 import { XlsxRows, type XlsxRowsOptions } from './rows.js';
 import { XlsxWriter, type XlsxSummary } from './workbook.js';
 
@@ -36,17 +36,17 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
     ...(options.maxRecordsPerSheet ? { maxRecordsPerSheet: options.maxRecordsPerSheet } : {}),
   });
   const rows = new XlsxRows(body, { columns: options.columns, rubles: options.rubles }, options.report ?? {});
-  const w: RecordWriter = {
-    validate: false,
-    batchBytes: 64 << 10,
-    lines: 0,
-    fast: {
-      records(b, starts, ends, _spaced, count) {
-        const latin1 = !hasWideEscape(b, starts[0]!, ends[count - 1]!);
-        for (const record of parseBatch(b, starts, ends, count, latin1)) rows.add(record, latin1);
-        w.lines = rows.lines;
-      },
+  const sink: RecordBatchSink = {
+    records(b, starts, ends, _spaced, count) {
+      const latin1 = !hasWideEscape(b, starts[0]!, ends[count - 1]!);
+      for (const record of parseBatch(b, starts, ends, count, latin1)) rows.add(record, latin1);
+      w.lines = rows.lines;
     },
+  };
+  const w: RecordWriter = {
+    lines: 0,
+    // Boundaries only (JSON.parse validates), in batches of about 64 KiB.
+    createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: false, sink, batchBytes: 64 << 10 }),
     values(records) {
       for (const r of records) rows.add(r);
       w.lines = rows.lines;
@@ -77,8 +77,9 @@ function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: numb
     return JSON.parse(text) as unknown[];
   } catch (err) {
     // Find the exact byte of the malformed record with the validating scanner.
+    const skipper = new JsonSkipper();
     for (let k = 0; k < count; k++) {
-      if (skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
     }
     throw new JsonSyntaxError(starts[0]!, `malformed record (${(err as Error).message.split('\n')[0]})`);
   }

@@ -7,6 +7,7 @@
  * string as text.
  */
 import { formatRubles } from '../csv.js';
+import { COLLECTION_SIZE, isCollectionMeta } from '../csv-rules.js';
 import type { XlsxWriter } from './workbook.js';
 
 const K_EMPTY = 0;
@@ -191,7 +192,7 @@ export class XlsxRows {
       const v = obj[key];
       const child = this.child(node, key);
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        if (key === 'meta') this.meta(child, v as Record<string, unknown>);
+        if (key === 'meta') this.meta(child, v as Record<string, unknown>, node);
         else this.walk(v as Record<string, unknown>, child, undefined);
       } else {
         this.scalar(child, v);
@@ -199,7 +200,12 @@ export class XlsxRows {
     }
   }
 
-  private meta(node: Column, meta: Record<string, unknown>): void {
+  private meta(node: Column, meta: Record<string, unknown>, parent: Column): void {
+    // A collection's meta gives its size, as in the CSV (csv-rules.ts isCollectionMeta).
+    if (isCollectionMeta(meta['size'])) {
+      this.scalar(this.child(parent, COLLECTION_SIZE), meta['size']);
+      return;
+    }
     this.scalar(this.child(node, 'id'), hrefId(meta['href']));
     this.scalar(this.child(node, 'type'), meta['type'] ?? null);
   }
