@@ -6,7 +6,7 @@ export function registerCache(program: Command, deps: CliDeps): void {
   const cache = program
     .command('cache')
     .description('the partial result downloads kept so that a later fetch/export resumes them')
-    .usage('list | clean [--expired]')
+    .usage('list | clean')
     .addHelpText(
       'after',
       `
