@@ -13,7 +13,11 @@ import { parseArgs } from 'node:util';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, keep: { type: 'boolean', default: false }, report: { type: 'string', default: 'stock-bystore' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    keep: { type: 'boolean', default: false },
+    report: { type: 'string', default: 'stock-bystore' },
+  },
 });
 const [input, format = 'csv'] = positionals;
 if (!input) {
@@ -23,8 +27,25 @@ if (!input) {
 const dir = mkdtempSync(join(tmpdir(), 'ms-async-prof-'));
 const out = join(dir, `out.${format}`);
 const t0 = process.hrtime.bigint();
-const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(ROOT, 'bin/ms-async.js'), '-q', 'convert', resolve(input),
-  '--report', values.report, '--out', out, '--format', format], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 });
+const r = spawnSync(
+  process.execPath,
+  [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    join(ROOT, 'bin/ms-async.js'),
+    '-q',
+    'convert',
+    resolve(input),
+    '--report',
+    values.report,
+    '--out',
+    out,
+    '--format',
+    format,
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 },
+);
 const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 if (r.status !== 0) {
   console.error(`convert failed (exit ${r.status})`);

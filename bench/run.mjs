@@ -125,41 +125,124 @@ function jobsFor(inputs, sandboxUrl) {
   const jobs = [];
   const add = (job) => jobs.push({ sizeMB, rows, runs: [], ...job });
   if (only.has('io')) {
-    add({ group: 'io', tool: 'cat', input: 'compact', format: '-', bytes: compact.bytes, cmd: 'cat', argv: () => [compact.path] });
-    if (gzip) add({ group: 'io', tool: 'gzip -dc', input: 'compact.gz', format: '-', bytes: compact.bytes, cmd: 'gzip', argv: () => ['-dc', gzip.path] });
+    add({
+      group: 'io',
+      tool: 'cat',
+      input: 'compact',
+      format: '-',
+      bytes: compact.bytes,
+      cmd: 'cat',
+      argv: () => [compact.path],
+    });
+    if (gzip)
+      add({
+        group: 'io',
+        tool: 'gzip -dc',
+        input: 'compact.gz',
+        format: '-',
+        bytes: compact.bytes,
+        cmd: 'gzip',
+        argv: () => ['-dc', gzip.path],
+      });
   }
   for (const format of ['csv', 'ndjson']) {
     if (only.has('ms-async') && ms.convert.ok) {
-      for (const [label, file] of [['compact', compact], ['pretty', pretty]]) {
+      for (const [label, file] of [
+        ['compact', compact],
+        ['pretty', pretty],
+      ]) {
         add({
-          group: 'ms-async', tool: 'ms-async convert', input: label, format, bytes: file.bytes, cmd: node,
+          group: 'ms-async',
+          tool: 'ms-async convert',
+          input: label,
+          format,
+          bytes: file.bytes,
+          cmd: node,
           argv: (out) => [cliBin, '-q', 'convert', file.path, '--report', REPORT, '--out', out, '--format', format],
         });
       }
     }
     if (only.has('naive')) {
-      add({ group: 'naive', tool: 'naive (JSON.parse)', input: 'compact', format, bytes: compact.bytes, cmd: node,
-        argv: (out) => [peer('naive.mjs'), compact.path, out, format, REPORT] });
+      add({
+        group: 'naive',
+        tool: 'naive (JSON.parse)',
+        input: 'compact',
+        format,
+        bytes: compact.bytes,
+        cmd: node,
+        argv: (out) => [peer('naive.mjs'), compact.path, out, format, REPORT],
+      });
     }
     if (only.has('stream-json')) {
-      add({ group: 'stream-json', tool: 'stream-json', input: 'compact', format, bytes: compact.bytes, cmd: node,
-        argv: (out) => [peer('stream-json.mjs'), compact.path, out, format, REPORT, opt['stream-json-variant']] });
+      add({
+        group: 'stream-json',
+        tool: 'stream-json',
+        input: 'compact',
+        format,
+        bytes: compact.bytes,
+        cmd: node,
+        argv: (out) => [peer('stream-json.mjs'), compact.path, out, format, REPORT, opt['stream-json-variant']],
+      });
     }
     if (format === 'ndjson' && only.has('jq') && jqPath) {
-      add({ group: 'jq', tool: "jq -c '.rows[]'", input: 'compact', format, bytes: compact.bytes, cmd: jqPath,
-        argv: () => ['-c', '.rows[]', compact.path], stdoutToOut: true });
+      add({
+        group: 'jq',
+        tool: "jq -c '.rows[]'",
+        input: 'compact',
+        format,
+        bytes: compact.bytes,
+        cmd: jqPath,
+        argv: () => ['-c', '.rows[]', compact.path],
+        stdoutToOut: true,
+      });
     }
     if (only.has('export') && ms.export.ok) {
       add({
-        group: 'export', tool: 'ms-async export --sandbox', input: 'sandbox', format, bytes: compact.bytes, cmd: node,
-        argv: (out) => [cliBin, '-q', 'export', REPORT, '--sandbox', ms.export.rowsFlag, String(rows),
-          ...(ms.export.seedFlag ? [ms.export.seedFlag, String(seed)] : []), '--out', out, '--format', format],
+        group: 'export',
+        tool: 'ms-async export --sandbox',
+        input: 'sandbox',
+        format,
+        bytes: compact.bytes,
+        cmd: node,
+        argv: (out) => [
+          cliBin,
+          '-q',
+          'export',
+          REPORT,
+          '--sandbox',
+          ms.export.rowsFlag,
+          String(rows),
+          ...(ms.export.seedFlag ? [ms.export.seedFlag, String(seed)] : []),
+          '--out',
+          out,
+          '--format',
+          format,
+        ],
       });
     }
     if (sandboxUrl) {
       add({
-        group: 'download', tool: 'ms-async export --reuse', input: 'sandbox (ext.)', format, bytes: compact.bytes, cmd: node,
-        argv: (out) => [cliBin, '-q', '--base-url', sandboxUrl, '--token', 'bench', 'export', REPORT, '--reuse', '--out', out, '--format', format],
+        group: 'download',
+        tool: 'ms-async export --reuse',
+        input: 'sandbox (ext.)',
+        format,
+        bytes: compact.bytes,
+        cmd: node,
+        argv: (out) => [
+          cliBin,
+          '-q',
+          '--base-url',
+          sandboxUrl,
+          '--token',
+          'bench',
+          'export',
+          REPORT,
+          '--reuse',
+          '--out',
+          out,
+          '--format',
+          format,
+        ],
       });
     }
   }
@@ -169,16 +252,44 @@ function jobsFor(inputs, sandboxUrl) {
   if (only.has('xlsx') && (!xlsxSizes || xlsxSizes.has(sizeMB))) {
     if (ms.convert.ok) {
       if (!only.has('ms-async')) {
-        add({ group: 'ms-async', tool: 'ms-async convert', input: 'compact', format: 'csv', bytes: compact.bytes, cmd: node,
-          argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'csv'] });
+        add({
+          group: 'ms-async',
+          tool: 'ms-async convert',
+          input: 'compact',
+          format: 'csv',
+          bytes: compact.bytes,
+          cmd: node,
+          argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'csv'],
+        });
       }
-      add({ group: 'xlsx', tool: 'ms-async convert', input: 'compact', format: 'xlsx', bytes: compact.bytes, cmd: node,
-        argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'xlsx'] });
+      add({
+        group: 'xlsx',
+        tool: 'ms-async convert',
+        input: 'compact',
+        format: 'xlsx',
+        bytes: compact.bytes,
+        cmd: node,
+        argv: (out) => [cliBin, '-q', 'convert', compact.path, '--report', REPORT, '--out', out, '--format', 'xlsx'],
+      });
     }
-    add({ group: 'xlsx', tool: 'exceljs WorkbookWriter', input: 'compact', format: 'xlsx', bytes: compact.bytes, cmd: node,
-      argv: (out) => [peer('xlsx-exceljs.mjs'), compact.path, out, 'exceljs', REPORT] });
-    add({ group: 'xlsx', tool: 'stream-json records only', input: 'compact', format: '-', bytes: compact.bytes, cmd: node,
-      argv: () => [peer('xlsx-exceljs.mjs'), compact.path, '/dev/null', 'none', REPORT] });
+    add({
+      group: 'xlsx',
+      tool: 'exceljs WorkbookWriter',
+      input: 'compact',
+      format: 'xlsx',
+      bytes: compact.bytes,
+      cmd: node,
+      argv: (out) => [peer('xlsx-exceljs.mjs'), compact.path, out, 'exceljs', REPORT],
+    });
+    add({
+      group: 'xlsx',
+      tool: 'stream-json records only',
+      input: 'compact',
+      format: '-',
+      bytes: compact.bytes,
+      cmd: node,
+      argv: () => [peer('xlsx-exceljs.mjs'), compact.path, '/dev/null', 'none', REPORT],
+    });
   }
   return jobs;
 }
@@ -188,7 +299,12 @@ async function runJob(job, round) {
   if (out) rmSync(out, { force: true });
   let fd;
   if (out && job.stdoutToOut) fd = openSync(out, 'w');
-  const r = await runTimed(job.cmd, job.argv(out), { stdout: fd ?? 'ignore', timeoutS, cwd: ROOT, ...(job.env ? { env: job.env } : {}) });
+  const r = await runTimed(job.cmd, job.argv(out), {
+    stdout: fd ?? 'ignore',
+    timeoutS,
+    cwd: ROOT,
+    ...(job.env ? { env: job.env } : {}),
+  });
   if (fd !== undefined) closeSync(fd);
   if (r.ok && out && job.check === undefined) {
     job.check = existsSync(out) ? await countRecords(out, job.format) : { records: undefined, bytes: 0, missing: true };
@@ -196,7 +312,9 @@ async function runJob(job, round) {
   if (out && !opt['keep-outputs']) rmSync(out, { force: true });
   job.runs.push(r);
   const what = `${job.tool} · ${job.input} · ${job.format} · ${job.sizeMB} MB`;
-  log(`  [${round}] ${what}: ${r.ok ? `${r.wallS.toFixed(2)} s, ${r.rssMB?.toFixed(0) ?? '?'} MB` : `FAILED (${r.reason})`}`);
+  log(
+    `  [${round}] ${what}: ${r.ok ? `${r.wallS.toFixed(2)} s, ${r.rssMB?.toFixed(0) ?? '?'} MB` : `FAILED (${r.reason})`}`,
+  );
   return r;
 }
 
@@ -204,14 +322,23 @@ function summarize(job) {
   const ok = job.runs.filter((r) => r.ok);
   const failed = job.runs.find((r) => !r.ok);
   return {
-    group: job.group, tool: job.tool, input: job.input, format: job.format, sizeMB: job.sizeMB, rows: job.rows,
-    bytes: job.bytes, runs: job.runs.length, okRuns: ok.length,
+    group: job.group,
+    tool: job.tool,
+    input: job.input,
+    format: job.format,
+    sizeMB: job.sizeMB,
+    rows: job.rows,
+    bytes: job.bytes,
+    runs: job.runs.length,
+    okRuns: ok.length,
     wallS: ok.length ? median(ok.map((r) => r.wallS)) : undefined,
     wallMinS: ok.length ? Math.min(...ok.map((r) => r.wallS)) : undefined,
     wallMaxS: ok.length ? Math.max(...ok.map((r) => r.wallS)) : undefined,
     rssMB: ok.length ? Math.max(...ok.map((r) => r.rssMB ?? 0)) || undefined : failed?.rssMB,
-    failed: ok.length === 0 ? failed?.reason ?? 'failed' : undefined,
-    failedRuns: job.runs.filter((r) => !r.ok).map((r) => ({ reason: r.reason, code: r.code, stderr: r.stderr.slice(-1500) })),
+    failed: ok.length === 0 ? (failed?.reason ?? 'failed') : undefined,
+    failedRuns: job.runs
+      .filter((r) => !r.ok)
+      .map((r) => ({ reason: r.reason, code: r.code, stderr: r.stderr.slice(-1500) })),
     check: job.check,
   };
 }
@@ -229,12 +356,15 @@ async function runEndToEnd(inputs) {
     const base = sb.baseUrl;
     const headers = { authorization: 'Bearer bench', 'accept-encoding': 'gzip' };
     const created = await fetch(`${base}/report/${REPORT.replace('-', '/')}?async=true`, { headers });
-    const id = String(created.headers.get('content-location') ?? '').split('/').pop();
+    const id = String(created.headers.get('content-location') ?? '')
+      .split('/')
+      .pop();
     if (!id) throw new Error(`the sandbox created no task (HTTP ${created.status})`);
     for (let i = 0; ; i++) {
       const task = await (await fetch(`${base}/async/${id}`, { headers })).json();
       if (task.state === 'DONE') break;
-      if (!['PENDING', 'PROCESSING'].includes(task.state) || i > 3000) throw new Error(`task ${id} ended ${task.state}`);
+      if (!['PENDING', 'PROCESSING'].includes(task.state) || i > 3000)
+        throw new Error(`task ${id} ended ${task.state}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const link = `curl -sf -o /dev/null -w '%{redirect_url}' -H 'Authorization: Bearer bench' --compressed '${base}/async/${id}/result'`;
@@ -253,12 +383,43 @@ async function runEndToEnd(inputs) {
     const resultCache = join(cacheDir, 'e2e-result-cache');
     const input = `storage at ${(bps / 1e6).toFixed(0)} MB per s`; // no '/': it goes into file names
     const jobs = [
-      { tool: 'curl (download only)', format: '-', cmd: 'sh', argv: () => ['-c', curlTo(join(outDir, 'e2e-curl.json'))] },
-      { tool: "ms-async convert (curl's file)", format: 'csv', cmd: node, argv: convertArgv },
-      { tool: 'curl, then ms-async convert', format: 'csv', cmd: 'sh', argv: (out) => ['-c', `${curlTo(join(outDir, 'e2e-curl.json'))} && '${node}' ${convertArgv(out).map((a) => `'${a}'`).join(' ')}`] },
       {
-        tool: 'ms-async fetch', format: 'csv', cmd: node, env: { ...process.env, MS_ASYNC_CACHE_DIR: resultCache },
-        argv: (out) => [cliBin, '-q', '--base-url', base, '--token', 'bench', 'fetch', id, '--out', out, '--format', 'csv'],
+        tool: 'curl (download only)',
+        format: '-',
+        cmd: 'sh',
+        argv: () => ['-c', curlTo(join(outDir, 'e2e-curl.json'))],
+      },
+      { tool: "ms-async convert (curl's file)", format: 'csv', cmd: node, argv: convertArgv },
+      {
+        tool: 'curl, then ms-async convert',
+        format: 'csv',
+        cmd: 'sh',
+        argv: (out) => [
+          '-c',
+          `${curlTo(join(outDir, 'e2e-curl.json'))} && '${node}' ${convertArgv(out)
+            .map((a) => `'${a}'`)
+            .join(' ')}`,
+        ],
+      },
+      {
+        tool: 'ms-async fetch',
+        format: 'csv',
+        cmd: node,
+        env: { ...process.env, MS_ASYNC_CACHE_DIR: resultCache },
+        argv: (out) => [
+          cliBin,
+          '-q',
+          '--base-url',
+          base,
+          '--token',
+          'bench',
+          'fetch',
+          id,
+          '--out',
+          out,
+          '--format',
+          'csv',
+        ],
       },
     ].map((j) => ({ group: 'e2e', input, bytes: compact.bytes, sizeMB, rows, runs: [], ...j }));
     for (let round = 1; round <= repeat; round++) {
@@ -277,7 +438,6 @@ async function runEndToEnd(inputs) {
 // Run
 
 if (!opt['from-json']) {
-
   // The CLI under test may be rebuilt while a long run goes on (others work in the same tree):
   // a fingerprint of dist/ before and after says whether the numbers mix builds.
   function distFingerprint() {
@@ -300,7 +460,9 @@ if (!opt['from-json']) {
   for (const sizeMB of sizes) {
     log(`— ${sizeMB} MB —`);
     const inputs = await prepareInputs(sizeMB, { gen, cacheDir, seed, log, withGzip: only.has('io') });
-    log(`inputs: ${inputs.rows} records; compact ${(inputs.compact.bytes / 1e6).toFixed(1)} MB, pretty ${(inputs.pretty.bytes / 1e6).toFixed(1)} MB`);
+    log(
+      `inputs: ${inputs.rows} records; compact ${(inputs.compact.bytes / 1e6).toFixed(1)} MB, pretty ${(inputs.pretty.bytes / 1e6).toFixed(1)} MB`,
+    );
     // Warm the page cache so that the first tool does not pay for the disk.
     for (const f of [inputs.compact, inputs.pretty, inputs.gzip].filter(Boolean)) {
       await runTimed('cat', [f.path], { timeoutS });
@@ -316,8 +478,24 @@ if (!opt['from-json']) {
       try {
         sandbox = await startSandbox(ROOT, { rows: inputs.rows, seed, dataDir: join(cacheDir, `sandbox-${sizeMB}MB`) });
         // Untimed: makes the sandbox generate the result, which the measured --reuse runs download.
-        const warm = await runTimed(node, [cliBin, '-q', '--base-url', sandbox.baseUrl, '--token', 'bench', 'export', REPORT,
-          '--out', join(outDir, 'warm-up.ndjson'), '--format', 'ndjson'], { timeoutS, cwd: ROOT });
+        const warm = await runTimed(
+          node,
+          [
+            cliBin,
+            '-q',
+            '--base-url',
+            sandbox.baseUrl,
+            '--token',
+            'bench',
+            'export',
+            REPORT,
+            '--out',
+            join(outDir, 'warm-up.ndjson'),
+            '--format',
+            'ndjson',
+          ],
+          { timeoutS, cwd: ROOT },
+        );
         rmSync(join(outDir, 'warm-up.ndjson'), { force: true });
         if (!warm.ok) throw new Error(`warm-up export failed: ${warm.reason}`);
       } catch (err) {
@@ -371,8 +549,10 @@ if (!opt['from-json']) {
     for (const [k, c] of cmds.entries()) {
       const ok = runs[k].filter((r) => r.ok);
       startup.push({
-        label: c.label, runs: runs[k].length,
-        wallS: median(ok.map((r) => r.wallS)), rssMB: median(ok.map((r) => r.rssMB)),
+        label: c.label,
+        runs: runs[k].length,
+        wallS: median(ok.map((r) => r.wallS)),
+        rssMB: median(ok.map((r) => r.rssMB)),
         failed: ok.length === 0 ? runs[k][0]?.reason : undefined,
       });
       log(`startup ${c.label}: ${ok.length ? `${(median(ok.map((r) => r.wallS)) * 1000).toFixed(0)} ms` : 'FAILED'}`);
@@ -389,7 +569,9 @@ if (!opt['from-json']) {
       return undefined;
     }
   };
-  const streamJsonVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules/stream-json/package.json'), 'utf8')).version;
+  const streamJsonVersion = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules/stream-json/package.json'), 'utf8'),
+  ).version;
   const machine = {
     date: started.toISOString().replace(/\.\d+Z$/, 'Z'),
     nproc: sh('nproc', []) ?? String(cpus().length),
@@ -400,11 +582,16 @@ if (!opt['from-json']) {
     jq: jqPath ? toolVersion(jqPath) : undefined,
     streamJson: `${streamJsonVersion} (${opt['stream-json-variant']})`,
     gitHead: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
-    repeat, startupRepeat, seed,
-    loadBefore, loadAfter: loadavg()[0].toFixed(2),
+    repeat,
+    startupRepeat,
+    seed,
+    loadBefore,
+    loadAfter: loadavg()[0].toFixed(2),
   };
   if (distFingerprint() !== distBefore) {
-    notes.push('dist/ changed during this run (ms-async was rebuilt): its rows mix builds; run again for clean numbers.');
+    notes.push(
+      'dist/ changed during this run (ms-async was rebuilt): its rows mix builds; run again for clean numbers.',
+    );
     log('warning: dist/ changed during the run');
   }
   const rawPath = join(cacheDir, `results-${machine.date.replace(/[:]/g, '')}.json`);

@@ -11,7 +11,8 @@ const original = new URL('../.package.json.prepack', import.meta.url);
 const mode = process.argv[2];
 
 if (mode === 'strip') {
-  if (existsSync(original)) throw new Error('.package.json.prepack exists: a pack was cut short; run `node scripts/pack-manifest.mjs restore`');
+  if (existsSync(original))
+    throw new Error('.package.json.prepack exists: a pack was cut short; run `node scripts/pack-manifest.mjs restore`');
   const text = readFileSync(manifest, 'utf8');
   const json = JSON.parse(text);
   delete json.scripts.prepare;

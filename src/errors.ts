@@ -155,7 +155,7 @@ export const PERMISSION_API_CODES: ReadonlySet<number> = new Set([1016, 1061, 13
 /** The hint for a missing right. */
 export const PERMISSION_HINT =
   'the token works, but this MoySklad user lacks the right: an administrator of the account can grant it ' +
-  '(Settings → Users → the user → Rights), or use another user\'s token';
+  "(Settings → Users → the user → Rights), or use another user's token";
 
 /** Exit code for anything thrown: ours carry one; anything else is a bug (1). */
 export function exitCodeOf(error: unknown): ExitCodeValue {

@@ -25,7 +25,9 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 }
 
 async function runProgram(
-  program: ReturnType<typeof createProgram>, argv: readonly string[], deps: CliDeps,
+  program: ReturnType<typeof createProgram>,
+  argv: readonly string[],
+  deps: CliDeps,
 ): Promise<number> {
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
@@ -38,7 +40,9 @@ async function runProgram(
       if (error.exitCode === 0) return ExitCode.ok;
       if (argv.includes('--json') && error.code !== 'commander.help') {
         const message = error.message.replace(/^error: /, '');
-        deps.io.stdout.write(`${JSON.stringify(errorToJson(new UsageError(message, { details: { commanderCode: error.code } })))}\n`);
+        deps.io.stdout.write(
+          `${JSON.stringify(errorToJson(new UsageError(message, { details: { commanderCode: error.code } })))}\n`,
+        );
       }
       return ExitCode.usage;
     }

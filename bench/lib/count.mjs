@@ -28,10 +28,14 @@ export async function countRecords(path, format) {
 /** XLSX: `<row` elements of every sheet, less one header row per sheet (needs `unzip`). */
 function countXlsxRows(path) {
   try {
-    const list = execFileSync('unzip', ['-Z1', path], { encoding: 'utf8' }).split('\n').filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n));
+    const list = execFileSync('unzip', ['-Z1', path], { encoding: 'utf8' })
+      .split('\n')
+      .filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n));
     let records = 0;
     for (const name of list) {
-      const out = execFileSync('sh', ['-c', 'unzip -p "$0" "$1" | grep -o "<row[ >]" | wc -l', path, name], { encoding: 'utf8' });
+      const out = execFileSync('sh', ['-c', 'unzip -p "$0" "$1" | grep -o "<row[ >]" | wc -l', path, name], {
+        encoding: 'utf8',
+      });
       records += Number(out.trim()) - 1;
     }
     return { records, bytes: statSync(path).size };

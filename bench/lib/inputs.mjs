@@ -4,7 +4,18 @@
 // rerun skips generation and a changed generator never reuses stale files.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -110,21 +121,26 @@ export async function prepareInputs(sizeMB, { gen, cacheDir, seed, log, withGzip
   const timed = async (label, fn) => {
     const t = process.hrtime.bigint();
     const r = await fn();
-    if (!r.cached) log(`generated ${label} (${(r.bytes / 1e6).toFixed(1)} MB) in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
+    if (!r.cached)
+      log(
+        `generated ${label} (${(r.bytes / 1e6).toFixed(1)} MB) in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`,
+      );
     return r;
   };
   const compact = await timed(`${sizeMB} MB compact`, () =>
-    cached(`${base}-compact.json`, (tmp) => gen.writeResultFile(tmp, { report: REPORT, rows, seed })));
+    cached(`${base}-compact.json`, (tmp) => gen.writeResultFile(tmp, { report: REPORT, rows, seed })),
+  );
   const pretty = await timed(`${sizeMB} MB pretty`, () =>
-    cached(`${base}-pretty.json`, (tmp) => gen.writeResultFile(tmp, { report: REPORT, rows, seed, pretty: true })));
+    cached(`${base}-pretty.json`, (tmp) => gen.writeResultFile(tmp, { report: REPORT, rows, seed, pretty: true })),
+  );
   let gzip;
   if (withGzip) {
     gzip = await timed(`${sizeMB} MB gzip`, () =>
       cached(`${base}-compact.json.gz`, async (tmp) => {
         await gzipFile(compact.path, tmp);
         return { bytes: statSync(tmp).size, records: compact.records, rawBytes: compact.bytes };
-      }));
+      }),
+    );
   }
   return { sizeMB, rows, compact, pretty, gzip };
 }
-

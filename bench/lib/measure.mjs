@@ -82,9 +82,14 @@ export function runTimed(cmd, args, { stdout = 'ignore', timeoutS = 600, cwd, en
 
 /** The line of a child's stderr that says what went wrong (an `…Error: …` line, else the last one). */
 function explain(stderr) {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 0) return undefined;
-  const err = lines.find((l) => /^(\w*Error|RangeError|Error)\b.*:/.test(l) || /\bERR_[A-Z_]+\b/.test(l) || /^ms-async:/.test(l));
+  const err = lines.find(
+    (l) => /^(\w*Error|RangeError|Error)\b.*:/.test(l) || /\bERR_[A-Z_]+\b/.test(l) || /^ms-async:/.test(l),
+  );
   return (err ?? lines[lines.length - 1]).slice(0, 200);
 }
 

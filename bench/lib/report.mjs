@@ -27,15 +27,30 @@ export function evaluateTargets(results, startup) {
         const target = `${format.toUpperCase()} ≥ ${goal}× ${peer}`;
         if (theirs.failed) {
           if (peer === 'naive' && sizes.length > 1) continue; // expected at 1 GB; shown in the table
-          out.push({ target, at: sizeLabel(sizeMB), value: undefined, goal, holds: undefined, note: `${peer} failed: ${theirs.failed}` });
+          out.push({
+            target,
+            at: sizeLabel(sizeMB),
+            value: undefined,
+            goal,
+            holds: undefined,
+            note: `${peer} failed: ${theirs.failed}`,
+          });
           continue;
         }
         if (mine.failed) {
-          out.push({ target, at: sizeLabel(sizeMB), value: undefined, goal, holds: false, note: `ms-async failed: ${mine.failed}` });
+          out.push({
+            target,
+            at: sizeLabel(sizeMB),
+            value: undefined,
+            goal,
+            holds: false,
+            note: `ms-async failed: ${mine.failed}`,
+          });
           continue;
         }
         const value = theirs.wallS / mine.wallS;
-        const note = peer === 'stream-json' && sizeMB < 1000 ? `spec says at 1 GB; measured at ${sizeLabel(sizeMB)}` : undefined;
+        const note =
+          peer === 'stream-json' && sizeMB < 1000 ? `spec says at 1 GB; measured at ${sizeLabel(sizeMB)}` : undefined;
         out.push({ target, at: sizeLabel(sizeMB), value, goal, unit: '×', holds: value >= goal, note });
       }
     }
@@ -44,7 +59,16 @@ export function evaluateTargets(results, startup) {
     const mine = results.filter((r) => r.group === 'ms-async' && r.sizeMB === sizeMB && !r.failed && r.rssMB);
     if (mine.length) {
       const worst = mine.reduce((a, b) => (b.rssMB > a.rssMB ? b : a));
-      out.push({ target: 'ms-async peak RSS ≤ 100 MB', at: sizeLabel(sizeMB), value: worst.rssMB, goal: 100, unit: ' MB', holds: worst.rssMB <= 100, lowerIsBetter: true, note: `worst: ${worst.format}, ${worst.input}` });
+      out.push({
+        target: 'ms-async peak RSS ≤ 100 MB',
+        at: sizeLabel(sizeMB),
+        value: worst.rssMB,
+        goal: 100,
+        unit: ' MB',
+        holds: worst.rssMB <= 100,
+        lowerIsBetter: true,
+        note: `worst: ${worst.format}, ${worst.input}`,
+      });
     }
   }
   for (const sizeMB of sizes) {
@@ -55,8 +79,26 @@ export function evaluateTargets(results, startup) {
     const both = okWall(find(results, { group: 'e2e', tool: 'curl, then ms-async convert', sizeMB }));
     if (fetchRow && !fetchRow.failed && curl && conv) {
       const ratio = fetchRow.wallS / Math.max(curl, conv);
-      out.push({ target: 'fetch ≤ 1.25× max(curl, convert), storage at the converter\'s speed', at: sizeLabel(sizeMB), value: ratio, goal: 1.25, unit: '×', holds: ratio <= 1.25, lowerIsBetter: true, note: `fetch ${fmt(fetchRow.wallS)} s; curl ${fmt(curl)} s; convert ${fmt(conv)} s${both ? `; curl then convert ${fmt(both)} s` : ''}` });
-      out.push({ target: 'fetch (download + convert) peak RSS ≤ 100 MB', at: sizeLabel(sizeMB), value: fetchRow.rssMB, goal: 100, unit: ' MB', holds: fetchRow.rssMB <= 100, lowerIsBetter: true, note: 'issue 13' });
+      out.push({
+        target: "fetch ≤ 1.25× max(curl, convert), storage at the converter's speed",
+        at: sizeLabel(sizeMB),
+        value: ratio,
+        goal: 1.25,
+        unit: '×',
+        holds: ratio <= 1.25,
+        lowerIsBetter: true,
+        note: `fetch ${fmt(fetchRow.wallS)} s; curl ${fmt(curl)} s; convert ${fmt(conv)} s${both ? `; curl then convert ${fmt(both)} s` : ''}`,
+      });
+      out.push({
+        target: 'fetch (download + convert) peak RSS ≤ 100 MB',
+        at: sizeLabel(sizeMB),
+        value: fetchRow.rssMB,
+        goal: 100,
+        unit: ' MB',
+        holds: fetchRow.rssMB <= 100,
+        lowerIsBetter: true,
+        note: 'issue 13',
+      });
     }
   }
   for (const sizeMB of sizes) {
@@ -64,7 +106,16 @@ export function evaluateTargets(results, startup) {
     const dl = results.filter((r) => r.group === 'download' && r.sizeMB === sizeMB && !r.failed && r.rssMB);
     if (dl.length) {
       const worst = dl.reduce((a, b) => (b.rssMB > a.rssMB ? b : a));
-      out.push({ target: '`export --reuse` (download + convert) peak RSS ≤ 100 MB', at: sizeLabel(sizeMB), value: worst.rssMB, goal: 100, unit: ' MB', holds: worst.rssMB <= 100, lowerIsBetter: true, note: `beyond the letter of the spec (the converting process of fetch/export); worst: ${worst.format}` });
+      out.push({
+        target: '`export --reuse` (download + convert) peak RSS ≤ 100 MB',
+        at: sizeLabel(sizeMB),
+        value: worst.rssMB,
+        goal: 100,
+        unit: ' MB',
+        holds: worst.rssMB <= 100,
+        lowerIsBetter: true,
+        note: `beyond the letter of the spec (the converting process of fetch/export); worst: ${worst.format}`,
+      });
     }
   }
   for (const sizeMB of sizes) {
@@ -73,30 +124,69 @@ export function evaluateTargets(results, startup) {
     const xlsx = find(results, { group: 'xlsx', tool: 'ms-async convert', format: 'xlsx', sizeMB });
     if (!xlsx) continue;
     if (xlsx.failed) {
-      out.push({ target: 'XLSX within 3× CSV time', at: sizeLabel(sizeMB), value: undefined, goal: 3, holds: false, note: `ms-async failed: ${xlsx.failed}` });
+      out.push({
+        target: 'XLSX within 3× CSV time',
+        at: sizeLabel(sizeMB),
+        value: undefined,
+        goal: 3,
+        holds: false,
+        note: `ms-async failed: ${xlsx.failed}`,
+      });
       continue;
     }
     const lib = find(results, { group: 'xlsx', tool: 'exceljs WorkbookWriter', sizeMB });
     const vsLib = okWall(lib) === undefined ? '' : `; exceljs ${fmt(lib.wallS)} s, ${fmt(lib.rssMB, 0)} MB`;
     if (okWall(csv) !== undefined) {
       const value = xlsx.wallS / csv.wallS;
-      out.push({ target: 'XLSX within 3× CSV time', at: sizeLabel(sizeMB), value, goal: 3, unit: '× time', holds: value <= 3, lowerIsBetter: true,
-        note: `ms-async xlsx ${fmt(xlsx.wallS)} s vs csv ${fmt(csv.wallS)} s${vsLib}` });
+      out.push({
+        target: 'XLSX within 3× CSV time',
+        at: sizeLabel(sizeMB),
+        value,
+        goal: 3,
+        unit: '× time',
+        holds: value <= 3,
+        lowerIsBetter: true,
+        note: `ms-async xlsx ${fmt(xlsx.wallS)} s vs csv ${fmt(csv.wallS)} s${vsLib}`,
+      });
     }
     if (xlsx.rssMB) {
-      out.push({ target: 'XLSX peak RSS ≤ 150 MB', at: sizeLabel(sizeMB), value: xlsx.rssMB, goal: 150, unit: ' MB', holds: xlsx.rssMB <= 150, lowerIsBetter: true,
-        note: sizeMB < 1000 ? 'spec says at 1 GB' : undefined });
+      out.push({
+        target: 'XLSX peak RSS ≤ 150 MB',
+        at: sizeLabel(sizeMB),
+        value: xlsx.rssMB,
+        goal: 150,
+        unit: ' MB',
+        holds: xlsx.rssMB <= 150,
+        lowerIsBetter: true,
+        note: sizeMB < 1000 ? 'spec says at 1 GB' : undefined,
+      });
     }
   }
   const base = startup.find((s) => s.label === 'node -e 0');
   for (const s of startup) {
     if (s === base || !base?.wallS) continue;
     if (s.failed) {
-      out.push({ target: `\`${s.label}\` ≤ 2× \`node -e 0\``, at: '—', value: undefined, goal: 2, holds: false, note: s.failed });
+      out.push({
+        target: `\`${s.label}\` ≤ 2× \`node -e 0\``,
+        at: '—',
+        value: undefined,
+        goal: 2,
+        holds: false,
+        note: s.failed,
+      });
       continue;
     }
     const value = s.wallS / base.wallS;
-    out.push({ target: `\`${s.label}\` ≤ 2× \`node -e 0\``, at: '—', value, goal: 2, unit: '×', holds: value <= 2, lowerIsBetter: true, note: `${fmt(s.wallS * 1000, 0)} ms vs ${fmt(base.wallS * 1000, 0)} ms` });
+    out.push({
+      target: `\`${s.label}\` ≤ 2× \`node -e 0\``,
+      at: '—',
+      value,
+      goal: 2,
+      unit: '×',
+      holds: value <= 2,
+      lowerIsBetter: true,
+      note: `${fmt(s.wallS * 1000, 0)} ms vs ${fmt(base.wallS * 1000, 0)} ms`,
+    });
   }
   for (const sizeMB of sizes) {
     for (const format of ['csv', 'ndjson']) {
@@ -109,8 +199,13 @@ export function evaluateTargets(results, startup) {
       const pr = find(results, { group: 'ms-async', input: 'pretty', format, sizeMB });
       const mbs = (r) => fmt(r.bytes / 1e6 / r.wallS, 0);
       out.push({
-        target: `pretty within 20% of compact (${format.toUpperCase()})`, at: sizeLabel(sizeMB), value, goal: 1.2, unit: '× time',
-        holds: value <= 1.2, lowerIsBetter: true,
+        target: `pretty within 20% of compact (${format.toUpperCase()})`,
+        at: sizeLabel(sizeMB),
+        value,
+        goal: 1.2,
+        unit: '× time',
+        holds: value <= 1.2,
+        lowerIsBetter: true,
         note: `wall time of the same records, pretty ÷ compact (per input byte: ${mbs(pr)} vs ${mbs(cr)} MB/s)`,
       });
     }
@@ -140,7 +235,9 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
       `(same size, format and compact input; above 1 = faster than the peer).`,
     '',
     `Reproduce: \`npm ci && npm run bench -- --sizes ${[...new Set(results.map((r) => r.sizeMB))].join(',') || '100,1000'}\` ` +
-      '(inputs are generated by the sandbox generator, seed ' + machine.seed + ', and cached in `.bench-cache/`).',
+      '(inputs are generated by the sandbox generator, seed ' +
+      machine.seed +
+      ', and cached in `.bench-cache/`).',
     '',
   );
   const failures = [];
@@ -157,9 +254,14 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
       '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
     );
     // Reference record counts: NDJSON = the result's records; CSV = what the peers wrote.
-    const csvRef = ['stream-json', 'naive', 'ms-async'].map((g) => find(rows, { group: g, format: 'csv' })?.check?.records).find((n) => n !== undefined);
+    const csvRef = ['stream-json', 'naive', 'ms-async']
+      .map((g) => find(rows, { group: g, format: 'csv' })?.check?.records)
+      .find((n) => n !== undefined);
     for (const r of rows) {
-      const peerWall = (g) => r.input === 'compact' && r.format !== '-' ? okWall(find(rows, { group: g, input: 'compact', format: r.format })) : undefined;
+      const peerWall = (g) =>
+        r.input === 'compact' && r.format !== '-'
+          ? okWall(find(rows, { group: g, input: 'compact', format: r.format }))
+          : undefined;
       const ratio = (g) => (r.failed || r.group === 'io' || r.input === 'pretty' ? undefined : peerWall(g) / r.wallS);
       let wall = fmt(r.wallS);
       if (r.failed) {
@@ -169,11 +271,15 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
       let rec = '—';
       if (r.check) {
         const ref = r.format === 'ndjson' ? r.rows : csvRef;
-        rec = r.check.missing ? 'no file' : `${r.check.records.toLocaleString('en-US')}${ref === undefined ? '' : r.check.records === ref ? ' ✓' : ` ✗ (expected ${ref.toLocaleString('en-US')})`}`;
+        rec = r.check.missing
+          ? 'no file'
+          : `${r.check.records.toLocaleString('en-US')}${ref === undefined ? '' : r.check.records === ref ? ' ✓' : ` ✗ (expected ${ref.toLocaleString('en-US')})`}`;
       }
       const tool = r.tool === 'ms-async convert' ? `**${r.tool}**` : r.tool;
       const range = r.failed || r.okRuns < 2 ? '' : `${fmt(r.wallMinS)}–${fmt(r.wallMaxS)}`;
-      lines.push(`| ${tool} | ${r.input} | ${r.format} | ${wall} | ${range} | ${r.failed ? '—' : fmt(r.bytes / 1e6 / r.wallS, 0)} | ${fmt(r.rssMB, 0)} | ${fmt(ratio('naive'))} | ${fmt(ratio('stream-json'))} | ${rec} |`);
+      lines.push(
+        `| ${tool} | ${r.input} | ${r.format} | ${wall} | ${range} | ${r.failed ? '—' : fmt(r.bytes / 1e6 / r.wallS, 0)} | ${fmt(r.rssMB, 0)} | ${fmt(ratio('naive'))} | ${fmt(ratio('stream-json'))} | ${rec} |`,
+      );
     }
     lines.push('');
     const e2e = [];
@@ -183,9 +289,14 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
       const dl = find(rows, { group: 'download', format });
       const exp = find(rows, { group: 'export', format });
       const parts = [];
-      if (dl && !dl.failed) parts.push(`download + convert from a running sandbox ${fmt(dl.wallS)} s (+${fmt(dl.wallS - conv.wallS)} s, client RSS ${fmt(dl.rssMB, 0)} MB)`);
-      if (exp && !exp.failed) parts.push(`\`export --sandbox\` from scratch ${fmt(exp.wallS)} s (+${fmt(exp.wallS - conv.wallS)} s)`);
-      if (parts.length) e2e.push(`${format.toUpperCase()}: converting the file ${fmt(conv.wallS)} s; ${parts.join('; ')}`);
+      if (dl && !dl.failed)
+        parts.push(
+          `download + convert from a running sandbox ${fmt(dl.wallS)} s (+${fmt(dl.wallS - conv.wallS)} s, client RSS ${fmt(dl.rssMB, 0)} MB)`,
+        );
+      if (exp && !exp.failed)
+        parts.push(`\`export --sandbox\` from scratch ${fmt(exp.wallS)} s (+${fmt(exp.wallS - conv.wallS)} s)`);
+      if (parts.length)
+        e2e.push(`${format.toUpperCase()}: converting the file ${fmt(conv.wallS)} s; ${parts.join('; ')}`);
     }
     if (e2e.length) {
       lines.push(`What the download adds at ${sizeLabel(sizeMB)}:`, '', ...e2e.map((l) => `- ${l}.`), '');
@@ -196,16 +307,30 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
   }
   if (startup.length) {
     const base = startup.find((s) => s.label === 'node -e 0');
-    lines.push(`#### Start-up (median of ${machine.startupRepeat})`, '', '| command | wall ms | peak RSS MB | × `node -e 0` |', '|---|---:|---:|---:|');
+    lines.push(
+      `#### Start-up (median of ${machine.startupRepeat})`,
+      '',
+      '| command | wall ms | peak RSS MB | × `node -e 0` |',
+      '|---|---:|---:|---:|',
+    );
     for (const s of startup) {
-      lines.push(`| \`${s.label}\` | ${s.failed ? `failed: ${s.failed}` : fmt(s.wallS * 1000, 0)} | ${fmt(s.rssMB, 0)} | ${base?.wallS && s.wallS ? fmt(s.wallS / base.wallS) : '—'} |`);
+      lines.push(
+        `| \`${s.label}\` | ${s.failed ? `failed: ${s.failed}` : fmt(s.wallS * 1000, 0)} | ${fmt(s.rssMB, 0)} | ${base?.wallS && s.wallS ? fmt(s.wallS / base.wallS) : '—'} |`,
+      );
     }
     lines.push('');
   }
-  lines.push('#### Targets (issues #5 and #8)', '', '| target | at | measured | goal | verdict | note |', '|---|---|---:|---:|---|---|');
+  lines.push(
+    '#### Targets (issues #5 and #8)',
+    '',
+    '| target | at | measured | goal | verdict | note |',
+    '|---|---|---:|---:|---|---|',
+  );
   for (const t of targets) {
     const unit = t.unit ?? '';
-    lines.push(`| ${t.target} | ${t.at} | ${t.value === undefined ? '—' : `${fmt(t.value, unit === ' MB' ? 0 : 2)}${unit}`} | ${t.goal}${unit} | ${verdict(t)} | ${t.note ?? ''} |`);
+    lines.push(
+      `| ${t.target} | ${t.at} | ${t.value === undefined ? '—' : `${fmt(t.value, unit === ' MB' ? 0 : 2)}${unit}`} | ${t.goal}${unit} | ${verdict(t)} | ${t.note ?? ''} |`,
+    );
   }
   if (targets.length === 0) lines.push('| (nothing to judge: ms-async rows were not measured) | | | | | |');
   lines.push('');

@@ -10,10 +10,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export function sandboxAvailable(root) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/ms-async.js'), 'sandbox', '--help'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [join(root, 'bin/ms-async.js'), 'sandbox', '--help'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   const help = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) return { ok: false, reason: `\`ms-async sandbox\` not available (exit ${r.status})` };
-  const missing = ['--rows', '--seed', '--pending-ms', '--processing-ms', '--data-dir'].filter((f) => !help.includes(f));
+  const missing = ['--rows', '--seed', '--pending-ms', '--processing-ms', '--data-dir'].filter(
+    (f) => !help.includes(f),
+  );
   return missing.length ? { ok: false, reason: `\`ms-async sandbox\` lacks ${missing.join(', ')}` } : { ok: true };
 }
 
@@ -21,8 +26,26 @@ export function sandboxAvailable(root) {
 export function startSandbox(root, { rows, seed, dataDir, timeoutS = 60 }) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(process.execPath, [join(root, 'bin/ms-async.js'), 'sandbox', '--port', '0', '--rows', String(rows), '--seed', String(seed),
-    '--pending-ms', '0', '--processing-ms', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/ms-async.js'),
+      'sandbox',
+      '--port',
+      '0',
+      '--rows',
+      String(rows),
+      '--seed',
+      String(seed),
+      '--pending-ms',
+      '0',
+      '--processing-ms',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => {
     stderr = (stderr + d).slice(-2000);

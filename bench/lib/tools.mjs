@@ -33,7 +33,11 @@ export function detectMsAsync(root, { sample, outDir, report }) {
     convert.reason = `\`ms-async convert\` not available (${firstLine(help.out) || `exit ${help.status}`})`;
   } else {
     const out = join(outDir, 'smoke.csv');
-    const r = run(process.execPath, [bin, '-q', 'convert', sample, '--report', report, '--out', out, '--format', 'csv'], { cwd: root });
+    const r = run(
+      process.execPath,
+      [bin, '-q', 'convert', sample, '--report', report, '--out', out, '--format', 'csv'],
+      { cwd: root },
+    );
     if (r.ok && existsSync(out)) convert.ok = true;
     else convert.reason = `\`ms-async convert\` fails on a small sample: ${firstLine(r.out) || `exit ${r.status}`}`;
     rmSync(out, { force: true });
@@ -48,7 +52,11 @@ export function detectMsAsync(root, { sample, outDir, report }) {
     const tried = [];
     for (const flag of ['--sandbox-rows', '--rows']) {
       rmSync(out, { force: true });
-      const r = run(process.execPath, [bin, '-q', 'export', report, '--sandbox', flag, '10', '--out', out, '--format', 'ndjson'], { cwd: root, timeout: 120_000 });
+      const r = run(
+        process.execPath,
+        [bin, '-q', 'export', report, '--sandbox', flag, '10', '--out', out, '--format', 'ndjson'],
+        { cwd: root, timeout: 120_000 },
+      );
       const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).length : 0;
       rmSync(out, { force: true });
       if (r.ok && lines === 10) {
@@ -65,7 +73,11 @@ export function detectMsAsync(root, { sample, outDir, report }) {
 }
 
 function firstLine(text) {
-  return (text ?? '').split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 160);
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean)
+    ?.slice(0, 160);
 }
 
 export function toolVersion(cmd, args = ['--version']) {

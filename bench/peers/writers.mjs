@@ -50,9 +50,8 @@ export function createCsvWriter(explode) {
   return function write(record) {
     const parent = flatten(record, '', [], explode);
     const details = explode && Array.isArray(record[explode]) ? record[explode] : [];
-    const rows = details.length === 0
-      ? [parent]
-      : details.map((d) => parent.concat(flatten(d, `${explode}.`, [], undefined)));
+    const rows =
+      details.length === 0 ? [parent] : details.map((d) => parent.concat(flatten(d, `${explode}.`, [], undefined)));
     let text = '';
     if (!columns) {
       columns = rows[0].map(([name]) => name);

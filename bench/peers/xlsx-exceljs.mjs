@@ -52,7 +52,15 @@ const sink = new Writable({
     cb();
   },
 });
-await pipeline(createReadStream(input), chainModule.chain([parserModule.parser(packed), pickModule.pick({ filter: 'rows', ...packed }), streamArrayModule.streamArray()]), sink);
+await pipeline(
+  createReadStream(input),
+  chainModule.chain([
+    parserModule.parser(packed),
+    pickModule.pick({ filter: 'rows', ...packed }),
+    streamArrayModule.streamArray(),
+  ]),
+  sink,
+);
 if (book) {
   sheet.commit();
   await book.commit();

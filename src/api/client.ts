@@ -8,22 +8,43 @@ import { createRequire } from 'node:module';
 import got, { type Got, type Headers, type Method, type Request } from 'got';
 import { InterruptedError, NetworkError, ApiError, TimeoutError, type MsAsyncError } from '../errors.js';
 import {
-  API_ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, HEADER_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_API_ANSWER_BYTES,
+  API_ANSWER_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  HEADER_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_API_ANSWER_BYTES,
 } from './deadlines.js';
 import type { AccountGate, TaskSlot } from './account-gate.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import {
-  errorFromResponse, isAsyncCode, parseApiErrors, parseJsonBody, parseTask, parseTaskList, parseWebhook, parseWebhookList,
+  errorFromResponse,
+  isAsyncCode,
+  parseApiErrors,
+  parseJsonBody,
+  parseTask,
+  parseTaskList,
+  parseWebhook,
+  parseWebhookList,
   type ErrorContext,
 } from './parse.js';
 import {
-  backoffDelay, isRetryableNetworkError, isRetryableStatus, pacingDelayMs, rateLimitWaitMs, type RequestKind,
+  backoffDelay,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  pacingDelayMs,
+  rateLimitWaitMs,
+  type RequestKind,
 } from './retry.js';
-import { FINAL_STATES, type AsyncTask, type CreatedTask, type TaskList, type Webhook, type WebhookAction } from './types.js';
+import {
+  FINAL_STATES,
+  type AsyncTask,
+  type CreatedTask,
+  type TaskList,
+  type Webhook,
+  type WebhookAction,
+} from './types.js';
 
-export type Auth =
-  | { kind: 'bearer'; token: string }
-  | { kind: 'basic'; login: string; password: string };
+export type Auth = { kind: 'bearer'; token: string } | { kind: 'basic'; login: string; password: string };
 
 export interface ApiClientOptions {
   /** `https://api.moysklad.ru/api/remap/1.2`, no trailing slash needed. */
@@ -185,9 +206,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const leftUntil = (deadline: number | undefined): number | undefined =>
     deadline === undefined ? undefined : Math.max(0, deadline - now());
 
-  const authorization = options.auth.kind === 'bearer'
-    ? `Bearer ${options.auth.token}`
-    : `Basic ${Buffer.from(`${options.auth.login}:${options.auth.password}`, 'utf8').toString('base64')}`;
+  const authorization =
+    options.auth.kind === 'bearer'
+      ? `Bearer ${options.auth.token}`
+      : `Basic ${Buffer.from(`${options.auth.login}:${options.auth.password}`, 'utf8').toString('base64')}`;
 
   const http: Got = got.extend({
     headers: {
@@ -218,7 +240,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
    * redirects followed. `options.observe` (the --trace recorder, doctor) sees each request here.
    */
   function exchange(
-    method: Method, url: string, json: unknown, signal: AbortSignal | undefined, totalMs: number,
+    method: Method,
+    url: string,
+    json: unknown,
+    signal: AbortSignal | undefined,
+    totalMs: number,
     skipBody?: (status: number) => boolean,
   ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
@@ -304,7 +330,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const code = (error as { code?: string }).code;
         const event = (error as { event?: string }).event;
         const connectPhase = event === 'lookup' || event === 'connect' || event === 'secureConnect';
-        log(`${method} ${url} ${code === 'ETIMEDOUT' ? `timed out (${event ?? 'request'})` : (code ?? 'failed')} ${now() - started}ms`);
+        log(
+          `${method} ${url} ${code === 'ETIMEDOUT' ? `timed out (${event ?? 'request'})` : (code ?? 'failed')} ${now() - started}ms`,
+        );
         if (code === TOO_LARGE) {
           throw new NetworkError(
             `the API's answer to ${method} ${url} is over ${Math.round(maxAnswerBytes / 1048576)} MiB decoded; ` +
@@ -319,7 +347,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const timedOut = code === 'ETIMEDOUT' && !connectPhase;
         if (timedOut) timeouts += 1;
         if (isRetryableNetworkError(code, opts.kind, connectPhase) && failures < maxRetries && timeouts <= 1) {
-          await wait(backoffDelay(failures, backoff), opts.signal, `${code ?? 'network error'}`, failures + 1, deadline);
+          await wait(
+            backoffDelay(failures, backoff),
+            opts.signal,
+            `${code ?? 'network error'}`,
+            failures + 1,
+            deadline,
+          );
           failures += 1;
           continue;
         }
@@ -367,10 +401,15 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           failures += 1;
           continue;
         }
-        throw new NetworkError(`the API kept refusing with 429 (too many parallel requests) ${method} ${stripQuery(url)}`, {
-          apiErrors, httpStatus: 429, request: { method, url },
-          hint: 'other programs of this MoySklad user are making requests at the same time; try again later',
-        });
+        throw new NetworkError(
+          `the API kept refusing with 429 (too many parallel requests) ${method} ${stripQuery(url)}`,
+          {
+            apiErrors,
+            httpStatus: 429,
+            request: { method, url },
+            hint: 'other programs of this MoySklad user are making requests at the same time; try again later',
+          },
+        );
       } else if (answer.status === 429 && !codes.some((c) => c !== undefined && isAsyncCode(c))) {
         // The rate limit; a bare 429 (no header, no code) waits as long, and longer each time.
         refusals += 1;
@@ -383,15 +422,19 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           continue;
         }
       } else if (
-        (isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0) || codes.includes(61008))
-        && failures < maxRetries
+        (isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0) || codes.includes(61008)) &&
+        failures < maxRetries
       ) {
         await wait(backoffDelay(failures, backoff), opts.signal, `HTTP ${answer.status}`, failures + 1, deadline);
         failures += 1;
         continue;
       }
       const error = errorFromResponse(answer.status, answer.body, context);
-      if (answer.status >= 500 && opts.kind === 'create' && !isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0)) {
+      if (
+        answer.status >= 500 &&
+        opts.kind === 'create' &&
+        !isRetryableStatus(answer.status, opts.kind, apiErrors.length > 0)
+      ) {
         throw new NetworkError(error.message, { ...copyFields(error), hint: MAYBE_CREATED_HINT });
       }
       throw error;
@@ -408,7 +451,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }
 
   async function wait(
-    ms: number, signal: AbortSignal | undefined, reason: string, attempt: number | undefined, deadline?: number,
+    ms: number,
+    signal: AbortSignal | undefined,
+    reason: string,
+    attempt: number | undefined,
+    deadline?: number,
   ): Promise<void> {
     if (deadline !== undefined && now() + ms >= deadline) {
       throw new TimeoutError(`--timeout reached: the next try after ${reason} would come too late`);
@@ -423,7 +470,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   /** JSON of a 2xx; a garbled body of an idempotent request is retried once more as a whole. */
   async function getJson<T>(
-    url: string, parse: (value: unknown, context: ErrorContext) => T, taskId: string | undefined, call: CallOptions,
+    url: string,
+    parse: (value: unknown, context: ErrorContext) => T,
+    taskId: string | undefined,
+    call: CallOptions,
   ): Promise<T> {
     const context: ErrorContext = { method: 'GET', url, taskId };
     const { signal, deadline } = call;
@@ -460,7 +510,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       let answer: Answer;
       try {
         answer = await send('GET', url, {
-          kind: 'create', signal: call.signal, deadline: call.deadline, ok: (s) => s >= 200 && s < 300,
+          kind: 'create',
+          signal: call.signal,
+          deadline: call.deadline,
+          ok: (s) => s >= 200 && s < 300,
         });
       } catch (error) {
         await slot?.release();
@@ -492,22 +545,34 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async getResultLink(id, call = {}) {
       const url = `${taskUrl(id)}/result`;
       const answer = await send('GET', url, {
-        kind: 'idempotent', taskId: id, ...call, ok: (s) => s >= 200 && s < 400, skipBody: (s) => s >= 200 && s < 300,
+        kind: 'idempotent',
+        taskId: id,
+        ...call,
+        ok: (s) => s >= 200 && s < 400,
+        skipBody: (s) => s >= 200 && s < 300,
       });
       if (answer.status < 300) {
         // Before 2021 /result answered 200 with the result itself (docs/api-facts.md §10.7); the
         // result is only ever downloaded from the storage link, without Authorization.
         throw new NetworkError(
           `the API answered GET …/async/${id}/result with ${answer.status} and ${answer.status === 204 ? 'no body' : 'a body'}` +
-            ' instead of a 302 to the result\'s download link (an older API behaviour); ms-async downloads results only from that link',
-          { httpStatus: answer.status, request: { method: 'GET', url }, hint: 'check --base-url; run with -v and report the log if it is the MoySklad API' },
+            " instead of a 302 to the result's download link (an older API behaviour); ms-async downloads results only from that link",
+          {
+            httpStatus: answer.status,
+            request: { method: 'GET', url },
+            hint: 'check --base-url; run with -v and report the log if it is the MoySklad API',
+          },
         );
       }
       const link = redirectTarget(answer, url);
       if (link === undefined) {
-        throw new NetworkError(`the API answered ${answer.status} without a usable Location for the result of task ${id}`, {
-          httpStatus: answer.status, request: { method: 'GET', url },
-        });
+        throw new NetworkError(
+          `the API answered ${answer.status} without a usable Location for the result of task ${id}`,
+          {
+            httpStatus: answer.status,
+            request: { method: 'GET', url },
+          },
+        );
       }
       // The storage link is another origin: the download goes without Authorization (§2.7).
       log(`  result link ${safeForLog(link)} (fetched without Authorization)`);
@@ -519,7 +584,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     async createWebhook(input, call = {}) {
       const url = `${baseUrl}/entity/webhook`;
       const answer = await send('POST', url, {
-        kind: 'create', ...call, json: { url: input.url, action: input.action, entityType: 'async' },
+        kind: 'create',
+        ...call,
+        json: { url: input.url, action: input.action, entityType: 'async' },
       });
       const context = { method: 'POST', url };
       return parseWebhook(parseJsonBody(answer.body, context), context);
@@ -541,13 +608,18 @@ const MAYBE_CREATED_HINT = 'the task may have been created anyway: check `ms-asy
  * does not mind) when it carries a task URL; anything else is an error saying what arrived.
  */
 function createdFrom(answer: Answer, url: string): CreatedTask {
-  const hasTaskUrl = ['location', 'content-location'].some((name) => taskIdFromUrl(headerText(answer.headers, name) ?? '') !== undefined);
+  const hasTaskUrl = ['location', 'content-location'].some(
+    (name) => taskIdFromUrl(headerText(answer.headers, name) ?? '') !== undefined,
+  );
   if (answer.status === 202 || ((answer.status === 204 || answer.status === 201) && hasTaskUrl)) {
     return createdTaskFrom(answer.headers, url);
   }
-  const what = answer.status === 204 ? '204 No Content with no task URL in Location/Content-Location'
-    : answer.body.trim() === '' ? `${answer.status} with no body and no task URL`
-      : `${answer.status} with a body (a synchronous answer: the async parameter was ignored)`;
+  const what =
+    answer.status === 204
+      ? '204 No Content with no task URL in Location/Content-Location'
+      : answer.body.trim() === ''
+        ? `${answer.status} with no body and no task URL`
+        : `${answer.status} with a body (a synchronous answer: the async parameter was ignored)`;
   throw new ApiError(`the API answered a task creation with ${what}, instead of 202 Accepted`, {
     httpStatus: answer.status,
     request: { method: 'GET', url },
@@ -569,7 +641,9 @@ export function createdTaskFrom(headers: Headers, requestUrl: string): CreatedTa
   const id = statusUrl === undefined ? undefined : taskIdFromUrl(statusUrl);
   if (id === undefined || statusUrl === undefined || resultUrl === undefined) {
     throw new NetworkError('the API accepted the task (202) but sent no task URL in Location/Content-Location', {
-      httpStatus: 202, request: { method: 'GET', url: requestUrl }, hint: MAYBE_CREATED_HINT,
+      httpStatus: 202,
+      request: { method: 'GET', url: requestUrl },
+      hint: MAYBE_CREATED_HINT,
     });
   }
   return { id, statusUrl, resultUrl, request: requestUrl };
@@ -607,16 +681,21 @@ function safeForLog(url: string): string {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search === '' ? '' : '?…'}`;
 }
 
-function redirectError(status: number, target: string | undefined, context: ErrorContext, tooMany: boolean): NetworkError {
+function redirectError(
+  status: number,
+  target: string | undefined,
+  context: ErrorContext,
+  tooMany: boolean,
+): NetworkError {
   const where = target === undefined ? 'no usable http(s) Location' : new URL(target).origin;
   const message = tooMany
     ? `the API redirected ${context.method} ${context.url} more than ${MAX_REDIRECTS} times`
     : `the API redirected ${context.method} ${context.url} to ${where} (HTTP ${status}); not followed: ` +
-      'credentials go only to the base URL\'s own scheme, host and port';
+      "credentials go only to the base URL's own scheme, host and port";
   return new NetworkError(message, {
     httpStatus: status,
     request: { method: context.method, url: context.url },
-    hint: 'check --base-url (MS_BASE_URL): it should be the API\'s https:// address itself',
+    hint: "check --base-url (MS_BASE_URL): it should be the API's https:// address itself",
   });
 }
 
@@ -657,13 +736,18 @@ function networkError(error: unknown, context: ErrorContext, kind: RequestKind, 
   return new NetworkError(`cannot reach the API (${code})${tries}: ${context.method} ${context.url}`, {
     cause: safeCause,
     request: { method: context.method, url: context.url },
-    hint: kind === 'create' && retries === 0 && !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
-      ? MAYBE_CREATED_HINT
-      : 'check the network and --base-url, then try again',
+    hint:
+      kind === 'create' && retries === 0 && !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+        ? MAYBE_CREATED_HINT
+        : 'check the network and --base-url, then try again',
   });
 }
 
-function copyFields(error: MsAsyncError): { apiErrors: MsAsyncError['apiErrors']; httpStatus?: number; request?: { method: string; url: string } } {
+function copyFields(error: MsAsyncError): {
+  apiErrors: MsAsyncError['apiErrors'];
+  httpStatus?: number;
+  request?: { method: string; url: string };
+} {
   return {
     apiErrors: error.apiErrors,
     ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),

@@ -3,8 +3,16 @@
  * (docs/api-facts.md §4; errors are wrapped once, here).
  */
 import {
-  ApiError, AuthError, AUTH_API_CODES, NetworkError, PERMISSION_API_CODES, PERMISSION_HINT, ResultGoneError, TaskFailedError,
-  type ApiErrorEntry, type MsAsyncError,
+  ApiError,
+  AuthError,
+  AUTH_API_CODES,
+  NetworkError,
+  PERMISSION_API_CODES,
+  PERMISSION_HINT,
+  ResultGoneError,
+  TaskFailedError,
+  type ApiErrorEntry,
+  type MsAsyncError,
 } from '../errors.js';
 import { TASK_STATES, type AsyncTask, type TaskList, type Webhook } from './types.js';
 
@@ -27,7 +35,11 @@ export function parseApiErrors(body: string): ApiErrorEntry[] {
   try {
     const parsed = JSON.parse(body) as unknown;
     const list = Array.isArray(parsed) ? parsed.flatMap((item) => errorsOf(item)) : errorsOf(parsed);
-    return list.filter((e): e is ApiErrorEntry => typeof e === 'object' && e !== null && typeof (e as ApiErrorEntry).error === 'string')
+    return list
+      .filter(
+        (e): e is ApiErrorEntry =>
+          typeof e === 'object' && e !== null && typeof (e as ApiErrorEntry).error === 'string',
+      )
       .map((e) => pickErrorFields(e));
   } catch {
     return [];
@@ -60,11 +72,21 @@ export function hasApiErrorCode(error: unknown, code: number): boolean {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'bad request', 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 405: 'method not allowed',
-  409: 'conflict', 410: 'API version no longer supported', 412: 'missing required parameter',
-  413: 'request too large', 414: 'URL too long',
+  400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  405: 'method not allowed',
+  409: 'conflict',
+  410: 'API version no longer supported',
+  412: 'missing required parameter',
+  413: 'request too large',
+  414: 'URL too long',
   415: 'unsupported media type (the API requires `Accept-Encoding: gzip` and JSON)',
-  429: 'too many requests', 500: 'internal server error', 502: 'bad gateway', 503: 'service unavailable',
+  429: 'too many requests',
+  500: 'internal server error',
+  502: 'bad gateway',
+  503: 'service unavailable',
   504: 'gateway timeout',
 };
 
@@ -83,43 +105,66 @@ export function errorFromResponse(status: number, body: string, context: ErrorCo
 
   if (status === 401 || status === 403 || codes.some((c) => AUTH_API_CODES.has(c))) {
     // A 403, or a code about rights, is a permission of the user: logging in again will not help.
-    const permission = status !== 401 && (status === 403 || codes.some((c) => PERMISSION_API_CODES.has(c)))
-      && !codes.some((c) => AUTH_API_CODES.has(c) && !PERMISSION_API_CODES.has(c));
+    const permission =
+      status !== 401 &&
+      (status === 403 || codes.some((c) => PERMISSION_API_CODES.has(c))) &&
+      !codes.some((c) => AUTH_API_CODES.has(c) && !PERMISSION_API_CODES.has(c));
     if (permission) {
-      return new AuthError(`permission refused: the user may not do this (${headline})`, { ...base, hint: PERMISSION_HINT });
+      return new AuthError(`permission refused: the user may not do this (${headline})`, {
+        ...base,
+        hint: PERMISSION_HINT,
+      });
     }
     const credentials = context.credentials;
     if (credentials) {
       // The API's own words follow as "API error …" lines: the headline would say them twice.
       const said = apiErrors.length > 0 ? '' : `: ${headline}`;
       return new AuthError(`authentication failed: the API refused the credentials from ${credentials.source}${said}`, {
-        ...base, hint: credentials.hint,
+        ...base,
+        hint: credentials.hint,
       });
     }
     return new AuthError(`authentication failed: ${headline}`, { ...base, hint: LOGIN_HINT });
   }
   if (codes.includes(61003)) {
-    return new ResultGoneError(`the result of ${task} has been deleted (past its deletionDate)`, { ...base, hint: AGAIN_HINT });
+    return new ResultGoneError(`the result of ${task} has been deleted (past its deletionDate)`, {
+      ...base,
+      hint: AGAIN_HINT,
+    });
   }
   if (codes.includes(61004)) {
-    return new TaskFailedError(`${task} ended with an error (ERROR), so it has no result`, { ...base, hint: AGAIN_HINT });
+    return new TaskFailedError(`${task} ended with an error (ERROR), so it has no result`, {
+      ...base,
+      hint: AGAIN_HINT,
+    });
   }
   if (codes.includes(61005)) {
     return new TaskFailedError(`${task} was cancelled (CANCEL), so it has no result`, { ...base, hint: AGAIN_HINT });
   }
   if (status === 404 && context.taskId !== undefined) {
-    return new ResultGoneError(`${task} is unknown (tasks are kept for a week)`, { ...base, hint: `check the id with \`ms-async list\`, or ${AGAIN_HINT}` });
+    return new ResultGoneError(`${task} is unknown (tasks are kept for a week)`, {
+      ...base,
+      hint: `check the id with \`ms-async list\`, or ${AGAIN_HINT}`,
+    });
   }
   if (status >= 500) {
-    return new NetworkError(`the API failed: ${headline} (${context.method} ${context.url})`, { ...base, hint: 'try again later' });
+    return new NetworkError(`the API failed: ${headline} (${context.method} ${context.url})`, {
+      ...base,
+      hint: 'try again later',
+    });
   }
   // 61002 (queue full) may come as a 429 too; it is the API's refusal, not a rate limit.
   if (status === 429 && !codes.some(isAsyncCode)) {
-    return new NetworkError(`the API kept refusing with 429 (rate limit): ${headline}`, { ...base, hint: 'wait a minute and try again; fewer parallel runs help' });
+    return new NetworkError(`the API kept refusing with 429 (rate limit): ${headline}`, {
+      ...base,
+      hint: 'wait a minute and try again; fewer parallel runs help',
+    });
   }
   return new ApiError(`the API refused ${context.method} ${stripBase(context.url)}: ${headline}`, {
     ...base,
-    ...(codes.includes(61006) ? { hint: `the result is not ready: \`ms-async status ${context.taskId ?? '<id>'} --wait\`` } : {}),
+    ...(codes.includes(61006)
+      ? { hint: `the result is not ready: \`ms-async status ${context.taskId ?? '<id>'} --wait\`` }
+      : {}),
   });
 }
 
@@ -186,9 +231,10 @@ function taskErrors(raw: unknown): ApiErrorEntry[] {
     if (typeof item === 'string' && item.trim() !== '') return [{ error: item }];
     if (!isObject(item)) return [];
     const code = typeof item.code === 'number' ? item.code : undefined;
-    const text = typeof item.error === 'string' && item.error !== ''
-      ? item.error
-      : `the API gave no description${code === undefined ? '' : ` for code ${code}`}`;
+    const text =
+      typeof item.error === 'string' && item.error !== ''
+        ? item.error
+        : `the API gave no description${code === undefined ? '' : ` for code ${code}`}`;
     return [pickErrorFields({ ...(item as Partial<ApiErrorEntry>), error: text })];
   });
 }

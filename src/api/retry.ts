@@ -36,14 +36,29 @@ export type RequestKind =
 
 /** Network error codes that mean "the request never reached the server". */
 const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
 ]);
 
 /** Network error codes worth another try on an idempotent request. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
-  ...NOT_SENT_CODES, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
-  'ERR_READING_RESPONSE_STREAM', 'UND_ERR_SOCKET', 'EPROTO', 'HPE_INVALID_CONSTANT',
-  'ERR_BODY_PARSE_FAILURE', 'Z_BUF_ERROR', 'Z_DATA_ERROR',
+  ...NOT_SENT_CODES,
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_READING_RESPONSE_STREAM',
+  'UND_ERR_SOCKET',
+  'EPROTO',
+  'HPE_INVALID_CONSTANT',
+  'ERR_BODY_PARSE_FAILURE',
+  'Z_BUF_ERROR',
+  'Z_DATA_ERROR',
 ]);
 
 /**
@@ -86,10 +101,7 @@ export function rateLimitWaitMs(headers: Record<string, string | string[] | unde
  * rest of the window (X-Lognex-Reset, else X-Lognex-Retry-TimeInterval) over what is left.
  * 0 when there is room; never more than MAX_PACING_MS.
  */
-export function pacingDelayMs(
-  headers: Record<string, string | string[] | undefined>,
-  lowWater: number,
-): number {
+export function pacingDelayMs(headers: Record<string, string | string[] | undefined>, lowWater: number): number {
   const remaining = headerNumber(headers, 'x-ratelimit-remaining');
   if (remaining === undefined || remaining > lowWater) return 0;
   const window = headerNumber(headers, 'x-lognex-reset') || headerNumber(headers, 'x-lognex-retry-timeinterval') || 0;

@@ -17,15 +17,29 @@ export interface OutputFlags {
 export function addOutputOptions(command: Command): Command {
   return command
     .requiredOption('-o, --out <file>', 'output file (.csv, .ndjson/.jsonl, .json, .xlsx), or - for stdout')
-    .addOption(new Option('-f, --format <format>', 'output format (default: from the --out extension; ndjson for -)').choices(['csv', 'ndjson', 'jsonl', 'json', 'xlsx']))
-    .option('--columns <list>', 'CSV/XLSX: pick and order columns, comma-separated (e.g. meta.id,name,stockByStore.stock)')
+    .addOption(
+      new Option('-f, --format <format>', 'output format (default: from the --out extension; ndjson for -)').choices([
+        'csv',
+        'ndjson',
+        'jsonl',
+        'json',
+        'xlsx',
+      ]),
+    )
+    .option(
+      '--columns <list>',
+      'CSV/XLSX: pick and order columns, comma-separated (e.g. meta.id,name,stockByStore.stock)',
+    )
     .option('--delimiter <char>', 'CSV: field delimiter (default ",")')
     .option('--bom', 'CSV: start with a UTF-8 byte-order mark')
     .option('--crlf', 'CSV: end lines with CRLF')
-    .option('--excel', 'CSV for Excel/LibreOffice in Russian locales: --delimiter ";" --bom --crlf --decimal-comma --rubles')
+    .option(
+      '--excel',
+      'CSV for Excel/LibreOffice in Russian locales: --delimiter ";" --bom --crlf --decimal-comma --rubles',
+    )
     .option('--rubles', 'CSV: money columns in rubles instead of kopecks')
     .option('--no-rubles', 'CSV: keep money in kopecks (with --excel)')
-    .option('--decimal-comma', 'CSV: a decimal comma in numbers (234,392) and in moments\' milliseconds');
+    .option('--decimal-comma', "CSV: a decimal comma in numbers (234,392) and in moments' milliseconds");
 }
 
 /** CSV options from the flags; --excel sets the Excel defaults, explicit flags still win. */
@@ -38,7 +52,10 @@ export function csvOptionsFrom(flags: OutputFlags): Partial<CsvOptions> {
   if (flags.rubles !== undefined) csv.rubles = flags.rubles; // --no-rubles: false
   if (flags.decimalComma) csv.decimalComma = true;
   if (flags.columns !== undefined) {
-    csv.columns = flags.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    csv.columns = flags.columns
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '');
   }
   return csv;
 }

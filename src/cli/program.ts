@@ -39,7 +39,10 @@ export function createProgram(deps: CliDeps): Command {
     .option('-q, --quiet', 'print nothing but errors')
     .option('-v, --verbose', 'log each request (method, URL, status, time) to stderr')
     .option('--no-color', 'never use colour (NO_COLOR is honoured too)')
-    .option('--precise-money', 'money unrounded, fractions of a kopeck kept (X-Lognex-Precision; `config set precise-money true`)')
+    .option(
+      '--precise-money',
+      'money unrounded, fractions of a kopeck kept (X-Lognex-Precision; `config set precise-money true`)',
+    )
     .option('--trace <file>', 'write every request and answer of the run to <file> (HAR 1.2, secrets replaced by ***)')
     .showSuggestionAfterError()
     .exitOverride();
@@ -59,9 +62,22 @@ Exit codes: 0 ok, 1 bug, 2 usage, 3 auth, 4 API error, 5 task ERROR/CANCEL, 6 ti
   );
 
   for (const register of [
-    registerExport, registerBatch, registerFetch, registerStart, registerStatus, registerList, registerCancel,
-    registerWebhook, registerReports, registerConvert, registerCache, registerLogin, registerDoctor, registerConfig,
-    registerSandbox, registerCompletion,
+    registerExport,
+    registerBatch,
+    registerFetch,
+    registerStart,
+    registerStatus,
+    registerList,
+    registerCancel,
+    registerWebhook,
+    registerReports,
+    registerConvert,
+    registerCache,
+    registerLogin,
+    registerDoctor,
+    registerConfig,
+    registerSandbox,
+    registerCompletion,
   ]) {
     register(program, deps);
   }

@@ -81,7 +81,8 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
   const tracker = createSummaryTracker({ path: target.path, format: target.format, now: ctx.deps.now });
   const hints = transferHints(ctx, request);
 
-  const sandbox = request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
+  const sandbox =
+    request.kind === 'export' && request.sandbox ? await startLocalSandbox(request.sandboxRows) : undefined;
   const sessionCtx: CommandContext = sandbox
     ? { ...ctx, globals: { ...ctx.globals, baseUrl: sandbox.baseUrl, token: 'sandbox', profile: undefined } }
     : ctx;
@@ -124,9 +125,10 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       },
       trace: ctx.deps.trace,
     };
-    const split = request.kind === 'export' && built?.slices
-      ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
-      : undefined;
+    const split =
+      request.kind === 'export' && built?.slices
+        ? { ...fetchPart, slices: built.slices, reuse: request.reuse === true, timeoutMs: request.timeout }
+        : undefined;
     const result = split
       ? await (await import('./split-run.js')).runSplit(sessionCtx, client, split)
       : request.kind === 'export'
@@ -171,11 +173,18 @@ export function assertJsonHasStdout(ctx: CommandContext, path: string | undefine
  * A `--columns` name the report's catalogue cannot produce is a typo: exit 2 before any request.
  * Only for a report named by its alias: an API path is the way round the catalogue.
  */
-export function checkColumns(named: string | undefined, spec: ReportSpec | undefined, columns: readonly string[] | undefined): void {
+export function checkColumns(
+  named: string | undefined,
+  spec: ReportSpec | undefined,
+  columns: readonly string[] | undefined,
+): void {
   if (!spec || !columns || named === undefined || named.startsWith('/')) return;
   const unknown = unknownColumns(spec, columns);
   if (unknown.length === 0) return;
-  const lines = unknown.map(({ name, near }) => `"${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}`);
+  const lines = unknown.map(
+    ({ name, near }) =>
+      `"${name}"${near.length > 0 ? ` (did you mean ${near.map((n) => `"${n}"`).join(' or ')}?)` : ''}`,
+  );
   throw new UsageError(`--columns: ${spec.alias} has no column ${lines.join(', ')}`, {
     hint: `\`ms-async reports --json\` lists the columns of ${spec.alias}; an API path (${spec.path}) is not checked`,
   });

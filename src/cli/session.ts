@@ -15,7 +15,8 @@ export async function openSession(ctx: CommandContext): Promise<Session> {
     now: ctx.deps.now,
     sleep: ctx.deps.sleep,
     onLog: ctx.mode.verbose ? (line) => log.verbose(line) : undefined,
-    onTaskSlotWait: () => log.info("other ms-async runs of this account hold its 4 task slots; waiting for one to free up…"),
+    onTaskSlotWait: () =>
+      log.info('other ms-async runs of this account hold its 4 task slots; waiting for one to free up…'),
     trace: ctx.deps.trace,
   });
 }

@@ -19,7 +19,11 @@ export interface TaskStepOptions {
   onTaskUpdate?: ((task: AsyncTask) => void) | undefined;
 }
 
-export async function createTaskSteps(ctx: CommandContext, client: ApiClient, options: TaskStepOptions): Promise<TaskSteps> {
+export async function createTaskSteps(
+  ctx: CommandContext,
+  client: ApiClient,
+  options: TaskStepOptions,
+): Promise<TaskSteps> {
   const { deps } = ctx;
   const log = createLog(deps.io, ctx.mode);
   const [{ startTask }, { pollTask, finalStateError }, { createTaskWatcher }] = await Promise.all([

@@ -20,7 +20,10 @@ export type Source = 'flag' | 'env' | 'stored' | 'default';
 
 export interface ConnectionInput {
   flags: {
-    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+    baseUrl?: string | undefined;
+    token?: string | undefined;
+    profile?: string | undefined;
+    preciseMoney?: boolean | undefined;
   };
   env: Record<string, string | undefined>;
   /** Every stored profile by name (the conf file's `profiles`). */
@@ -78,14 +81,26 @@ export function resolveConnection(input: ConnectionInput): Connection {
   const envHint = (name: string): string =>
     `${name} is set and wins over a stored token: put a valid token in it, or unset it and ${loginHint}`;
   const candidates: Array<[Auth | undefined, Source, Connection['credentials']]> = [
-    [bearer(input.flags.token), 'flag', { source: '--token', hint: `check the token given with --token, or ${loginHint}` }],
+    [
+      bearer(input.flags.token),
+      'flag',
+      { source: '--token', hint: `check the token given with --token, or ${loginHint}` },
+    ],
     [bearer(input.env.MS_TOKEN), 'env', { source: 'MS_TOKEN', hint: envHint('MS_TOKEN') }],
     [bearer(input.env.MOYSKLAD_TOKEN), 'env', { source: 'MOYSKLAD_TOKEN', hint: envHint('MOYSKLAD_TOKEN') }],
-    [login && password ? { kind: 'basic', login, password } : undefined, 'env', {
-      source: `Basic login ${login ?? ''} (MS_LOGIN, MS_PASSWORD)`,
-      hint: 'check MS_LOGIN and MS_PASSWORD (the login is user@account), or unset them and use a token',
-    }],
-    [bearer(stored?.token), 'stored', { source: `profile "${profile}"`, hint: `the stored token may be revoked: ${loginHint}` }],
+    [
+      login && password ? { kind: 'basic', login, password } : undefined,
+      'env',
+      {
+        source: `Basic login ${login ?? ''} (MS_LOGIN, MS_PASSWORD)`,
+        hint: 'check MS_LOGIN and MS_PASSWORD (the login is user@account), or unset them and use a token',
+      },
+    ],
+    [
+      bearer(stored?.token),
+      'stored',
+      { source: `profile "${profile}"`, hint: `the stored token may be revoked: ${loginHint}` },
+    ],
   ];
   const found = candidates.find(([auth]) => auth !== undefined);
   if (!found?.[0]) {
@@ -96,9 +111,13 @@ export function resolveConnection(input: ConnectionInput): Connection {
   const [auth, authSource, credentials] = found;
   // An HTTP header cannot carry them: refused here, before anything is sent (not a network error).
   if (auth.kind === 'bearer' && !/^[\x21-\x7e]+$/.test(auth.token)) {
-    const what = /[\r\n]/.test(auth.token) ? 'a line break' : /\s/.test(auth.token) ? 'a space' : 'a character outside ASCII';
+    const what = /[\r\n]/.test(auth.token)
+      ? 'a line break'
+      : /\s/.test(auth.token)
+        ? 'a space'
+        : 'a character outside ASCII';
     throw new UsageError(`the token (from ${credentials.source}) contains ${what}, which no MoySklad token has`, {
-      hint: 'copy the token again (40 hexadecimal characters in MoySklad\'s examples)',
+      hint: "copy the token again (40 hexadecimal characters in MoySklad's examples)",
     });
   }
   // Plain http is refused here for addresses; names are resolved by assertSafeTransport.

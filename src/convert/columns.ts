@@ -138,7 +138,13 @@ export class ColumnTable {
     const children = (parent.children ??= new Map());
     let node = children.get(key);
     if (node === undefined) {
-      node = { name: columnName(parent === this.root ? null : parent.name, key), slot: -1, money: false, children: null, latin1Children: null };
+      node = {
+        name: columnName(parent === this.root ? null : parent.name, key),
+        slot: -1,
+        money: false,
+        children: null,
+        latin1Children: null,
+      };
       children.set(key, node);
     }
     return node;

@@ -10,8 +10,18 @@
  * them; pass 2 registers columns, fills the row and emits the lines.
  */
 import {
-  CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_STRING, CELL_TEXT, CELL_TEXT_DELIM,
-  CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
+  CELL_EMPTY,
+  CELL_FALSE,
+  CELL_JSON,
+  CELL_NUMBER,
+  CELL_NUMBER_TEXT,
+  CELL_STRING,
+  CELL_TEXT,
+  CELL_TEXT_DELIM,
+  CELL_TRUE,
+  type ColumnNode,
+  type ColumnTable,
+  type LineWriter,
 } from './columns.js';
 import { COLLECTION_SIZE, hrefId, hrefIdEnd, hrefIdStart, numberText } from './csv-rules.js';
 import { parseExact, stringifyExact } from './exact-json.js';
@@ -174,7 +184,12 @@ export class ByteFlattener {
         const q = w ^ 0x22222222;
         const bs = w ^ 0x5c5c5c5c;
         const d = w ^ dw;
-        if (((((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs) | ((d - 0x01010101) & ~d)) & 0x80808080) !== 0) break;
+        if (
+          ((((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((bs - 0x01010101) & ~bs) | ((d - 0x01010101) & ~d)) &
+            0x80808080) !==
+          0
+        )
+          break;
         i += 4;
       }
       if (i >= end) return -1;
@@ -195,7 +210,16 @@ export class ByteFlattener {
             const h = b[i]!;
             if (!((h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66))) return -1;
           }
-        } else if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) {
+        } else if (
+          e !== 0x22 &&
+          e !== 0x5c &&
+          e !== 0x2f &&
+          e !== 0x62 &&
+          e !== 0x66 &&
+          e !== 0x6e &&
+          e !== 0x72 &&
+          e !== 0x74
+        ) {
           return -1;
         }
       }
@@ -223,7 +247,8 @@ export class ByteFlattener {
       else if (ARRAY_INDEX.test(text) && Number(text) < 4294967295) role = ROLE_INDEX;
       node.b = { key: Uint8Array.prototype.slice.call(b, ks, ke), role, next: null, first: null, stamp: 0 };
     }
-    if (prev === null) (parent.b ??= { key: new Uint8Array(0), role: 0, next: null, first: null, stamp: 0 }).first = node;
+    if (prev === null)
+      (parent.b ??= { key: new Uint8Array(0), role: 0, next: null, first: null, stamp: 0 }).first = node;
     else prev.b!.next = node;
     return node;
   }

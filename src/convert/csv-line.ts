@@ -4,8 +4,17 @@
  * cells are quoted by the one quoting rule (csv-rules.ts).
  */
 import {
-  CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_STRING, CELL_TEXT, CELL_TEXT_DELIM,
-  CELL_TRUE, type CellRow, type LineWriter,
+  CELL_EMPTY,
+  CELL_FALSE,
+  CELL_JSON,
+  CELL_NUMBER,
+  CELL_NUMBER_TEXT,
+  CELL_STRING,
+  CELL_TEXT,
+  CELL_TEXT_DELIM,
+  CELL_TRUE,
+  type CellRow,
+  type LineWriter,
 } from './columns.js';
 import { csvQuoter, isFractionalMoment, MOMENT_POINT, type CsvQuoter } from './csv-rules.js';
 import type { CopyTarget } from './scan.js';

@@ -5,7 +5,15 @@
  * for delimiters it cannot use, and for the stream-json engine (dashboards).
  */
 import {
-  CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER_TEXT, CELL_STRING, CELL_TRUE, type ColumnNode, type ColumnTable, type LineWriter,
+  CELL_EMPTY,
+  CELL_FALSE,
+  CELL_JSON,
+  CELL_NUMBER_TEXT,
+  CELL_STRING,
+  CELL_TRUE,
+  type ColumnNode,
+  type ColumnTable,
+  type LineWriter,
 } from './columns.js';
 import { COLLECTION_SIZE, hrefId, isCollectionMeta, JsonNumber, numberValueText } from './csv-rules.js';
 import { stringifyExact } from './exact-json.js';

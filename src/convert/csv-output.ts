@@ -56,7 +56,8 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
     records(b, starts, ends, _spaced, count) {
       if (flattener.bytesPath) {
         for (let k = 0; k < count; k++) {
-          if (!flattener.addBytes(b, starts[k]!, ends[k]!)) parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
+          if (!flattener.addBytes(b, starts[k]!, ends[k]!))
+            parseBatch(b, starts.subarray(k, k + 1), ends.subarray(k, k + 1), 1);
         }
       } else {
         parseBatch(b, starts, ends, count);
@@ -121,7 +122,8 @@ function locateError(b: Buffer, starts: Int32Array, ends: Int32Array, count: num
   const skipper = new JsonSkipper();
   for (let k = 0; k < count; k++) {
     try {
-      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k])
+        throw new JsonSyntaxError(starts[k]!, 'malformed record');
     } catch (e) {
       if (e instanceof JsonSyntaxError) return e;
       throw e;
@@ -146,7 +148,10 @@ export class CsvBody implements Target {
   ) {}
 
   static async create(dir: string, name: string): Promise<CsvBody> {
-    const path = join(dir, `.${name}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.csv-body`);
+    const path = join(
+      dir,
+      `.${name}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.csv-body`,
+    );
     return new CsvBody(path, await open(path, 'wx+', 0o600));
   }
 
@@ -168,7 +173,12 @@ export class CsvBody implements Target {
   }
 
   /** Header, then the body with early lines padded (and money columns, see MoneyPadder), to the output. */
-  async copyInto(sink: OutputSink, header: string, flattener: CsvFlattener, signal: AbortSignal | undefined): Promise<void> {
+  async copyInto(
+    sink: OutputSink,
+    header: string,
+    flattener: CsvFlattener,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     if (this.pendingWrite) await this.pendingWrite;
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
@@ -290,7 +300,6 @@ class MoneyPadder {
       if (c === 0x22) {
         inQuote = !inQuote;
       } else if (inQuote) {
-        continue;
       } else if (c === d0 && data.subarray(i, i + this.delim.length).equals(this.delim)) {
         endField(i);
         field++;

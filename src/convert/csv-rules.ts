@@ -44,7 +44,9 @@ export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): Csv
   }
   const d = o.delimiter === '\\t' ? '\t' : o.delimiter;
   if (d.length !== 1 || d === '"' || d === '\r' || d === '\n') {
-    throw new UsageError(`--delimiter must be one character other than a quote or a line break (got ${JSON.stringify(o.delimiter)})`);
+    throw new UsageError(
+      `--delimiter must be one character other than a quote or a line break (got ${JSON.stringify(o.delimiter)})`,
+    );
   }
   if (o.decimalComma && d === ',') {
     throw new UsageError('--decimal-comma needs another --delimiter than "," (--excel uses ";")');
@@ -52,7 +54,9 @@ export function resolveCsvOptions(partial: Partial<CsvOptions> | undefined): Csv
   if (NUMBER_CHARS.test(d)) {
     // It would have to be quoted inside numbers (-1.5 with '.'), and a quoted number is text to a
     // spreadsheet's import: every such value would change type. README.md, "Output formats".
-    throw new UsageError(`--delimiter ${JSON.stringify(d)} occurs in numbers (digits, - + . e E): choose another, such as , ; or tab`);
+    throw new UsageError(
+      `--delimiter ${JSON.stringify(d)} occurs in numbers (digits, - + . e E): choose another, such as , ; or tab`,
+    );
   }
   o.delimiter = d;
   if (o.columns !== undefined) {

@@ -50,7 +50,8 @@ function value(p: Cursor): unknown {
       p.i++; // ':'
       const v = value(p);
       // JSON.parse makes "__proto__" an own property; an assignment would set the prototype.
-      if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
       else obj[key] = v;
       const d = ws(p);
       p.i++;
@@ -118,7 +119,8 @@ export function stringifyExact(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map((x) => stringifyExact(x)).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const parts: string[] = [];
-    for (const key of Object.keys(v)) parts.push(`${JSON.stringify(key)}:${stringifyExact((v as Record<string, unknown>)[key])}`);
+    for (const key of Object.keys(v))
+      parts.push(`${JSON.stringify(key)}:${stringifyExact((v as Record<string, unknown>)[key])}`);
     return `{${parts.join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';

@@ -102,7 +102,9 @@ const DEFAULT_CHUNK = 1 << 20;
 const MAX_CARRY = 256 << 20;
 const PROGRESS_EVERY_MS = 100;
 
-function throttle(onProgress: ConvertOptions['onProgress']): (records: number, total: number | undefined, force?: boolean) => void {
+function throttle(
+  onProgress: ConvertOptions['onProgress'],
+): (records: number, total: number | undefined, force?: boolean) => void {
   let last = 0;
   return (records, total, force = false) => {
     if (!onProgress) return;
@@ -154,7 +156,15 @@ async function convert(
   });
   // The fast scanner takes records arrays; a dashboard is one small object: stream-json's job.
   const engine = options.engine === 'stream-json' || location === 'root' ? 'stream-json' : 'fast';
-  const run = { inputPath, location, engine, chunkSize, signal, growing: options.growing, progress: throttle(options.onProgress) } as const;
+  const run = {
+    inputPath,
+    location,
+    engine,
+    chunkSize,
+    signal,
+    growing: options.growing,
+    progress: throttle(options.onProgress),
+  } as const;
 
   if (options.format === 'json') {
     // Validate the whole file first, then copy it byte for byte: a bad file never reaches the output.
@@ -223,7 +233,9 @@ async function convertXlsx(run: EngineRun, sink: OutputSink, options: ConvertOpt
       ...resultOf(found, xlsx.writer.lines),
       sheets: summary.sheets,
       ...(summary.truncatedCells > 0 ? { truncatedCells: summary.truncatedCells } : {}),
-      ...(missing.length > 0 && found.records > 0 ? { missingColumns: missing, availableColumns: [...xlsx.rows.discovered] } : {}),
+      ...(missing.length > 0 && found.records > 0
+        ? { missingColumns: missing, availableColumns: [...xlsx.rows.discovered] }
+        : {}),
     };
   } finally {
     await xlsx.dispose();
@@ -259,7 +271,10 @@ function resultOf(found: Found, lines: number | undefined): ConvertResult {
  * `--columns` names no record had: their cells stay empty and the caller warns. Not an error: a
  * nightly job must not fail on the night an optional field happens to be absent everywhere.
  */
-function missingColumns(flattener: CsvFlattener, records: number): Pick<ConvertResult, 'missingColumns' | 'availableColumns'> {
+function missingColumns(
+  flattener: CsvFlattener,
+  records: number,
+): Pick<ConvertResult, 'missingColumns' | 'availableColumns'> {
   const missing = flattener.missingColumns();
   if (missing.length === 0 || records === 0) return {};
   return { missingColumns: missing, availableColumns: [...flattener.discovered] };
@@ -280,7 +295,12 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
   const { streamRecords } = await import('./records.js');
   // stream-json reads to the end of the file: let the download finish first (these are small).
   await run.growing?.waitFor(Number.MAX_SAFE_INTEGER, run.signal);
-  const streamOptions = { location: run.location, chunkSize: run.chunkSize, signal: run.signal, exactNumbers: writer.exactNumbers ?? false };
+  const streamOptions = {
+    location: run.location,
+    chunkSize: run.chunkSize,
+    signal: run.signal,
+    exactNumbers: writer.exactNumbers ?? false,
+  };
   const found = await streamRecords(run.inputPath, streamOptions, async (records) => {
     writer.values(records);
     const out = writer.take();
@@ -291,7 +311,10 @@ async function runEngine(run: EngineRun, writer: RecordWriter, target: Target | 
 }
 
 function badJson(err: JsonSyntaxError, base: number, fileSize: number): BadResultError {
-  if (err.pos < 0) return new BadResultError(`result file is cut short: ${fileSize === 0 ? 'it is empty' : `${err.message} after ${fileSize} bytes`}`);
+  if (err.pos < 0)
+    return new BadResultError(
+      `result file is cut short: ${fileSize === 0 ? 'it is empty' : `${err.message} after ${fileSize} bytes`}`,
+    );
   return new BadResultError(`result file is not well-formed JSON: ${err.message} at byte ${base + err.pos}`);
 }
 
@@ -309,7 +332,9 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
       run.signal?.throwIfAborted();
       const carry = end - consumed;
       if (carry > MAX_CARRY) {
-        throw new BadResultError(`result file has a value over ${MAX_CARRY >> 20} MiB at byte ${pos - carry}: not a result file or broken`);
+        throw new BadResultError(
+          `result file has a value over ${MAX_CARRY >> 20} MiB at byte ${pos - carry}: not a result file or broken`,
+        );
       }
       const next = await reader.next(buf, consumed, end);
       const bytesRead = next.bytesRead;
@@ -323,7 +348,8 @@ async function runFast(run: EngineRun, writer: RecordWriter, target: Target | nu
         if (err instanceof JsonSyntaxError) throw badJson(err, base, (await fh.stat()).size);
         throw err;
       }
-      if (!checkUtf8(buf, 0, consumed)) throw new BadResultError(`result file is not valid UTF-8 (between bytes ${base} and ${base + consumed})`);
+      if (!checkUtf8(buf, 0, consumed))
+        throw new BadResultError(`result file is not valid UTF-8 (between bytes ${base} and ${base + consumed})`);
       if (target instanceof OutputSink && writer.copyTo) {
         await target.writeTarget(writer.copyTo); // NDJSON: no copy of the output
       } else {

@@ -45,7 +45,8 @@ export class BufferRing {
 /** Copies `data` into `slot` (UTF-8 for strings); returns the filled view. */
 export function fill(slot: Slot, data: Buffer | string): Buffer {
   if (typeof data === 'string') {
-    if (slot.buf.length < data.length * 3) slot.buf = Buffer.allocUnsafeSlow(Math.max(data.length * 3, slot.buf.length * 2));
+    if (slot.buf.length < data.length * 3)
+      slot.buf = Buffer.allocUnsafeSlow(Math.max(data.length * 3, slot.buf.length * 2));
     return slot.buf.subarray(0, slot.buf.write(data, 0, 'utf8'));
   }
   if (slot.buf.length < data.length) slot.buf = Buffer.allocUnsafeSlow(Math.max(data.length, slot.buf.length * 2));
@@ -67,7 +68,8 @@ export class OutputSink {
     private readonly endOutput: boolean,
   ) {
     out.on('error', this.onError);
-    const handsToOs = out instanceof WriteStream || out instanceof Socket || out === process.stdout || out === process.stderr;
+    const handsToOs =
+      out instanceof WriteStream || out instanceof Socket || out === process.stdout || out === process.stderr;
     this.ring = handsToOs ? new BufferRing(3) : null;
   }
 

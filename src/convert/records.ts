@@ -57,7 +57,7 @@ export async function streamRecords(
   let asmIsMeta = false;
   const stack: unknown[] = [];
   const keys: Array<string | null> = [];
-  let current: unknown = undefined;
+  let current: unknown;
   let key: string | null = null;
   let pending: unknown[] = [];
 
@@ -72,7 +72,8 @@ export async function streamRecords(
   };
   const save = (value: unknown): void => {
     if (Array.isArray(current)) current.push(value);
-    else if (key === '__proto__') Object.defineProperty(current, key, { value, enumerable: true, writable: true, configurable: true });
+    else if (key === '__proto__')
+      Object.defineProperty(current, key, { value, enumerable: true, writable: true, configurable: true });
     else (current as Record<string, unknown>)[key!] = value;
   };
   const notAnArray = (): never => {
@@ -188,8 +189,10 @@ export async function streamRecords(
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
-    if (err instanceof BadResultError || (err as { name?: string }).name === 'AbortError' || !(err instanceof Error)) throw err;
-    if ((err as NodeJS.ErrnoException).code !== undefined && !/^ERR_/.test(String((err as NodeJS.ErrnoException).code))) throw err; // fs errors
+    if (err instanceof BadResultError || (err as { name?: string }).name === 'AbortError' || !(err instanceof Error))
+      throw err;
+    if ((err as NodeJS.ErrnoException).code !== undefined && !/^ERR_/.test(String((err as NodeJS.ErrnoException).code)))
+      throw err; // fs errors
     throw new BadResultError(
       `result file is not well-formed JSON (${err.message.replace(/\s+/g, ' ')}) near byte ${input.bytesRead}`,
       { cause: err },

@@ -88,8 +88,14 @@ function skipString(b: Buffer, i: number, end: number): number {
         }
         i += 4;
       } else if (
-        e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 &&
-        e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74
+        e !== 0x22 &&
+        e !== 0x5c &&
+        e !== 0x2f &&
+        e !== 0x62 &&
+        e !== 0x66 &&
+        e !== 0x6e &&
+        e !== 0x72 &&
+        e !== 0x74
       ) {
         throw new JsonSyntaxError(i - 1, 'bad escape in a string');
       }
@@ -381,7 +387,7 @@ export class JsonSkipper {
       if (c === 0x22) {
         // A key (V_KEY) or a string value: copied as it is validated. Pretty input's common run of
         // members, `"key": "value",⏎  "key2": …`, stays in this loop (see its end).
-        strings: for (;;) {
+        for (;;) {
           out[o++] = 0x22;
           i++;
           for (;;) {
@@ -413,8 +419,14 @@ export class JsonSkipper {
                   i++;
                 }
               } else if (
-                e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 &&
-                e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74
+                e !== 0x22 &&
+                e !== 0x5c &&
+                e !== 0x2f &&
+                e !== 0x62 &&
+                e !== 0x66 &&
+                e !== 0x6e &&
+                e !== 0x72 &&
+                e !== 0x74
               ) {
                 throw new JsonSyntaxError(i - 1, 'bad escape in a string');
               }
@@ -431,7 +443,7 @@ export class JsonSkipper {
                 this.sawSpace = true;
               }
               st = V_VALUE;
-              if (i < end && b[i] === 0x22) continue strings; // a string value
+              if (i < end && b[i] === 0x22) continue; // a string value
             } else {
               st = V_COLON;
             }
@@ -460,7 +472,7 @@ export class JsonSkipper {
               if (k > i + 1) this.sawSpace = true;
               i = k;
               st = V_KEY;
-              continue strings;
+              continue;
             }
           }
           continue main;
@@ -945,7 +957,8 @@ class DirectScanner extends RecordScanner {
 class BoundaryScanner extends RecordScanner {
   protected scanRecord(b: Buffer, i: number, end: number): number {
     const first = b[i];
-    const e = first === 0x7b || first === 0x5b ? this.skipper.skipBoundaries(b, i, end) : this.skipper.skipValidated(b, i, end);
+    const e =
+      first === 0x7b || first === 0x5b ? this.skipper.skipBoundaries(b, i, end) : this.skipper.skipValidated(b, i, end);
     if (e >= 0) this.queue(b, i, e, false);
     return e;
   }

@@ -97,7 +97,11 @@ export async function inspectResult(inputPath: string, options: InspectOptions):
   }
   if (scanner.errorsText !== undefined) throw apiErrorBody(scanner.errorsText, report);
   if (has('events')) {
-    throw local(options, 'it is a webhook event (events[]), not a result', 'the event names the task: fetch its result');
+    throw local(
+      options,
+      'it is a webhook event (events[]), not a result',
+      'the event names the task: fetch its result',
+    );
   }
   if (report?.records === 'root' || report === undefined) {
     if (names.length > 0) return 'root';
@@ -123,7 +127,10 @@ function notAnObject(first: number, options: InspectOptions): RecordsLocation {
 
 function local(options: InspectOptions, what: string, hint: string | undefined): Error {
   if (!options.local) return new BadResultError(`not a result: ${what}`);
-  return new UsageError(`${options.name ?? 'the file'} is not a result file: ${what}`, hint === undefined ? {} : { hint });
+  return new UsageError(
+    `${options.name ?? 'the file'} is not a result file: ${what}`,
+    hint === undefined ? {} : { hint },
+  );
 }
 
 /** An API error body (`{"errors":[…]}`) as the contract's error: 3 for permission codes, else 4. */

@@ -41,7 +41,9 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
   const plainPath = temporaryPath(target, 'gunzip.json');
   try {
     // A result saved by curl without --compressed is gzip: decoded transparently (docs/api-facts.md §10.8).
-    const input = (await isGzip(options.input)) ? await gunzipTo(options.input, plainPath, options.signal) : options.input;
+    const input = (await isGzip(options.input))
+      ? await gunzipTo(options.input, plainPath, options.signal)
+      : options.input;
     const result = await convertToTarget(input, partPath, {
       target,
       report,

@@ -131,10 +131,12 @@ interface HintSource {
 }
 
 function hintsOf(options: HintSource): TaskHints {
-  return options.hints ?? {
-    resume: (taskId) => resumeCommand(taskId, options.outArgument),
-    fetchLater: (taskId) => `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}`,
-  };
+  return (
+    options.hints ?? {
+      resume: (taskId) => resumeCommand(taskId, options.outArgument),
+      fetchLater: (taskId) => `fetch it later with: ms-async fetch ${taskId} --out ${shellQuote(options.outArgument)}`,
+    }
+  );
 }
 
 /** The plain resume command, for runs without a command line to rebuild (a batch job). */

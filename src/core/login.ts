@@ -5,7 +5,12 @@
 import { UsageError } from '../errors.js';
 import { createApiClient } from '../api/client.js';
 import {
-  assertSafeTransport, maskSecret, resolveBaseUrl, resolveProfileName, type ConnectionInput, type StoredProfile,
+  assertSafeTransport,
+  maskSecret,
+  resolveBaseUrl,
+  resolveProfileName,
+  type ConnectionInput,
+  type StoredProfile,
 } from '../config/resolve.js';
 import { openConfigStore, profileField, type ConfigStore } from '../config/store.js';
 import type { Request } from 'got';
@@ -41,7 +46,10 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   options.trace?.addSecrets(token);
   if (options.trace) options.trace.baseUrl ??= baseUrl;
   const client = createApiClient({
-    baseUrl, auth: { kind: 'bearer', token }, now: options.now, sleep: options.sleep,
+    baseUrl,
+    auth: { kind: 'bearer', token },
+    now: options.now,
+    sleep: options.sleep,
     // Not "run ms-async login": this is it. The token itself is what to check.
     credentials: {
       source: options.flags.token === undefined ? 'the token typed for login' : 'the token given with --token',
@@ -50,14 +58,23 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     ...(options.onLog ? { onLog: options.onLog } : {}),
     ...(options.trace ? { observe: (request: Request) => options.trace?.observeApi(request) } : {}),
   });
-  const employee = await client.getEmployee({ signal: options.signal }) as { name?: unknown; uid?: unknown; fullName?: unknown } | null;
+  const employee = (await client.getEmployee({ signal: options.signal })) as {
+    name?: unknown;
+    uid?: unknown;
+    fullName?: unknown;
+  } | null;
   const keepBase = source === 'flag' || source === 'env' ? baseUrl : stored[profile]?.baseUrl;
   store.setProfile(profile, { ...stored[profile], token, baseUrl: keepBase });
-  const who = [employee?.fullName, employee?.name, employee?.uid].find((v): v is string => typeof v === 'string' && v !== '');
+  const who = [employee?.fullName, employee?.name, employee?.uid].find(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
   return { profile, baseUrl, who, path: store.path };
 }
 
-export async function logout(options: { profile: string; configDir?: string | undefined }): Promise<{ removed: boolean }> {
+export async function logout(options: {
+  profile: string;
+  configDir?: string | undefined;
+}): Promise<{ removed: boolean }> {
   const store = await openConfigStore({ cwd: options.configDir });
   const current = store.getProfile(options.profile);
   if (!current?.token) return { removed: false };
@@ -98,7 +115,8 @@ export function setConfigValue(store: ConfigStore, profile: string, key: string,
   }
   if (field === 'preciseMoney' && value !== '') {
     const on = /^(true|on|yes|1)$/i.test(value);
-    if (!on && !/^(false|off|no|0)$/i.test(value)) throw new UsageError(`precise-money is true or false, not "${value}"`);
+    if (!on && !/^(false|off|no|0)$/i.test(value))
+      throw new UsageError(`precise-money is true or false, not "${value}"`);
     value = on ? 'true' : 'false';
   }
   store.setProfile(profile, { ...current, [field]: value === '' ? undefined : value });

@@ -19,7 +19,14 @@ export interface ReportRow {
 
 export function listReports(): ReportRow[] {
   return REPORTS.map((r) => ({
-    alias: r.alias, path: r.path, title: r.title, required: [...r.required], records: r.records, explode: r.explode ?? null,
-    period: r.period === true, money: [...r.money], columns: [...(REPORT_COLUMNS[r.alias] ?? [])],
+    alias: r.alias,
+    path: r.path,
+    title: r.title,
+    required: [...r.required],
+    records: r.records,
+    explode: r.explode ?? null,
+    period: r.period === true,
+    money: [...r.money],
+    columns: [...(REPORT_COLUMNS[r.alias] ?? [])],
   }));
 }

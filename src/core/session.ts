@@ -15,7 +15,10 @@ import type { HttpTrace } from '../trace/recorder.js';
 
 export interface SessionInput {
   globals: {
-    baseUrl?: string | undefined; token?: string | undefined; profile?: string | undefined; preciseMoney?: boolean | undefined;
+    baseUrl?: string | undefined;
+    token?: string | undefined;
+    profile?: string | undefined;
+    preciseMoney?: boolean | undefined;
   };
   env: Record<string, string | undefined>;
   configDir?: string | undefined;
@@ -36,9 +39,10 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
-  const stored = needsStoredProfiles(input) || (input.globals.preciseMoney !== true && storeExists(input))
-    ? await loadProfiles(input.configDir)
-    : undefined;
+  const stored =
+    needsStoredProfiles(input) || (input.globals.preciseMoney !== true && storeExists(input))
+      ? await loadProfiles(input.configDir)
+      : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   await assertSafeTransport(connection.baseUrl);
   const { auth } = connection;
@@ -46,14 +50,17 @@ export async function createSession(input: SessionInput): Promise<Session> {
   const secrets = auth.kind === 'bearer' ? [auth.token] : [auth.password, basicValue(auth.login, auth.password)];
   input.trace?.addSecrets(...secrets);
   // Runs of the same account on this machine share their limits (README "How the client treats the API").
-  const gate = input.env.MS_ASYNC_SHARED_LIMITS === 'off' ? undefined : createAccountGate({
-    dir: join(resolveCacheDir(input.env), 'accounts'),
-    baseUrl: connection.baseUrl,
-    credential: credentialOf(auth),
-    sleep: input.sleep,
-    ...(input.random ? { random: input.random } : {}),
-    ...(input.onLog ? { onTrouble: input.onLog } : {}),
-  });
+  const gate =
+    input.env.MS_ASYNC_SHARED_LIMITS === 'off'
+      ? undefined
+      : createAccountGate({
+          dir: join(resolveCacheDir(input.env), 'accounts'),
+          baseUrl: connection.baseUrl,
+          credential: credentialOf(auth),
+          sleep: input.sleep,
+          ...(input.random ? { random: input.random } : {}),
+          ...(input.onLog ? { onTrouble: input.onLog } : {}),
+        });
   const client = createApiClient({
     baseUrl: connection.baseUrl,
     auth: connection.auth,
@@ -83,7 +90,11 @@ function credentialOf(auth: Auth): string {
 /** Whether flags and environment leave something to the stored profile (else conf is not opened). */
 export function needsStoredProfiles(input: SessionInput): boolean {
   const set = (v: string | undefined): boolean => v !== undefined && v.trim() !== '';
-  const auth = set(input.globals.token) || set(input.env.MS_TOKEN) || set(input.env.MOYSKLAD_TOKEN) || (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
+  const auth =
+    set(input.globals.token) ||
+    set(input.env.MS_TOKEN) ||
+    set(input.env.MOYSKLAD_TOKEN) ||
+    (set(input.env.MS_LOGIN) && input.env.MS_PASSWORD !== undefined);
   const base = set(input.globals.baseUrl) || set(input.env.MS_BASE_URL);
   return !(auth && base);
 }
@@ -99,7 +110,8 @@ function storeExists(input: SessionInput): boolean {
   let folder = input.configDir;
   if (!folder) {
     if (process.platform === 'darwin') folder = join(home, 'Library', 'Preferences', 'ms-async');
-    else if (process.platform === 'win32') folder = join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'ms-async', 'Config');
+    else if (process.platform === 'win32')
+      folder = join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'ms-async', 'Config');
     else folder = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'ms-async');
   }
   return existsSync(join(folder, 'config.json'));

@@ -21,7 +21,11 @@ export interface StartTaskOptions {
   maxWaitMs?: number;
 }
 
-export async function startTask(client: ApiClient, pathAndQuery: string, options: StartTaskOptions): Promise<CreatedTask> {
+export async function startTask(
+  client: ApiClient,
+  pathAndQuery: string,
+  options: StartTaskOptions,
+): Promise<CreatedTask> {
   const random = options.random ?? Math.random;
   const started = options.now();
   let pause = options.firstWaitMs ?? 5000;
@@ -48,7 +52,8 @@ export async function startTask(client: ApiClient, pathAndQuery: string, options
       try {
         await options.sleep(wait, options.signal);
       } catch (sleepError) {
-        if (options.signal?.aborted) throw new InterruptedError('interrupted while waiting for a free queue slot; no task was created');
+        if (options.signal?.aborted)
+          throw new InterruptedError('interrupted while waiting for a free queue slot; no task was created');
         throw sleepError;
       }
       pause = Math.min(cap, pause * 1.5);
@@ -57,7 +62,7 @@ export async function startTask(client: ApiClient, pathAndQuery: string, options
 }
 
 function queueStayedFull(error: unknown): TimeoutError {
-  return new TimeoutError('the account\'s async queue stayed full (61002: 4 tasks at most) until --timeout', {
+  return new TimeoutError("the account's async queue stayed full (61002: 4 tasks at most) until --timeout", {
     apiErrors: (error as { apiErrors?: [] }).apiErrors ?? [],
     hint: 'see the running tasks with `ms-async list --state PENDING --state PROCESSING`; cancel one or try later',
   });

@@ -31,7 +31,11 @@ export function resumeStatusHint(taskId: string): string {
   return `resume with: ms-async status ${taskId} --wait (or: ms-async fetch ${taskId} --wait --out FILE)`;
 }
 
-export async function getTaskStatus(client: ApiClient, taskId: string, options: TaskStatusOptions): Promise<TaskStatus> {
+export async function getTaskStatus(
+  client: ApiClient,
+  taskId: string,
+  options: TaskStatusOptions,
+): Promise<TaskStatus> {
   if (!options.wait) {
     const task = await client.getTask(taskId, { signal: options.signal });
     options.onUpdate?.(task, 0);

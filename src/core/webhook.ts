@@ -5,7 +5,11 @@ import type { Webhook, WebhookAction } from '../api/types.js';
 
 export const WEBHOOK_ACTIONS: readonly WebhookAction[] = ['PROCESSED', 'UPDATE'];
 
-export async function addWebhook(client: ApiClient, input: { url: string; action: string }, call: CallOptions = {}): Promise<Webhook> {
+export async function addWebhook(
+  client: ApiClient,
+  input: { url: string; action: string },
+  call: CallOptions = {},
+): Promise<Webhook> {
   const action = input.action.toUpperCase();
   if (!WEBHOOK_ACTIONS.includes(action as WebhookAction)) {
     throw new UsageError(`--action must be PROCESSED or UPDATE, not "${input.action}"`);

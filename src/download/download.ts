@@ -552,7 +552,16 @@ function writeLocalSync(fh: FileHandle, chunk: Buffer, position: number, path: s
 
 /** errno codes that mean "this machine's disk or file system", not the network. */
 const LOCAL_FILE_CODES: ReadonlySet<string> = new Set([
-  'ENOSPC', 'EFBIG', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EDQUOT', 'EISDIR', 'ENOTDIR', 'EIO',
+  'ENOSPC',
+  'EFBIG',
+  'EROFS',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EDQUOT',
+  'EISDIR',
+  'ENOTDIR',
+  'EIO',
 ]);
 
 /** A disk error (ENOSPC, EFBIG …) is this machine's, not the network's: no retry (exit 9). */

@@ -4,7 +4,14 @@
  * progress goes to `onUpdate`, time and randomness are injected.
  */
 import {
-  ApiError, AuthError, AUTH_API_CODES, InterruptedError, PERMISSION_API_CODES, PERMISSION_HINT, TaskFailedError, TimeoutError,
+  ApiError,
+  AuthError,
+  AUTH_API_CODES,
+  InterruptedError,
+  PERMISSION_API_CODES,
+  PERMISSION_HINT,
+  TaskFailedError,
+  TimeoutError,
   type MsAsyncError,
 } from '../errors.js';
 import { FINAL_STATES, TASK_STATES, type AsyncTask } from '../api/types.js';
@@ -62,7 +69,8 @@ export async function pollTask(
       // The read itself ran into the deadline (a stalled or trickling answer, a long rate-limit pause).
       if (error instanceof TimeoutError) {
         throw new TimeoutError(`gave up waiting after ${formatSeconds(options.timeoutMs)}: ${error.message}`, {
-          ...(hint ? { hint } : {}), cause: error,
+          ...(hint ? { hint } : {}),
+          cause: error,
         });
       }
       throw error;
@@ -114,28 +122,40 @@ export function finalStateError(task: AsyncTask): MsAsyncError | undefined {
       const apiErrors = Array.isArray(task.errors) ? task.errors : [];
       const base = { apiErrors, details, ...(request ? { request } : {}) };
       const first = apiErrors[0]?.error;
-      const authCodes = apiErrors.flatMap((e) => (typeof e.code === 'number' && AUTH_API_CODES.has(e.code) ? [e.code] : []));
+      const authCodes = apiErrors.flatMap((e) =>
+        typeof e.code === 'number' && AUTH_API_CODES.has(e.code) ? [e.code] : [],
+      );
       if (authCodes.length > 0 && authCodes.every((c) => PERMISSION_API_CODES.has(c))) {
-        return new AuthError(`task ${task.id} ended API_ERROR: permission refused, the user may not see this report${first ? `: ${first}` : ''}`, {
-          ...base, hint: PERMISSION_HINT,
-        });
+        return new AuthError(
+          `task ${task.id} ended API_ERROR: permission refused, the user may not see this report${first ? `: ${first}` : ''}`,
+          {
+            ...base,
+            hint: PERMISSION_HINT,
+          },
+        );
       }
       if (authCodes.length > 0) {
         return new AuthError(`task ${task.id} ended API_ERROR: authentication refused${first ? `: ${first}` : ''}`, {
-          ...base, hint: '`ms-async login` with a valid token',
+          ...base,
+          hint: '`ms-async login` with a valid token',
         });
       }
       return new ApiError(`task ${task.id} ended API_ERROR: the API rejected the request${first ? `: ${first}` : ''}`, {
-        ...base, hint: 'fix the parameters (see `ms-async reports`) and start it again',
+        ...base,
+        hint: 'fix the parameters (see `ms-async reports`) and start it again',
       });
     }
     case 'ERROR':
       return new TaskFailedError(`task ${task.id} ended ERROR (an internal failure of the API)`, {
-        details, ...(request ? { request } : {}), hint: 'start it again; contact MoySklad support if it repeats',
+        details,
+        ...(request ? { request } : {}),
+        hint: 'start it again; contact MoySklad support if it repeats',
       });
     case 'CANCEL':
       return new TaskFailedError(`task ${task.id} was cancelled`, {
-        details, ...(request ? { request } : {}), hint: 'start it again if you still need the result',
+        details,
+        ...(request ? { request } : {}),
+        hint: 'start it again if you still need the result',
       });
     default:
       return undefined;

@@ -47,7 +47,10 @@ export function encodeQueryValue(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export function buildReportRequest(report: string, params: ReadonlyArray<readonly [string, string]> = []): ReportRequest {
+export function buildReportRequest(
+  report: string,
+  params: ReadonlyArray<readonly [string, string]> = [],
+): ReportRequest {
   let path: string;
   let spec: ReportSpec | undefined;
   const query: Array<[string, string]> = [];
@@ -74,15 +77,20 @@ export function buildReportRequest(report: string, params: ReadonlyArray<readonl
   const withoutAsync = query.filter(([key]) => key !== 'async');
   const forbidden = withoutAsync.filter(([key]) => FORBIDDEN.has(key)).map(([key]) => key);
   if (forbidden.length > 0) {
-    throw new UsageError(`${[...new Set(forbidden)].join(' and ')} cannot be used: the API forbids paging in async mode (error 61001); the result holds every row`);
+    throw new UsageError(
+      `${[...new Set(forbidden)].join(' and ')} cannot be used: the API forbids paging in async mode (error 61001); the result holds every row`,
+    );
   }
   if (spec) {
     const given = new Set(withoutAsync.map(([key]) => key));
     const missing = spec.required.filter((name) => !given.has(name));
     if (missing.length > 0) {
-      throw new UsageError(`${spec.alias} needs ${missing.map((m) => `-p ${m}=…`).join(', ')} (missing: ${missing.join(', ')})`, {
-        hint: `example: ms-async start ${spec.alias} -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" -p interval=day`,
-      });
+      throw new UsageError(
+        `${spec.alias} needs ${missing.map((m) => `-p ${m}=…`).join(', ')} (missing: ${missing.join(', ')})`,
+        {
+          hint: `example: ms-async start ${spec.alias} -p momentFrom="2026-11-01 00:00:00" -p momentTo="2026-11-30 23:59:59" -p interval=day`,
+        },
+      );
     }
   }
   const search = withoutAsync.map(([key, value]) => `${encodeQueryValue(key)}=${encodeQueryValue(value)}`).join('&');

@@ -14,7 +14,14 @@ import type { Faults, TaskOutcome } from './faults.js';
 import { errorObject, pickLanguage, type ApiErrorObject, type Lang } from './messages.js';
 import { DEFAULT_ERROR_STATUS } from './options.js';
 import {
-  ListQueryError, checkPlotParams, compareTasks, matchTask, mskString, parseTaskFilter, parseTaskOrder, type Task,
+  ListQueryError,
+  checkPlotParams,
+  compareTasks,
+  matchTask,
+  mskString,
+  parseTaskFilter,
+  parseTaskOrder,
+  type Task,
 } from './tasks.js';
 
 export const API_PREFIX = '/api/remap/1.2';
@@ -67,7 +74,13 @@ class Answer {
     this.json(status, { errors }, extra);
   }
 
-  error(status: number, code: number, args: Record<string, string> = {}, parameter?: string, extra: Record<string, string> = {}): void {
+  error(
+    status: number,
+    code: number,
+    args: Record<string, string> = {},
+    parameter?: string,
+    extra: Record<string, string> = {},
+  ): void {
     this.errors(status, [errorObject(code, this.lang, args, parameter)], extra);
   }
 
@@ -111,8 +124,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 type Auth = { ok: true; user: string; basicLogin?: string } | { ok: false; details: { ru: string; en: string } };
 
 function authenticate(core: SandboxCore, header: string | undefined): Auth {
-  const bad = { ru: 'Неправильный пароль или имя пользователя или ключ авторизации', en: 'wrong login, password or access token' };
-  if (!header) return { ok: false, details: { ru: 'Не указан заголовок Authorization', en: 'no Authorization header' } };
+  const bad = {
+    ru: 'Неправильный пароль или имя пользователя или ключ авторизации',
+    en: 'wrong login, password or access token',
+  };
+  if (!header)
+    return { ok: false, details: { ru: 'Не указан заголовок Authorization', en: 'no Authorization header' } };
   const space = header.indexOf(' ');
   const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
   const value = space < 0 ? '' : header.slice(space + 1).trim();
@@ -167,8 +184,13 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   }
 
   const record = {
-    origin: 'api' as const, method, url: url.toString(), headers: recordHeaders(req),
-    status: 0, startedAt: Date.now(), endedAt: 0,
+    origin: 'api' as const,
+    method,
+    url: url.toString(),
+    headers: recordHeaders(req),
+    status: 0,
+    startedAt: Date.now(),
+    endedAt: 0,
   };
   core.requests.push(record);
   core.inFlight++;
@@ -207,7 +229,9 @@ export async function handleApi(core: SandboxCore, req: IncomingMessage, res: Se
   if (hits.status429) {
     const retry = Math.ceil(core.options.rateLimit.windowMs / core.options.rateLimit.units);
     answer.error(429, 1049, {}, undefined, {
-      'X-Lognex-Retry-After': String(retry), 'X-Lognex-Reset': String(retry), 'X-RateLimit-Remaining': '0',
+      'X-Lognex-Retry-After': String(retry),
+      'X-Lognex-Reset': String(retry),
+      'X-RateLimit-Remaining': '0',
       'X-Lognex-Auth': '429002',
     });
     return;
@@ -272,12 +296,24 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 async function route(core: SandboxCore, answer: Answer, ctx: RouteCtx): Promise<void> {
   const { path, method } = ctx;
   const segments = path.split('/').filter(Boolean);
-  const notAllowed = (): void => answer.errors(405, [{ error: answer.lang === 'en' ? `Method ${method} is not allowed here` : `Метод ${method} не поддерживается`, code: 1002, moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002' }]);
+  const notAllowed = (): void =>
+    answer.errors(405, [
+      {
+        error: answer.lang === 'en' ? `Method ${method} is not allowed here` : `Метод ${method} не поддерживается`,
+        code: 1002,
+        moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1002',
+      },
+    ]);
 
   if (path === '/security/token') {
     if (method !== 'POST') return notAllowed();
     if (!ctx.auth.basicLogin) {
-      answer.error(401, 1056, { details: answer.lang === 'en' ? 'a token is issued for Basic authentication only' : 'токен выдаётся только при Basic-аутентификации' });
+      answer.error(401, 1056, {
+        details:
+          answer.lang === 'en'
+            ? 'a token is issued for Basic authentication only'
+            : 'токен выдаётся только при Basic-аутентификации',
+      });
       return;
     }
     const previous = core.issuedTokens.get(ctx.auth.basicLogin);
@@ -335,11 +371,20 @@ function createTask(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
   // A task that stays PROCESSING this long (tests fill the queue with "foreign" tasks this way).
   const holdHeader = String(ctx.req.headers['x-sandbox-processing-ms'] ?? '');
   const processingMs = /^\d+$/.test(holdHeader) ? Number(holdHeader) : undefined;
-  const outcomeHeader = String(ctx.req.headers['x-sandbox-outcome'] ?? '').toUpperCase().replace(/-/g, '_');
-  const outcome = ['ERROR', 'CANCEL', 'API_ERROR', 'API_ERROR_AUTH'].includes(outcomeHeader) ? (outcomeHeader as TaskOutcome) : null;
+  const outcomeHeader = String(ctx.req.headers['x-sandbox-outcome'] ?? '')
+    .toUpperCase()
+    .replace(/-/g, '_');
+  const outcome = ['ERROR', 'CANCEL', 'API_ERROR', 'API_ERROR_AUTH'].includes(outcomeHeader)
+    ? (outcomeHeader as TaskOutcome)
+    : null;
   const task = core.createTask({
     request: `${new URL(core.baseUrl).origin}${ctx.req.url ?? ''}`,
-    spec, rows, lang: answer.lang, outcome, withoutStock: betaWithoutStock(ctx.req), user: ctx.auth.user,
+    spec,
+    rows,
+    lang: answer.lang,
+    outcome,
+    withoutStock: betaWithoutStock(ctx.req),
+    user: ctx.auth.user,
     ...(processingMs === undefined ? {} : { processingMs }),
     ...(plotError ? { plotError } : {}),
   });
@@ -356,19 +401,47 @@ function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
   const params = ctx.url.searchParams;
   const requestUrl = ctx.url.toString();
   const genOpts = {
-    seed: core.options.seed, stores: core.options.stores, baseUrl: core.baseUrl, requestUrl,
-    assortmentWithoutStock: betaWithoutStock(ctx.req), fieldForms: core.options.fieldForms,
+    seed: core.options.seed,
+    stores: core.options.stores,
+    baseUrl: core.baseUrl,
+    requestUrl,
+    assortmentWithoutStock: betaWithoutStock(ctx.req),
+    fieldForms: core.options.fieldForms,
   };
-  const context = { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } };
+  const context = {
+    employee: {
+      meta: {
+        href: `${core.baseUrl}/context/employee`,
+        metadataHref: `${core.baseUrl}/entity/employee/metadata`,
+        type: 'employee',
+        mediaType: 'application/json',
+      },
+    },
+  };
   if (spec.records === 'root') {
-    answer.json(200, generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)[Symbol.iterator]().next().value);
+    answer.json(
+      200,
+      generateRecordRange(spec.alias, { ...genOpts, rows: 1 }, 0, 1)
+        [Symbol.iterator]()
+        .next().value,
+    );
     return;
   }
   if (spec.records === 'series') {
     const check = checkPlotParams(params, answer.lang);
     if ('error' in check) return answer.errors(check.status, [check.error]);
-    const series = [...generateRecordRange(spec.alias, { ...genOpts, rows: Math.min(check.buckets, core.options.rows, 10_000) }, 0, Infinity)];
-    const body: Record<string, unknown> = { context, meta: { href: requestUrl, type: spec.resultType, mediaType: 'application/json' } };
+    const series = [
+      ...generateRecordRange(
+        spec.alias,
+        { ...genOpts, rows: Math.min(check.buckets, core.options.rows, 10_000) },
+        0,
+        Infinity,
+      ),
+    ];
+    const body: Record<string, unknown> = {
+      context,
+      meta: { href: requestUrl, type: spec.resultType, mediaType: 'application/json' },
+    };
     if (spec.alias === 'money-plotseries') {
       body.credit = series.reduce((s, r) => s + (r.credit as number), 0);
       body.debit = series.reduce((s, r) => s + (r.debit as number), 0);
@@ -383,7 +456,14 @@ function syncReport(core: SandboxCore, answer: Answer, ctx: RouteCtx, spec: Repo
   if (!Number.isInteger(offset) || offset < 0) return answer.error(400, 1040, {}, 'offset');
   const size = core.options.rows;
   const rows = [...generateRecordRange(spec.alias, { ...genOpts, rows: size }, offset, offset + limit)];
-  const meta: Record<string, unknown> = { href: requestUrl, type: spec.resultType, mediaType: 'application/json', size, limit, offset };
+  const meta: Record<string, unknown> = {
+    href: requestUrl,
+    type: spec.resultType,
+    mediaType: 'application/json',
+    size,
+    limit,
+    offset,
+  };
   const page = (o: number): string => {
     const u = new URL(requestUrl);
     u.searchParams.set('limit', String(limit));
@@ -399,12 +479,22 @@ function employeeJson(core: SandboxCore): Record<string, unknown> {
   const base = core.baseUrl;
   return {
     meta: {
-      href: `${base}/entity/employee/${EMPLOYEE_ID}`, metadataHref: `${base}/entity/employee/metadata`,
-      type: 'employee', mediaType: 'application/json', uuidHref: `https://online.moysklad.ru/app/#employee/edit?id=${EMPLOYEE_ID}`,
+      href: `${base}/entity/employee/${EMPLOYEE_ID}`,
+      metadataHref: `${base}/entity/employee/metadata`,
+      type: 'employee',
+      mediaType: 'application/json',
+      uuidHref: `https://online.moysklad.ru/app/#employee/edit?id=${EMPLOYEE_ID}`,
     },
     id: EMPLOYEE_ID,
     accountId: ACCOUNT_ID,
-    owner: { meta: { href: `${base}/entity/employee/${EMPLOYEE_ID}`, metadataHref: `${base}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } },
+    owner: {
+      meta: {
+        href: `${base}/entity/employee/${EMPLOYEE_ID}`,
+        metadataHref: `${base}/entity/employee/metadata`,
+        type: 'employee',
+        mediaType: 'application/json',
+      },
+    },
     shared: true,
     updated: mskString(core.now()),
     name: 'Администратор',
@@ -487,7 +577,14 @@ function listTasks(core: SandboxCore, answer: Answer, ctx: RouteCtx): void {
     .filter((t) => t.createdAt >= since && matchTask(t, conditions))
     .sort(compareTasks(order));
   const href = `${core.baseUrl}/async${ctx.url.search}`;
-  const meta: Record<string, unknown> = { href, type: 'async', mediaType: 'application/json', size: matched.length, limit, offset };
+  const meta: Record<string, unknown> = {
+    href,
+    type: 'async',
+    mediaType: 'application/json',
+    size: matched.length,
+    limit,
+    offset,
+  };
   const page = (o: number): string => {
     const u = new URL(`${core.baseUrl}/async${ctx.url.search}`);
     u.searchParams.set('limit', String(limit));
@@ -497,7 +594,16 @@ function listTasks(core: SandboxCore, answer: Answer, ctx: RouteCtx): void {
   if (offset + limit < matched.length) meta.nextHref = page(offset + limit);
   if (offset > 0) meta.previousHref = page(Math.max(0, offset - limit));
   answer.json(200, {
-    context: { employee: { meta: { href: `${core.baseUrl}/context/employee`, metadataHref: `${core.baseUrl}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' } } },
+    context: {
+      employee: {
+        meta: {
+          href: `${core.baseUrl}/context/employee`,
+          metadataHref: `${core.baseUrl}/entity/employee/metadata`,
+          type: 'employee',
+          mediaType: 'application/json',
+        },
+      },
+    },
     meta,
     rows: matched.slice(offset, offset + limit).map((t) => core.taskBody(t)),
   });
@@ -509,8 +615,10 @@ function listTasks(core: SandboxCore, answer: Answer, ctx: RouteCtx): void {
 function webhookJson(core: SandboxCore, hook: Webhook): Record<string, unknown> {
   const body: Record<string, unknown> = {
     meta: {
-      href: `${core.baseUrl}/entity/webhook/${hook.id}`, metadataHref: `${core.baseUrl}/entity/webhook/metadata`,
-      type: 'webhook', mediaType: 'application/json',
+      href: `${core.baseUrl}/entity/webhook/${hook.id}`,
+      metadataHref: `${core.baseUrl}/entity/webhook/metadata`,
+      type: 'webhook',
+      mediaType: 'application/json',
     },
     id: hook.id,
     accountId: ACCOUNT_ID,
@@ -531,13 +639,18 @@ function validateWebhook(
   core: SandboxCore,
   body: Record<string, unknown>,
   current: Webhook | undefined,
-): { code: number; args: Record<string, string>; parameter?: string } | { url: string; action: Webhook['action']; enabled: boolean; diffType?: Webhook['diffType'] } {
+):
+  | { code: number; args: Record<string, string>; parameter?: string }
+  | { url: string; action: Webhook['action']; enabled: boolean; diffType?: Webhook['diffType'] } {
   const entityType = body.entityType ?? current?.entityType;
-  if (entityType !== 'async') return { code: 30000, args: { value: String(entityType ?? '') }, parameter: 'entityType' };
-  if (body.method !== undefined && String(body.method).toUpperCase() !== 'POST') return { code: 30001, args: { value: String(body.method) }, parameter: 'method' };
+  if (entityType !== 'async')
+    return { code: 30000, args: { value: String(entityType ?? '') }, parameter: 'entityType' };
+  if (body.method !== undefined && String(body.method).toUpperCase() !== 'POST')
+    return { code: 30001, args: { value: String(body.method) }, parameter: 'method' };
   const action = String(body.action ?? current?.action ?? '');
   if (!ACTIONS.includes(action)) return { code: 30002, args: { value: action }, parameter: 'action' };
-  if (action !== 'PROCESSED' && action !== 'UPDATE') return { code: 30008, args: { value: action, entity: 'async' }, parameter: 'action' };
+  if (action !== 'PROCESSED' && action !== 'UPDATE')
+    return { code: 30008, args: { value: action, entity: 'async' }, parameter: 'action' };
   const url = body.url ?? current?.url;
   if (typeof url !== 'string') return { code: 30005, args: { value: String(url ?? '') }, parameter: 'url' };
   if (url.length > 255) return { code: 30010, args: {}, parameter: 'url' };
@@ -551,14 +664,19 @@ function validateWebhook(
     return { code: 30005, args: { value: url }, parameter: 'url' };
   }
   const diffType = body.diffType ?? current?.diffType;
-  if (diffType !== undefined && action !== 'UPDATE') return { code: 30009, args: { value: action }, parameter: 'diffType' };
+  if (diffType !== undefined && action !== 'UPDATE')
+    return { code: 30009, args: { value: action }, parameter: 'diffType' };
   for (const other of core.webhooks.values()) {
     if (other !== current && other.action === action && other.url === url) return { code: 30003, args: {} };
   }
   const sameKind = [...core.webhooks.values()].filter((h) => h !== current && h.action === action).length;
   if (sameKind >= 5) return { code: 30007, args: {} };
   const enabled = body.enabled === undefined ? (current?.enabled ?? true) : body.enabled === true;
-  const result: { url: string; action: Webhook['action']; enabled: boolean; diffType?: Webhook['diffType'] } = { url, action, enabled };
+  const result: { url: string; action: Webhook['action']; enabled: boolean; diffType?: Webhook['diffType'] } = {
+    url,
+    action,
+    enabled,
+  };
   if (diffType === 'FIELDS' || diffType === 'NONE') result.diffType = diffType;
   return result;
 }
@@ -579,8 +697,19 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
     if (method === 'GET') {
       const rows = [...core.webhooks.values()].map((h) => webhookJson(core, h));
       answer.json(200, {
-        context: { employee: { meta: { href: `${core.baseUrl}/context/employee`, type: 'employee', mediaType: 'application/json' } } },
-        meta: { href: `${core.baseUrl}/entity/webhook`, type: 'webhook', mediaType: 'application/json', size: rows.length, limit: 1000, offset: 0 },
+        context: {
+          employee: {
+            meta: { href: `${core.baseUrl}/context/employee`, type: 'employee', mediaType: 'application/json' },
+          },
+        },
+        meta: {
+          href: `${core.baseUrl}/entity/webhook`,
+          type: 'webhook',
+          mediaType: 'application/json',
+          size: rows.length,
+          limit: 1000,
+          offset: 0,
+        },
         rows,
       });
       return;
@@ -620,10 +749,19 @@ async function routeWebhook(core: SandboxCore, answer: Answer, ctx: RouteCtx, se
 // ---------------------------------------------------------------------------------------------
 // Sandbox-only control: no auth, no gzip, not counted, not recorded.
 
-async function handleControl(core: SandboxCore, url: URL, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleControl(
+  core: SandboxCore,
+  url: URL,
+  method: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const send = (status: number, body: unknown): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'Content-Type': 'application/json;charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+    });
     res.end(text);
   };
   const what = url.pathname.slice(`${API_PREFIX}/__sandbox/`.length);
@@ -636,7 +774,8 @@ async function handleControl(core: SandboxCore, url: URL, method: string, req: I
     }
     if (what === 'clock' && method === 'POST') {
       const body = JSON.parse((await readBody(req)) || '{}') as { advanceMs?: number };
-      if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs)) return send(400, { error: 'advanceMs (number) required' });
+      if (typeof body.advanceMs !== 'number' || !Number.isFinite(body.advanceMs))
+        return send(400, { error: 'advanceMs (number) required' });
       core.advanceClock(body.advanceMs);
       return send(200, { now: mskString(core.now()), nowMs: core.now() });
     }

@@ -74,7 +74,8 @@ export class SandboxCore {
     this.options = options;
     this.faults = { ...defaultFaults(), ...options.faults };
     this.dataDir = dataDir;
-    for (const key of ['status429', 'status5xx', 'dropConnection', 'brokenJson'] as const) this.spanCounters.set(key, { seen: 0 });
+    for (const key of ['status429', 'status5xx', 'dropConnection', 'brokenJson'] as const)
+      this.spanCounters.set(key, { seen: 0 });
     // A long-running sandbox must not keep every result: delete files past their deletionDate.
     this.sweeper = setInterval(() => void this.sweep(), 60_000);
     this.sweeper.unref();
@@ -105,7 +106,8 @@ export class SandboxCore {
   setFaults(partial: Partial<Faults>): void {
     for (const key of Object.keys(partial) as Array<keyof Faults>) {
       if (!(key in this.faults)) continue;
-      (this.faults as unknown as Record<string, unknown>)[key] = partial[key] ?? (defaultFaults() as unknown as Record<string, unknown>)[key];
+      (this.faults as unknown as Record<string, unknown>)[key] =
+        partial[key] ?? (defaultFaults() as unknown as Record<string, unknown>)[key];
       const counter = this.spanCounters.get(key);
       if (counter) counter.seen = 0;
     }
@@ -114,7 +116,11 @@ export class SandboxCore {
   /** Called once per counted API request: which span faults hit it. A finished span switches off. */
   spanHits(): { status429: boolean; status5xx: number | null; drop: boolean } {
     const status = this.faults.status5xx?.status ?? 503;
-    return { status429: this.hit('status429'), status5xx: this.hit('status5xx') ? status : null, drop: this.hit('dropConnection') };
+    return {
+      status429: this.hit('status429'),
+      status5xx: this.hit('status5xx') ? status : null,
+      drop: this.hit('dropConnection'),
+    };
   }
 
   /** Counted per answer that carries a JSON body. */
@@ -197,11 +203,19 @@ export class SandboxCore {
   /** Tasks PENDING or PROCESSING created by `user` (`bearer:<token>` or `basic:<login>`). */
   activeTasksOf(user: string): number {
     let n = 0;
-    for (const t of this.tasks.values()) if (t.user === user && (t.state === 'PENDING' || t.state === 'PROCESSING')) n++;
+    for (const t of this.tasks.values())
+      if (t.user === user && (t.state === 'PENDING' || t.state === 'PROCESSING')) n++;
     return n;
   }
 
-  createTask(init: Pick<Task, 'request' | 'spec' | 'rows' | 'lang' | 'withoutStock'> & { outcome: Task['outcome']; plotError?: { errors: Task['errors']; status: number }; user?: string; processingMs?: number }): Task {
+  createTask(
+    init: Pick<Task, 'request' | 'spec' | 'rows' | 'lang' | 'withoutStock'> & {
+      outcome: Task['outcome'];
+      plotError?: { errors: Task['errors']; status: number };
+      user?: string;
+      processingMs?: number;
+    },
+  ): Task {
     const task: Task = {
       id: newTaskId(),
       state: 'PENDING',
@@ -225,7 +239,10 @@ export class SandboxCore {
     this.tasks.set(task.id, task);
     this.maxActiveTasks = Math.max(this.maxActiveTasks, this.activeTasks());
     if (init.user !== undefined) {
-      this.maxActiveTasksByUser.set(init.user, Math.max(this.maxActiveTasksByUser.get(init.user) ?? 0, this.activeTasksOf(init.user)));
+      this.maxActiveTasksByUser.set(
+        init.user,
+        Math.max(this.maxActiveTasksByUser.get(init.user) ?? 0, this.activeTasksOf(init.user)),
+      );
     }
     task.timers.push(setTimeout(() => this.startProcessing(task), task.pendingMs));
     return task;
@@ -325,7 +342,10 @@ export class SandboxCore {
     if (!made) {
       made = (async () => {
         const path = `${file}.${kind}`;
-        const source = kind === 'gzip' ? createReadStream(file) : createReadStream(file, { end: truncationPoint(task.fileBytes ?? 0) - 1 });
+        const source =
+          kind === 'gzip'
+            ? createReadStream(file)
+            : createReadStream(file, { end: truncationPoint(task.fileBytes ?? 0) - 1 });
         if (kind === 'trunc') await pipeline(source, createWriteStream(path));
         else await pipeline(source, createGzip(), createWriteStream(path));
         return { path, size: (await stat(path)).size };
@@ -374,7 +394,12 @@ export class SandboxCore {
         accountId: ACCOUNT_ID,
       };
       if (hook.action === 'UPDATE' && hook.diffType === 'FIELDS') {
-        event.updatedFields = task.state === 'DONE' ? ['state', 'resultUrl', 'deletionDate'] : task.state === 'API_ERROR' ? ['state', 'errors'] : ['state'];
+        event.updatedFields =
+          task.state === 'DONE'
+            ? ['state', 'resultUrl', 'deletionDate']
+            : task.state === 'API_ERROR'
+              ? ['state', 'errors']
+              : ['state'];
       }
       const delivery = this.deliver(hook, task, { events: [event] });
       this.pendingDeliveries.add(delivery);
@@ -388,8 +413,15 @@ export class SandboxCore {
     target.searchParams.append('requestId', requestId);
     const record = (attempt: number, status: number): void => {
       this.webhookDeliveries.push({
-        webhookId: hook.id, url: target.toString(), requestId, attempt, action: hook.action,
-        taskId: task.id, state: task.state, status, at: this.now(),
+        webhookId: hook.id,
+        url: target.toString(),
+        requestId,
+        attempt,
+        action: hook.action,
+        taskId: task.id,
+        state: task.state,
+        status,
+        at: this.now(),
       });
     };
     // Only loopback receivers are ever contacted: the sandbox sends nothing off this machine.
@@ -450,14 +482,18 @@ function postOnce(url: URL, body: string, timeoutMs: number): Promise<number> {
       clearTimeout(timer);
       resolve(status);
     };
-    const req = http.request(url, {
-      method: 'POST',
-      agent: false,
-      headers: { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => {
-      res.resume();
-      done(res.statusCode ?? 0);
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        done(res.statusCode ?? 0);
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       done(0);

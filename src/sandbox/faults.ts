@@ -148,7 +148,8 @@ export function parseFaultSpec(spec: string): Partial<Faults> {
       return { resultBody: value };
     case 'task': {
       const outcome = value.toUpperCase().replace(/-/g, '_');
-      if (!OUTCOMES.includes(outcome)) throw new Error(`--fault task: expected one of ${OUTCOMES.join(', ')}, got "${value}"`);
+      if (!OUTCOMES.includes(outcome))
+        throw new Error(`--fault task: expected one of ${OUTCOMES.join(', ')}, got "${value}"`);
       return { taskOutcome: outcome as TaskOutcome };
     }
     case 'pending-ms':

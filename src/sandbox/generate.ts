@@ -62,7 +62,14 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'Ёжик\u00a0неразрывный — тире',
 ];
 
-const STORE_NAMES = ['Основной склад', 'Склад «Север»', 'Не основной склад', 'Склад; "Юг", 2', 'Магазин\nна Тверской', '=Склад'];
+const STORE_NAMES = [
+  'Основной склад',
+  'Склад «Север»',
+  'Не основной склад',
+  'Склад; "Юг", 2',
+  'Магазин\nна Тверской',
+  '=Склад',
+];
 const UOMS = ['шт', 'кг', 'л', 'м', 'упак'];
 const FOLDERS = [
   { name: 'Чай', pathName: 'Напитки' },
@@ -177,9 +184,25 @@ interface Ctx {
 type Builder = (rng: Rng, i: number, ctx: Ctx) => Record<string, unknown>;
 
 const KIND = {
-  product: 1, variant: 2, consignment: 3, service: 4, bundle: 5, store: 6, uom: 7, folder: 8,
-  employee: 9, counterparty: 10, channel: 11, organization: 12, account: 13, image: 14,
-  currency: 15, pricetype: 16, characteristic: 17, group: 18, owner: 19,
+  product: 1,
+  variant: 2,
+  consignment: 3,
+  service: 4,
+  bundle: 5,
+  store: 6,
+  uom: 7,
+  folder: 8,
+  employee: 9,
+  counterparty: 10,
+  channel: 11,
+  organization: 12,
+  account: 13,
+  image: 14,
+  currency: 15,
+  pricetype: 16,
+  characteristic: 17,
+  group: 18,
+  owner: 19,
 } as const;
 
 function meta(ctx: Ctx, path: string, type: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -193,7 +216,9 @@ function entityMeta(ctx: Ctx, type: string, id: string, rng?: Rng, expand?: stri
 
 function name(i: number, rng: Rng): string {
   // The hostile part leads, so formula prefixes stay at the start of the value.
-  return rng.chance(0.5) ? `${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]} ${i}` : `${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]}`;
+  return rng.chance(0.5)
+    ? `${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]} ${i}`
+    : `${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]}`;
 }
 
 function code(i: number): string {
@@ -221,7 +246,11 @@ function uom(ctx: Ctx, rng: Rng): Record<string, unknown> {
 function folder(ctx: Ctx, rng: Rng): Record<string, unknown> {
   const n = rng.int(0, FOLDERS.length - 1);
   const f = FOLDERS[n] as { name: string; pathName: string };
-  return { meta: meta(ctx, `entity/productfolder/${entityId(ctx.seed, KIND.folder, n)}`, 'productfolder'), name: f.name, pathName: f.pathName };
+  return {
+    meta: meta(ctx, `entity/productfolder/${entityId(ctx.seed, KIND.folder, n)}`, 'productfolder'),
+    name: f.name,
+    pathName: f.pathName,
+  };
 }
 
 function image(ctx: Ctx, rng: Rng, i: number): Record<string, unknown> {
@@ -305,10 +334,17 @@ function profitA(rng: Rng, ctx: Ctx): Record<string, unknown> {
   // An average price: 216174.97396737244 kopecks in the docs' profit example (docs/api-facts.md §10.3).
   const averagePrice = ctx.fieldForms && rng.chance(0.4) ? rng.fractionalMoney(20_000) : sellPrice;
   return {
-    sellQuantity: f(sellQuantity), sellPrice: f(averagePrice), sellCost: f(sellCost),
-    sellSum: f(Math.round(sellSum)), sellCostSum: f(Math.round(sellCostSum)),
-    returnQuantity: f(returnQuantity), returnPrice: f(returnQuantity ? sellPrice : 0), returnCost: f(returnQuantity ? sellCost : 0),
-    returnSum: f(returnSum), returnCostSum: f(returnCostSum), profit: f(profit),
+    sellQuantity: f(sellQuantity),
+    sellPrice: f(averagePrice),
+    sellCost: f(sellCost),
+    sellSum: f(Math.round(sellSum)),
+    sellCostSum: f(Math.round(sellCostSum)),
+    returnQuantity: f(returnQuantity),
+    returnPrice: f(returnQuantity ? sellPrice : 0),
+    returnCost: f(returnQuantity ? sellCost : 0),
+    returnSum: f(returnSum),
+    returnCostSum: f(returnCostSum),
+    profit: f(profit),
     margin: f(sellCostSum ? Math.round((profit / sellCostSum) * 10_000) / 10_000 : 0),
     salesMargin: f(sellSum ? Math.round((profit / sellSum) * 10_000) / 10_000 : 0),
   };
@@ -328,8 +364,13 @@ function profitB(rng: Rng, ctx: Ctx): Record<string, unknown> {
   return {
     // Documented Int, sometimes sent as 1.0 (§1.6).
     salesCount: rng.chance(0.5) ? f(salesCount) : salesCount,
-    salesAvgCheck: f(salesAvgCheck), sellSum: f(sellSum), sellCostSum: f(sellCostSum),
-    returnCount, returnAvgCheck: f(returnAvgCheck), returnSum: f(returnSum), returnCostSum: f(returnCostSum),
+    salesAvgCheck: f(salesAvgCheck),
+    sellSum: f(sellSum),
+    sellCostSum: f(sellCostSum),
+    returnCount,
+    returnAvgCheck: f(returnAvgCheck),
+    returnSum: f(returnSum),
+    returnCostSum: f(returnCostSum),
     profit: f(profit),
     margin: f(sellCostSum ? Math.round((profit / sellCostSum) * 10_000) / 10_000 : 0),
     salesMargin: f(sellSum ? Math.round((profit / sellSum) * 10_000) / 10_000 : 0),
@@ -394,7 +435,10 @@ const moneyByAccount: Builder = (rng, i, ctx) => {
   const orgIndex = Math.floor(i / 3);
   const orgId = entityId(ctx.seed, KIND.organization, orgIndex);
   const row: Record<string, unknown> = {
-    organization: { meta: entityMeta(ctx, 'organization', orgId), name: HOSTILE_STRINGS[orgIndex % HOSTILE_STRINGS.length] },
+    organization: {
+      meta: entityMeta(ctx, 'organization', orgId),
+      name: HOSTILE_STRINGS[orgIndex % HOSTILE_STRINGS.length],
+    },
   };
   // Every third row is the organization's cash desk: no account.
   if (i % 3 !== 0) {
@@ -410,7 +454,10 @@ const moneyByAccount: Builder = (rng, i, ctx) => {
 const counterpartyReport: Builder = (rng, i, ctx) => {
   const id = entityId(ctx.seed, KIND.counterparty, i);
   const counterparty: Record<string, unknown> = {
-    meta: entityMeta(ctx, 'counterparty', id), id, name: name(i, rng), externalCode: `c-${i}`,
+    meta: entityMeta(ctx, 'counterparty', id),
+    id,
+    name: name(i, rng),
+    externalCode: `c-${i}`,
     companyType: rng.pick(COMPANY_TYPES),
   };
   if (rng.chance(0.6)) counterparty.inn = String(7_700_000_000 + i);
@@ -442,8 +489,11 @@ const dashboard: Builder = (rng) => ({
   sales: { count: rng.int(0, 50), amount: rng.money(50_000), movementAmount: -rng.money(1_000) },
   orders: { count: rng.int(0, 20), amount: rng.money(40_000), movementAmount: 0 },
   money: {
-    income: rng.money(70_000), outcome: rng.money(25_000), balance: rng.money(400_000),
-    todayMovement: Math.round(rng.float() * 100_000) / 100, movement: rng.money(45_000) - 500_000,
+    income: rng.money(70_000),
+    outcome: rng.money(25_000),
+    balance: rng.money(400_000),
+    todayMovement: Math.round(rng.float() * 100_000) / 100,
+    movement: rng.money(45_000) - 500_000,
   },
 });
 
@@ -460,7 +510,11 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
     accountId: entityId(ctx.seed, 0, 1),
     owner: { meta: entityMeta(ctx, 'employee', entityId(ctx.seed, KIND.owner, i % 7)) },
     shared: rng.chance(0.8),
-    group: { meta: meta(ctx, `entity/group/${entityId(ctx.seed, KIND.group, 0)}`, 'group', { metadataHref: `${ctx.base}/entity/group/metadata` }) },
+    group: {
+      meta: meta(ctx, `entity/group/${entityId(ctx.seed, KIND.group, 0)}`, 'group', {
+        metadataHref: `${ctx.base}/entity/group/metadata`,
+      }),
+    },
     updated: moment(rng),
     name: name(i, rng),
     externalCode: `c-${i}`,
@@ -479,7 +533,13 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
     if (rng.chance(0.5)) row.ogrn = '1027700132195';
     if (rng.chance(0.5)) {
       row.legalAddress = 'г. Москва, ул. Тверская, д. 1; офис "5"';
-      row.legalAddressFull = { postalCode: '125009', city: 'Москва', street: 'Тверская', house: '1', addInfo: 'офис "5"' };
+      row.legalAddressFull = {
+        postalCode: '125009',
+        city: 'Москва',
+        street: 'Тверская',
+        house: '1',
+        addInfo: 'офис "5"',
+      };
     }
   } else if (companyType === 'individual') {
     row.legalFirstName = 'Иван';
@@ -494,13 +554,24 @@ const counterpartyEntity: Builder = (rng, i, ctx) => {
   row.tags = ['опт', 'москва, центр', '"vip"'].slice(0, tagCount); // often []
   row.salesAmount = rng.chance(0.4) ? 0 : rng.money(1_000_000);
   row.accounts = { meta: meta(ctx, `${href}/accounts`, 'account', { size: rng.int(0, 2), limit: 1000, offset: 0 }) };
-  row.contactpersons = { meta: meta(ctx, `${href}/contactpersons`, 'contactperson', { size: 0, limit: 1000, offset: 0 }) };
+  row.contactpersons = {
+    meta: meta(ctx, `${href}/contactpersons`, 'contactperson', { size: 0, limit: 1000, offset: 0 }),
+  };
   row.notes = { meta: meta(ctx, `${href}/notes`, 'note', { size: 0, limit: 1000, offset: 0 }) };
   if (rng.chance(0.3)) {
-    row.attributes = [{
-      meta: meta(ctx, `entity/counterparty/metadata/attributes/${entityId(ctx.seed, KIND.characteristic, 0)}`, 'attributemetadata'),
-      id: entityId(ctx.seed, KIND.characteristic, 0), name: 'Комментарий', type: 'string', value: HOSTILE_STRINGS[(i + 1) % HOSTILE_STRINGS.length],
-    }];
+    row.attributes = [
+      {
+        meta: meta(
+          ctx,
+          `entity/counterparty/metadata/attributes/${entityId(ctx.seed, KIND.characteristic, 0)}`,
+          'attributemetadata',
+        ),
+        id: entityId(ctx.seed, KIND.characteristic, 0),
+        name: 'Комментарий',
+        type: 'string',
+        value: HOSTILE_STRINGS[(i + 1) % HOSTILE_STRINGS.length],
+      },
+    ];
   }
   if (rng.chance(0.3)) row.discounts = [];
   if (ctx.fieldForms) addCounterpartyFieldForms(row, rng, i, ctx, href);
@@ -518,7 +589,10 @@ function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: nu
       postalCode: '125009',
       country: { meta: meta(ctx, `entity/country/${countryId}`, 'country', { metadataHref: metadataOf('country') }) },
       region: { meta: meta(ctx, `entity/region/${regionId}`, 'region', { metadataHref: metadataOf('region') }) },
-      city: 'Москва', street: 'ул Тверская', house: String((i % 40) + 1), apartment: String(i % 90),
+      city: 'Москва',
+      street: 'ул Тверская',
+      house: String((i % 40) + 1),
+      apartment: String(i % 90),
       addInfo: 'addinfo',
       comment: HOSTILE_STRINGS[(i + 7) % HOSTILE_STRINGS.length],
     };
@@ -531,7 +605,9 @@ function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: nu
     const priceTypeId = entityId(ctx.seed, KIND.pricetype, 0);
     row.priceType = {
       meta: meta(ctx, `context/companysettings/pricetype/${priceTypeId}`, 'pricetype'),
-      id: priceTypeId, name: 'Цена продажи', externalCode: 'cbcf493b-55bc-11d9-848a-00112f43529a',
+      id: priceTypeId,
+      name: 'Цена продажи',
+      externalCode: 'cbcf493b-55bc-11d9-848a-00112f43529a',
     };
   }
   if (rng.chance(0.4)) {
@@ -548,14 +624,18 @@ function addCounterpartyFieldForms(row: Record<string, unknown>, rng: Rng, i: nu
 }
 
 function salePrices(ctx: Ctx, rng: Rng): Array<Record<string, unknown>> {
-  return [{
-    value: ctx.f(rng.money(200_000)),
-    currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) },
-    priceType: {
-      meta: meta(ctx, `context/companysettings/pricetype/${entityId(ctx.seed, KIND.pricetype, 0)}`, 'pricetype'),
-      id: entityId(ctx.seed, KIND.pricetype, 0), name: 'Цена продажи', externalCode: 'retail',
+  return [
+    {
+      value: ctx.f(rng.money(200_000)),
+      currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) },
+      priceType: {
+        meta: meta(ctx, `context/companysettings/pricetype/${entityId(ctx.seed, KIND.pricetype, 0)}`, 'pricetype'),
+        id: entityId(ctx.seed, KIND.pricetype, 0),
+        name: 'Цена продажи',
+        externalCode: 'retail',
+      },
     },
-  }];
+  ];
 }
 
 const assortment: Builder = (rng, i, ctx) => {
@@ -587,9 +667,16 @@ const assortment: Builder = (rng, i, ctx) => {
     row.effectiveVatEnabled = row.vatEnabled;
     if (type !== 'service') row.uom = { meta: uom(ctx, rng).meta };
     row.images = { meta: meta(ctx, `entity/${type}/${id}/images`, 'image', { size: 0, limit: 1000, offset: 0 }) };
-    row.minPrice = { value: ctx.f(rng.money(1_000)), currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) } };
-    row.buyPrice = { value: ctx.f(rng.money(50_000)), currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) } };
-    if (rng.chance(0.4)) row.supplier = { meta: entityMeta(ctx, 'counterparty', entityId(ctx.seed, KIND.counterparty, i % 11)) };
+    row.minPrice = {
+      value: ctx.f(rng.money(1_000)),
+      currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) },
+    };
+    row.buyPrice = {
+      value: ctx.f(rng.money(50_000)),
+      currency: { meta: entityMeta(ctx, 'currency', entityId(ctx.seed, KIND.currency, 0)) },
+    };
+    if (rng.chance(0.4))
+      row.supplier = { meta: entityMeta(ctx, 'counterparty', entityId(ctx.seed, KIND.counterparty, i % 11)) };
     if (type !== 'service') {
       row.weight = rng.chance(0.5) ? 0 : Math.round(rng.float() * 10_000) / 1000;
       row.volume = 0;
@@ -597,13 +684,23 @@ const assortment: Builder = (rng, i, ctx) => {
       row.isSerialTrackable = false;
     }
     if (type === 'bundle') {
-      row.components = { meta: meta(ctx, `entity/bundle/${id}/components`, 'bundlecomponent', { size: 2, limit: 1000, offset: 0 }) };
+      row.components = {
+        meta: meta(ctx, `entity/bundle/${id}/components`, 'bundlecomponent', { size: 2, limit: 1000, offset: 0 }),
+      };
     }
   } else if (type === 'variant') {
-    row.characteristics = [{
-      meta: meta(ctx, `entity/variant/metadata/characteristics/${entityId(ctx.seed, KIND.characteristic, 1)}`, 'attributemetadata'),
-      id: entityId(ctx.seed, KIND.characteristic, 1), name: 'Размер', value: rng.pick(['XL', 'S, M', '"42"', '=L']),
-    }];
+    row.characteristics = [
+      {
+        meta: meta(
+          ctx,
+          `entity/variant/metadata/characteristics/${entityId(ctx.seed, KIND.characteristic, 1)}`,
+          'attributemetadata',
+        ),
+        id: entityId(ctx.seed, KIND.characteristic, 1),
+        name: 'Размер',
+        value: rng.pick(['XL', 'S, M', '"42"', '=L']),
+      },
+    ];
     row.product = { meta: entityMeta(ctx, 'product', entityId(ctx.seed, KIND.product, i)) };
   } else {
     row.label = `партия ${i}; "${HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]}"`;
@@ -622,7 +719,12 @@ const assortment: Builder = (rng, i, ctx) => {
 
 /** What the docs' assortment example carries beyond the field table (docs/api-facts.md §10.5, §10.6). */
 function addAssortmentFieldForms(
-  row: Record<string, unknown>, rng: Rng, i: number, type: string, id: string, ctx: Ctx,
+  row: Record<string, unknown>,
+  rng: Rng,
+  i: number,
+  type: string,
+  id: string,
+  ctx: Ctx,
 ): void {
   if (rng.chance(0.5)) row.description = HOSTILE_STRINGS[(i + 2) % HOSTILE_STRINGS.length];
   if (type === 'product' || type === 'service' || type === 'bundle') {
@@ -707,7 +809,12 @@ function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
   for (let s = 0; s < storeCount; s++) {
     const id = entityId(opts.seed, KIND.store, s);
     stores.push({
-      meta: { href: `${base}/entity/store/${id}`, metadataHref: `${base}/entity/store/metadata`, type: 'store', mediaType: 'application/json' },
+      meta: {
+        href: `${base}/entity/store/${id}`,
+        metadataHref: `${base}/entity/store/metadata`,
+        type: 'store',
+        mediaType: 'application/json',
+      },
       name: s < STORE_NAMES.length ? STORE_NAMES[s] : `Склад №${s + 1}`,
     });
   }
@@ -719,7 +826,12 @@ function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
     interval = params.get('interval') ?? interval;
   }
   return {
-    base, seed: opts.seed >>> 0, stores, f, seriesStart, days: periodDays(spec, opts.requestUrl),
+    base,
+    seed: opts.seed >>> 0,
+    stores,
+    f,
+    seriesStart,
+    days: periodDays(spec, opts.requestUrl),
     seriesStepMs: interval === 'hour' ? 3_600_000 : 86_400_000,
     seriesMonthly: interval === 'month',
     withoutStock: opts.assortmentWithoutStock === true,
@@ -727,7 +839,13 @@ function makeCtx(opts: GenerateOptions, f: FloatFn, spec: ReportSpec): Ctx {
   };
 }
 
-function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, end = Infinity): Generator<Record<string, unknown>> {
+function* records(
+  report: string,
+  opts: GenerateOptions,
+  f: FloatFn,
+  start = 0,
+  end = Infinity,
+): Generator<Record<string, unknown>> {
   const { layout, spec } = layoutOf(report);
   const ctx = makeCtx(opts, f, spec);
   if (ctx.days) {
@@ -753,8 +871,13 @@ function* records(report: string, opts: GenerateOptions, f: FloatFn, start = 0, 
 export function generateRecords(
   report: string,
   opts: {
-    rows: number; seed: number; stores?: number; baseUrl?: string; requestUrl?: string;
-    assortmentWithoutStock?: boolean; fieldForms?: boolean;
+    rows: number;
+    seed: number;
+    stores?: number;
+    baseUrl?: string;
+    requestUrl?: string;
+    assortmentWithoutStock?: boolean;
+    fieldForms?: boolean;
   },
 ): Iterable<Record<string, unknown>> {
   layoutOf(report); // fail fast on an unknown alias
@@ -791,7 +914,10 @@ const CHUNK_CHARS = 1 << 20;
  * debit, series}`, `{context, meta, series}` or the bare dashboard object. Flat memory: records are
  * serialised one at a time into ~1 MB chunks, each awaited on the file handle.
  */
-export async function writeResultFile(path: string, opts: WriteResultOptions): Promise<{ bytes: number; records: number }> {
+export async function writeResultFile(
+  path: string,
+  opts: WriteResultOptions,
+): Promise<{ bytes: number; records: number }> {
   const { layout, spec } = layoutOf(opts.report);
   const pretty = opts.pretty === true;
   const base = baseOf(opts);
@@ -818,7 +944,9 @@ export async function writeResultFile(path: string, opts: WriteResultOptions): P
   // One top-level member, with the separator that precedes it.
   let members = 0;
   const member = async (key: string, value: unknown): Promise<void> => {
-    await emit(`${members++ ? ',' : ''}${pretty ? '\n  ' : ''}${JSON.stringify(key)}:${pretty ? ' ' : ''}${stringify(value, '  ')}`);
+    await emit(
+      `${members++ ? ',' : ''}${pretty ? '\n  ' : ''}${JSON.stringify(key)}:${pretty ? ' ' : ''}${stringify(value, '  ')}`,
+    );
   };
   try {
     const opts2: GenerateOptions = { ...opts, baseUrl: base, requestUrl };
@@ -829,9 +957,18 @@ export async function writeResultFile(path: string, opts: WriteResultOptions): P
       }
     } else {
       const context = {
-        employee: { href: `${base}/context/employee`, metadataHref: `${base}/entity/employee/metadata`, type: 'employee', mediaType: 'application/json' },
+        employee: {
+          href: `${base}/context/employee`,
+          metadataHref: `${base}/entity/employee/metadata`,
+          type: 'employee',
+          mediaType: 'application/json',
+        },
       };
-      const metaObj: Record<string, unknown> = { href: requestUrl, type: spec.resultType ?? opts.report, mediaType: 'application/json' };
+      const metaObj: Record<string, unknown> = {
+        href: requestUrl,
+        type: spec.resultType ?? opts.report,
+        mediaType: 'application/json',
+      };
       if (layout.shape === 'rows') metaObj.size = recordCount(opts.report, opts.rows, requestUrl, opts.seed);
       await emit('{');
       await member('context', context);

@@ -101,12 +101,17 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
   const merged: SandboxOptions = {
     ...defaults,
     ...options,
-    rateLimit: { ...defaults.rateLimit, ...options.rateLimit, weights: { ...defaults.rateLimit.weights, ...options.rateLimit?.weights } },
+    rateLimit: {
+      ...defaults.rateLimit,
+      ...options.rateLimit,
+      weights: { ...defaults.rateLimit.weights, ...options.rateLimit?.weights },
+    },
     storage: { ...defaults.storage, ...options.storage },
     faults: { ...defaults.faults, ...options.faults },
   };
   // Loopback only: nothing here may be reachable from, or send to, another machine.
-  if (!LOOPBACK.has(merged.host)) throw new Error(`sandbox host must be loopback (127.0.0.1, localhost or ::1), got ${merged.host}`);
+  if (!LOOPBACK.has(merged.host))
+    throw new Error(`sandbox host must be loopback (127.0.0.1, localhost or ::1), got ${merged.host}`);
   const ownDir = merged.dataDir === undefined;
   const dataDir = merged.dataDir ?? (await mkdtemp(join(tmpdir(), 'ms-async-sandbox-')));
   if (!ownDir) await mkdir(dataDir, { recursive: true });
@@ -117,7 +122,9 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
       res.destroy();
       return;
     }
-    const text = JSON.stringify({ errors: [{ error: `sandbox bug: ${error instanceof Error ? error.message : String(error)}`, code: 1999 }] });
+    const text = JSON.stringify({
+      errors: [{ error: `sandbox bug: ${error instanceof Error ? error.message : String(error)}`, code: 1999 }],
+    });
     res.writeHead(500, { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
   };
@@ -153,7 +160,8 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}): Promi
       return core.maxInFlight;
     },
     maxInFlightOf: (token) => core.maxInFlightByUser.get(`bearer:${token}`) ?? 0,
-    maxQueued: (token) => (token === undefined ? core.maxActiveTasks : core.maxActiveTasksByUser.get(`bearer:${token}`) ?? 0),
+    maxQueued: (token) =>
+      token === undefined ? core.maxActiveTasks : (core.maxActiveTasksByUser.get(`bearer:${token}`) ?? 0),
     advanceClock: (ms) => core.advanceClock(ms),
     now: () => core.now(),
     close: () => {

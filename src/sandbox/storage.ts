@@ -29,8 +29,14 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   const url = new URL(req.url ?? '/', core.storageUrl);
   const method = (req.method ?? 'GET').toUpperCase();
   const record = {
-    origin: 'storage' as const, method, url: url.toString(), headers: recordHeaders(req),
-    status: 0, startedAt: Date.now(), endedAt: 0, bodyBytes: 0,
+    origin: 'storage' as const,
+    method,
+    url: url.toString(),
+    headers: recordHeaders(req),
+    status: 0,
+    startedAt: Date.now(),
+    endedAt: 0,
+    bodyBytes: 0,
   };
   core.requests.push(record);
   res.on('finish', () => {
@@ -40,7 +46,8 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
     record.endedAt = Date.now();
   });
 
-  if (method !== 'GET' && method !== 'HEAD') return xmlError(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  if (method !== 'GET' && method !== 'HEAD')
+    return xmlError(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   const match = PATH_RE.exec(url.pathname);
   if (!match) return xmlError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
   const [, batch = '', objectId = ''] = match;
@@ -53,10 +60,13 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   if (core.now() >= expires * 1000) return xmlError(res, 403, 'AccessDenied', 'Temp URL expired.');
   const object = core.objects.get(objectId);
   const task = object && object.batch === batch ? core.tasks.get(object.taskId) : undefined;
-  if (!task?.file || core.now() >= (task.deletionAt ?? 0)) return xmlError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+  if (!task?.file || core.now() >= (task.deletionAt ?? 0))
+    return xmlError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
 
   const storage = core.options.storage;
-  const gzip = storage.gzip === true || (storage.gzip === 'negotiate' && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? '')));
+  const gzip =
+    storage.gzip === true ||
+    (storage.gzip === 'negotiate' && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? '')));
   const faults = core.faults;
   if (faults.resultBody !== null) return sendBody(res, method, faults.resultBody, gzip);
   const truncate = faults.truncateResult !== 'off';
@@ -78,7 +88,8 @@ export async function handleStorage(core: SandboxCore, req: IncomingMessage, res
   // If-Range (RFC 9110 §13.1.5): a validator that no longer matches means "send it whole".
   const ifRange = req.headers['if-range'];
   const rangeStillValid = ifRange === undefined || ifRange === headers.ETag || ifRange === headers['Last-Modified'];
-  const range = storage.range && rangeStillValid ? /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim()) : null;
+  const range =
+    storage.range && rangeStillValid ? /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim()) : null;
   if (range && (range[1] || range[2])) {
     if (range[1]) {
       start = Number(range[1]);

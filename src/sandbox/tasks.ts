@@ -63,7 +63,8 @@ export function checkPlotParams(
     if (!params.get(name)) return { error: errorObject(39000, lang, { param: name }, name), status: 412 };
   }
   const interval = params.get('interval') ?? '';
-  if (!['hour', 'day', 'month'].includes(interval)) return { error: errorObject(39002, lang, {}, 'interval'), status: 400 };
+  if (!['hour', 'day', 'month'].includes(interval))
+    return { error: errorObject(39002, lang, {}, 'interval'), status: 400 };
   const from = parseMoscowWallClock(params.get('momentFrom'));
   const to = parseMoscowWallClock(params.get('momentTo'));
   if (from === undefined) return { error: errorObject(1040, lang, {}, 'momentFrom'), status: 400 };
@@ -91,7 +92,10 @@ export function checkPlotParams(
 }
 
 /** The task entity exactly as §2.3 lists it for the task's state. */
-export function taskJson(task: Task, ctx: { baseUrl: string; accountId: string; now: number }): Record<string, unknown> {
+export function taskJson(
+  task: Task,
+  ctx: { baseUrl: string; accountId: string; now: number },
+): Record<string, unknown> {
   const href = `${ctx.baseUrl}/async/${task.id}`;
   const body: Record<string, unknown> = {
     meta: { href, type: 'async', mediaType: 'application/json' },
@@ -121,7 +125,11 @@ export function taskJson(task: Task, ctx: { baseUrl: string; accountId: string; 
 // GET /async: filter and order
 
 export class ListQueryError extends Error {
-  constructor(readonly code: number, readonly args: Record<string, string>, readonly parameter?: string) {
+  constructor(
+    readonly code: number,
+    readonly args: Record<string, string>,
+    readonly parameter?: string,
+  ) {
     super(`list query error ${code}`);
   }
 }
@@ -205,12 +213,18 @@ function matchOne(task: Task, c: Condition): boolean {
     if (d === undefined) return c.op === '!=';
     // Compare at the precision the filter gave (a value without ms matches the whole second).
     switch (c.op) {
-      case '=': return d === x;
-      case '!=': return d !== x;
-      case '<': return d < x;
-      case '>': return d > x;
-      case '<=': return d <= x;
-      case '>=': return d >= x;
+      case '=':
+        return d === x;
+      case '!=':
+        return d !== x;
+      case '<':
+        return d < x;
+      case '>':
+        return d > x;
+      case '<=':
+        return d <= x;
+      case '>=':
+        return d >= x;
     }
   }
   return c.op === '=' ? v === c.value : v !== c.value;
@@ -230,15 +244,20 @@ export function matchTask(task: Task, conditions: Condition[]): boolean {
 }
 
 export function parseTaskOrder(order: string): Array<{ field: 'deletionDate' | 'request'; desc: boolean }> {
-  return order.split(';').filter(Boolean).map((part) => {
-    const [field = '', dir = 'asc'] = part.split(',');
-    if (field !== 'deletionDate' && field !== 'request') throw new ListQueryError(1063, { name: field }, 'order');
-    if (dir !== 'asc' && dir !== 'desc') throw new ListQueryError(1040, {}, 'order');
-    return { field, desc: dir === 'desc' };
-  });
+  return order
+    .split(';')
+    .filter(Boolean)
+    .map((part) => {
+      const [field = '', dir = 'asc'] = part.split(',');
+      if (field !== 'deletionDate' && field !== 'request') throw new ListQueryError(1063, { name: field }, 'order');
+      if (dir !== 'asc' && dir !== 'desc') throw new ListQueryError(1040, {}, 'order');
+      return { field, desc: dir === 'desc' };
+    });
 }
 
-export function compareTasks(order: Array<{ field: 'deletionDate' | 'request'; desc: boolean }>): (a: Task, b: Task) => number {
+export function compareTasks(
+  order: Array<{ field: 'deletionDate' | 'request'; desc: boolean }>,
+): (a: Task, b: Task) => number {
   return (a, b) => {
     for (const { field, desc } of order) {
       const va = field === 'request' ? a.request : a.state === 'DONE' ? (a.deletionAt ?? 0) : -Infinity;

@@ -99,16 +99,28 @@ export class TraceRecorder implements HttpTrace {
   }
 
   recordExchange(exchange: PlainExchange): void {
-    const pending = { started: exchange.started, method: exchange.method, url: exchange.url, headers: exchange.requestHeaders };
+    const pending = {
+      started: exchange.started,
+      method: exchange.method,
+      url: exchange.url,
+      headers: exchange.requestHeaders,
+    };
     const total = this.now() - exchange.started;
     if (exchange.status === undefined) {
-      this.entries.push(this.entryOf(pending, undefined, undefined, `no answer: ${exchange.error ?? 'closed'}`, undefined, { phases: { total } }));
+      this.entries.push(
+        this.entryOf(pending, undefined, undefined, `no answer: ${exchange.error ?? 'closed'}`, undefined, {
+          phases: { total },
+        }),
+      );
       return;
     }
     // Shaped like got's Response, as far as entryOf reads it.
     const response = {
-      statusCode: exchange.status, statusMessage: '', httpVersion: '1.1',
-      headers: exchange.responseHeaders ?? {}, timings: { phases: { total } },
+      statusCode: exchange.status,
+      statusMessage: '',
+      httpVersion: '1.1',
+      headers: exchange.responseHeaders ?? {},
+      timings: { phases: { total } },
     } as unknown as Response;
     const cut = exchange.error ? ` (cut: ${exchange.error})` : '';
     this.entries.push(this.entryOf(pending, response, undefined, `${bodyLeftOut}${cut}`, exchange.bytes));

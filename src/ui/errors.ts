@@ -6,9 +6,7 @@ export function formatErrorLines(error: unknown, color: boolean): string[] {
   const dim = (s: string): string => (color ? `\u001B[2m${s}\u001B[22m` : s);
   if (!(error instanceof MsAsyncError)) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    return [
-      `${red('ms-async: internal error')} (this is a bug; please report it): ${message}`,
-    ];
+    return [`${red('ms-async: internal error')} (this is a bug; please report it): ${message}`];
   }
   const lines = [`${red('ms-async: error:')} ${error.message}`];
   for (const api of error.apiErrors) {
@@ -22,7 +20,13 @@ export function formatErrorLines(error: unknown, color: boolean): string[] {
 
 export function errorToJson(error: unknown): { error: Record<string, unknown> } {
   if (!(error instanceof MsAsyncError)) {
-    return { error: { code: 'ERR_MS_INTERNAL', message: error instanceof Error ? error.message : String(error), apiErrors: [] } };
+    return {
+      error: {
+        code: 'ERR_MS_INTERNAL',
+        message: error instanceof Error ? error.message : String(error),
+        apiErrors: [],
+      },
+    };
   }
   return {
     error: {

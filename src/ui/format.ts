@@ -5,7 +5,6 @@ import { parseMoscowTime } from '../moscow-time.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { pathBelowApiRoot } from '../reports/request.js';
 
-
 /** `850ms`, `12s`, `4m 05s`, `1h 07m`. */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.round(ms / 1000));
@@ -60,8 +59,12 @@ type Paint = (text: string) => string;
 export function palette(color: boolean): { state: (state: string) => string; dim: Paint; bold: Paint } {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const byState: Record<string, Paint> = {
-    DONE: chalk.green, PENDING: chalk.yellow, PROCESSING: chalk.cyan,
-    ERROR: chalk.red, API_ERROR: chalk.red, CANCEL: chalk.magenta,
+    DONE: chalk.green,
+    PENDING: chalk.yellow,
+    PROCESSING: chalk.cyan,
+    ERROR: chalk.red,
+    API_ERROR: chalk.red,
+    CANCEL: chalk.magenta,
   };
   return { state: (s) => (byState[s] ?? ((x: string) => x))(s), dim: chalk.dim, bold: chalk.bold };
 }
@@ -86,30 +89,51 @@ function renderTableAs(header: string[], rows: string[][], paint: Array<Paint | 
   if (tabs) return [header, ...rows].map((cells) => cells.map((c) => c.replace(/[\t\r\n]+/g, ' ')).join('\t'));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], painted: boolean): string =>
-    cells.map((cell, i) => {
-      const last = i === cells.length - 1;
-      const padded = last ? cell : cell.padEnd(widths[i] ?? 0);
-      const p = painted ? paint[i] : undefined;
-      return p ? p(padded) : padded;
-    }).join('  ').trimEnd();
+    cells
+      .map((cell, i) => {
+        const last = i === cells.length - 1;
+        const padded = last ? cell : cell.padEnd(widths[i] ?? 0);
+        const p = painted ? paint[i] : undefined;
+        return p ? p(padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
   return [line(header, false), ...rows.map((r) => line(r, true))];
 }
 
-export function renderTaskTable(tasks: readonly AsyncTask[], options: { now: number; color: boolean; tabs?: boolean }): string[] {
+export function renderTaskTable(
+  tasks: readonly AsyncTask[],
+  options: { now: number; color: boolean; tabs?: boolean },
+): string[] {
   const { state } = palette(options.color);
-  const rows = tasks.map((t) => [t.id, t.state, formatDeletion(t.deletionDate, options.now), shortenRequest(t.request)]);
+  const rows = tasks.map((t) => [
+    t.id,
+    t.state,
+    formatDeletion(t.deletionDate, options.now),
+    shortenRequest(t.request),
+  ]);
   if (options.tabs) return renderTabSeparated(['ID', 'STATE', 'DELETED', 'REQUEST'], rows);
-  return renderTable(['ID', 'STATE', 'DELETED', 'REQUEST'], rows, [undefined, (s) => state(s.trim()) + s.slice(s.trimEnd().length)]);
+  return renderTable(['ID', 'STATE', 'DELETED', 'REQUEST'], rows, [
+    undefined,
+    (s) => state(s.trim()) + s.slice(s.trimEnd().length),
+  ]);
 }
 
 /** `key: value` lines for one task (stdout of `status`). */
 export function renderTaskDetails(task: AsyncTask, options: { now: number; color: boolean }): string[] {
   const { state } = palette(options.color);
-  const lines = [`id:       ${task.id}`, `state:    ${state(task.state)}`, `request:  ${shortenRequest(task.request, 200)}`];
-  if (task.deletionDate) lines.push(`deleted:  ${formatDeletion(task.deletionDate, options.now)} (${task.deletionDate} MSK)`);
+  const lines = [
+    `id:       ${task.id}`,
+    `state:    ${state(task.state)}`,
+    `request:  ${shortenRequest(task.request, 200)}`,
+  ];
+  if (task.deletionDate)
+    lines.push(`deleted:  ${formatDeletion(task.deletionDate, options.now)} (${task.deletionDate} MSK)`);
   if (task.resultUrl) lines.push(`result:   ${task.resultUrl}`);
   for (const e of task.errors ?? []) {
-    lines.push(`error:    ${e.code === undefined ? '' : `${e.code} `}${e.error}${e.parameter ? ` (parameter ${e.parameter})` : ''}`);
+    lines.push(
+      `error:    ${e.code === undefined ? '' : `${e.code} `}${e.error}${e.parameter ? ` (parameter ${e.parameter})` : ''}`,
+    );
   }
   return lines;
 }
@@ -118,7 +142,9 @@ export function renderReportsTable(reports: readonly ReportSpec[]): string[] {
   return renderTable(
     ['ALIAS', 'PATH', 'REQUIRED', 'RECORDS', 'CSV', 'MONEY (--rubles)'],
     reports.map((r) => [
-      r.alias, r.path, r.required.length > 0 ? r.required.join(',') : '-',
+      r.alias,
+      r.path,
+      r.required.length > 0 ? r.required.join(',') : '-',
       r.records === 'root' ? 'whole object' : `${r.records}[]`,
       r.explode ? `one row per ${r.explode}[] element` : 'one row per record',
       r.money.length > 0 ? r.money.join(',') : '-',

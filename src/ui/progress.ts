@@ -30,7 +30,14 @@ export async function createProgressBar(
       format: (_options, params) => {
         const columns = (stream as { columns?: number }).columns ?? 80;
         const total = params.total > 0 ? params.total : undefined;
-        return renderProgressLine({ label, value: params.value, total, columns, show, speed: speed.read(params.value, params.total, unit) });
+        return renderProgressLine({
+          label,
+          value: params.value,
+          total,
+          columns,
+          show,
+          speed: speed.read(params.value, params.total, unit),
+        });
       },
       hideCursor: true,
       clearOnComplete: false,
@@ -81,7 +88,8 @@ function createSpeed(now: () => number): Speed {
       if (elapsed < RATE_AFTER_MS || moved <= 0) return {};
       // The average since the bar started: steady, unlike the last tick's jumpy rate.
       const perSecond = (moved * 1000) / elapsed;
-      const rate = unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+      const rate =
+        unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${Math.round(perSecond).toLocaleString('en-US')}/s`;
       const remaining = total > 0 ? Math.max(0, total - value) : undefined;
       if (elapsed < ETA_AFTER_MS || remaining === undefined || remaining === 0) return { rate };
       return { rate, eta: formatSeconds(remaining / perSecond) };

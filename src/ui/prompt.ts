@@ -50,7 +50,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 function firstLine(text: string): string {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+  const line = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   if (!line) throw new UsageError('no token on stdin', { hint: 'echo "$TOKEN" | ms-async login' });
   return line;
 }

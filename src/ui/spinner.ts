@@ -19,7 +19,13 @@ const NOOP: Spinner = { active: false, update() {}, stop() {} };
 export async function createSpinner(io: Io, mode: TerminalMode, text = ''): Promise<Spinner> {
   if (!mode.interactive) return NOOP;
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: io.stderr as NodeJS.WriteStream, isEnabled: true, discardStdin: false, color: mode.color ? 'cyan' : false }).start();
+  const spinner = ora({
+    text,
+    stream: io.stderr as NodeJS.WriteStream,
+    isEnabled: true,
+    discardStdin: false,
+    color: mode.color ? 'cyan' : false,
+  }).start();
   return {
     active: true,
     update(next) {
@@ -41,7 +47,12 @@ export interface TaskWatcher {
  * Spinner text `PROCESSING · 12s` on a TTY, its elapsed time ticking every second between polls
  * (which come up to 10 s apart); `task <id>: PROCESSING (12s)` lines otherwise.
  */
-export async function createTaskWatcher(io: Io, mode: TerminalMode, taskId: string, now: () => number = Date.now): Promise<TaskWatcher> {
+export async function createTaskWatcher(
+  io: Io,
+  mode: TerminalMode,
+  taskId: string,
+  now: () => number = Date.now,
+): Promise<TaskWatcher> {
   const spinner = await createSpinner(io, mode, `task ${taskId}: waiting`);
   const { state: paint } = palette(mode.color);
   const startedAt = now();

@@ -24,18 +24,30 @@ const quickSleep = (ms: number, signal?: AbortSignal) => {
 
 function client(options: Partial<ApiClientOptions> = {}) {
   return createApiClient({
-    baseUrl: sb.baseUrl, auth: { kind: 'bearer', token: TOKEN }, sleep: quickSleep, onLog: (l) => logs.push(l), ...options,
+    baseUrl: sb.baseUrl,
+    auth: { kind: 'bearer', token: TOKEN },
+    sleep: quickSleep,
+    onLog: (l) => logs.push(l),
+    ...options,
   });
 }
 
 /** Every way an error could leak: message, JSON, printed lines, util.inspect (cause included). */
 function expectNoToken(error: unknown): void {
-  const texts = [JSON.stringify(errorToJson(error)), formatErrorLines(error, false).join('\n'), inspect(error, { depth: 6 })];
+  const texts = [
+    JSON.stringify(errorToJson(error)),
+    formatErrorLines(error, false).join('\n'),
+    inspect(error, { depth: 6 }),
+  ];
   for (const text of texts) expect(text).not.toContain(TOKEN);
 }
 
 async function waitDone(c: ReturnType<typeof client>, id: string) {
-  return pollTask((signal) => c.getTask(id, { signal }), { timeoutMs: 10_000, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))), now: Date.now });
+  return pollTask((signal) => c.getTask(id, { signal }), {
+    timeoutMs: 10_000,
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
+    now: Date.now,
+  });
 }
 
 beforeEach(async () => {
@@ -98,7 +110,12 @@ describe('the client against the sandbox', () => {
 
   it('429: waits X-Lognex-Retry-After, then retries (the next request really waited)', async () => {
     sb.setFaults({ status429: { at: 1 } });
-    const c = client({ sleep: (ms, signal) => { sleeps.push(ms); return new Promise((r, j) => (signal?.aborted ? j(signal.reason) : setTimeout(r, ms))); } });
+    const c = client({
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return new Promise((r, j) => (signal?.aborted ? j(signal.reason) : setTimeout(r, ms)));
+      },
+    });
     await c.getEmployee();
     const [first, second] = sb.requests;
     expect(first?.status).toBe(429);
@@ -113,7 +130,9 @@ describe('the client against the sandbox', () => {
 
   it('429 for too long → NetworkError (exit 7)', async () => {
     sb.setFaults({ status429: { at: 1, count: 100 } });
-    const error = await client({ maxRateLimitWaitMs: 300 }).getEmployee().catch((e: unknown) => e);
+    const error = await client({ maxRateLimitWaitMs: 300 })
+      .getEmployee()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).exitCode).toBe(7);
     expectNoToken(error);
@@ -128,9 +147,15 @@ describe('the client against the sandbox', () => {
 
   it('5xx: retries exhausted → NetworkError (exit 7) with status and request, no token', async () => {
     sb.setFaults({ status5xx: { at: 1, count: 50, status: 500 } });
-    const error = await client({ maxRetries: 3 }).listTasks().catch((e: unknown) => e);
+    const error = await client({ maxRetries: 3 })
+      .listTasks()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error).toMatchObject({ exitCode: 7, httpStatus: 500, request: { method: 'GET', url: `${sb.baseUrl}/async` } });
+    expect(error).toMatchObject({
+      exitCode: 7,
+      httpStatus: 500,
+      request: { method: 'GET', url: `${sb.baseUrl}/async` },
+    });
     expect(sb.requests).toHaveLength(4);
     expectNoToken(error);
   });
@@ -145,7 +170,9 @@ describe('the client against the sandbox', () => {
 
   it('a dropped task creation is NOT repeated (it may have created a task); the hint says to check list', async () => {
     sb.setFaults({ dropConnection: { at: 1 } });
-    const error = await client().createTask('/report/stock/all').catch((e: unknown) => e);
+    const error = await client()
+      .createTask('/report/stock/all')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).hint).toMatch(/ms-async list/);
     expect(sb.requests).toHaveLength(1);
@@ -174,7 +201,10 @@ describe('the client against the sandbox', () => {
   it('paces down when X-RateLimit-Remaining runs low, so the bucket never runs dry', async () => {
     await sb.close();
     sb = await startTestSandbox({ token: TOKEN, rateLimit: { units: 6, windowMs: 600, weights: { default: 1 } } });
-    const realSleep = (ms: number) => { sleeps.push(ms); return new Promise<void>((r) => setTimeout(r, ms)); };
+    const realSleep = (ms: number) => {
+      sleeps.push(ms);
+      return new Promise<void>((r) => setTimeout(r, ms));
+    };
     const c = client({ sleep: realSleep });
     for (let i = 0; i < 12; i += 1) await c.getEmployee();
     expect(sb.requests.every((r) => r.status === 200)).toBe(true);
@@ -192,7 +222,9 @@ describe('the client against the sandbox', () => {
 
   it('maps API errors to the error tree, never with the token', async () => {
     const c = client();
-    const bad = await createApiClient({ baseUrl: sb.baseUrl, auth: { kind: 'bearer', token: `${TOKEN}-wrong` } }).getEmployee().catch((e: unknown) => e);
+    const bad = await createApiClient({ baseUrl: sb.baseUrl, auth: { kind: 'bearer', token: `${TOKEN}-wrong` } })
+      .getEmployee()
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(AuthError);
     expect(bad).toMatchObject({ exitCode: 3, httpStatus: 401, hint: expect.stringContaining('ms-async login') });
     expect((bad as AuthError).apiErrors[0]?.code).toBe(1056);
@@ -240,7 +272,9 @@ describe('the client against the sandbox', () => {
     const hook = await c.createWebhook({ url: 'https://example.com/hook', action: 'PROCESSED' });
     expect(hook).toMatchObject({ entityType: 'async', action: 'PROCESSED', url: 'https://example.com/hook' });
     expect((await c.listWebhooks()).map((h) => h.id)).toContain(hook.id);
-    const dup = await c.createWebhook({ url: 'https://example.com/hook', action: 'PROCESSED' }).catch((e: unknown) => e);
+    const dup = await c
+      .createWebhook({ url: 'https://example.com/hook', action: 'PROCESSED' })
+      .catch((e: unknown) => e);
     expect(dup).toMatchObject({ exitCode: 4, apiErrors: [expect.objectContaining({ code: 30003 })] });
     await c.deleteWebhook(hook.id);
     expect(await c.listWebhooks()).toEqual([]);

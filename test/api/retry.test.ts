@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backoffDelay, isRetryableNetworkError, isRetryableStatus, pacingDelayMs, rateLimitWaitMs,
+  backoffDelay,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  pacingDelayMs,
+  rateLimitWaitMs,
 } from '../../src/api/retry.js';
 import { createdTaskFrom, taskIdFromUrl, userAgent, withAsyncParam } from '../../src/api/client.js';
 import { errorFromResponse, parseApiErrors } from '../../src/api/parse.js';
@@ -9,7 +13,9 @@ import { ApiError, AuthError, NetworkError, ResultGoneError, TaskFailedError } f
 describe('backoffDelay (full jitter)', () => {
   const opts = (r: number) => ({ baseMs: 500, capMs: 10_000, random: () => r });
   it('grows exponentially up to the cap', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, opts(0.999999)))).toEqual([499, 999, 1999, 3999, 7999, 9999, 9999]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, opts(0.999999)))).toEqual([
+      499, 999, 1999, 3999, 7999, 9999, 9999,
+    ]);
   });
   it('is uniform in [0, ceiling)', () => {
     expect(backoffDelay(3, opts(0))).toBe(0);
@@ -57,13 +63,21 @@ describe('rate-limit headers', () => {
 describe('task URLs', () => {
   const base = 'https://api.moysklad.ru/api/remap/1.2';
   it('taskIdFromUrl', () => {
-    expect(taskIdFromUrl(`${base}/async/5d2b7e40-1c9a-11f0-0a80-0b4c00000012`)).toBe('5d2b7e40-1c9a-11f0-0a80-0b4c00000012');
+    expect(taskIdFromUrl(`${base}/async/5d2b7e40-1c9a-11f0-0a80-0b4c00000012`)).toBe(
+      '5d2b7e40-1c9a-11f0-0a80-0b4c00000012',
+    );
     expect(taskIdFromUrl(`${base}/async/abc/result`)).toBe('abc');
     expect(taskIdFromUrl(`${base}/report/stock/all`)).toBeUndefined();
   });
   it('tells Location and Content-Location apart by /result, whichever way round', () => {
-    const current = createdTaskFrom({ location: `${base}/async/t1/result`, 'content-location': `${base}/async/t1` }, `${base}/x`);
-    const swapped = createdTaskFrom({ location: `${base}/async/t1`, 'content-location': `${base}/async/t1/result` }, `${base}/x`);
+    const current = createdTaskFrom(
+      { location: `${base}/async/t1/result`, 'content-location': `${base}/async/t1` },
+      `${base}/x`,
+    );
+    const swapped = createdTaskFrom(
+      { location: `${base}/async/t1`, 'content-location': `${base}/async/t1/result` },
+      `${base}/x`,
+    );
     expect(current).toEqual(swapped);
     expect(current).toMatchObject({ id: 't1', statusUrl: `${base}/async/t1`, resultUrl: `${base}/async/t1/result` });
     expect(createdTaskFrom({ location: `${base}/async/t2/result` }, `${base}/x`).statusUrl).toBe(`${base}/async/t2`);
@@ -101,8 +115,9 @@ describe('errorFromResponse', () => {
     expect(error.request).toEqual({ method: 'GET', url: ctx.url });
   });
   it('keeps code, error, moreInfo and parameter of errors[]', () => {
-    expect(parseApiErrors('{"errors":[{"error":"e","code":1,"parameter":"p","moreInfo":"m","line":3}]}'))
-      .toEqual([{ error: 'e', code: 1, parameter: 'p', moreInfo: 'm' }]);
+    expect(parseApiErrors('{"errors":[{"error":"e","code":1,"parameter":"p","moreInfo":"m","line":3}]}')).toEqual([
+      { error: 'e', code: 1, parameter: 'p', moreInfo: 'm' },
+    ]);
     expect(parseApiErrors('<html>')).toEqual([]);
   });
   it('415 with an empty body still says what is wrong', () => {

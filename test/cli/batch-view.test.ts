@@ -25,8 +25,8 @@ describe('the batch view', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the cursor movement is what this test looks for
     const frames = out.stderr().split(/\u001b\[2A/);
     expect(frames).toHaveLength(2); // the first frame, then one that moved up over both lines
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI codes
     const last = (frames[1] ?? '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI codes
       .replace(/\u001b\[[0-9;]*[A-Za-z]/g, '')
       .split('\n')
       .filter(Boolean);

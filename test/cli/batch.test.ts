@@ -197,7 +197,13 @@ describe("batch: ten jobs within the account's limits", () => {
 describe('batch: two accounts', () => {
   it('jobs of two profiles go to their own accounts, each with its own 4 task slots', async () => {
     const a = await start({ queueLimit: 20, processingMs: 250, token: TOKEN });
-    const b = await startTestSandbox({ rows: 30, queueLimit: 20, processingMs: 250, token: FOREIGN, rateLimit: BIG_BUCKET });
+    const b = await startTestSandbox({
+      rows: 30,
+      queueLimit: 20,
+      processingMs: 250,
+      token: FOREIGN,
+      rateLimit: BIG_BUCKET,
+    });
     try {
       const configDir = join(dir, 'config');
       await mkdir(configDir);

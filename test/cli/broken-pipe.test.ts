@@ -21,9 +21,19 @@ describe('a closed stdout pipe', () => {
   beforeAll(expectFreshBuild);
 
   it('ends a streaming export with exit 0 and nothing on stderr', async () => {
-    const r = await runAndCloseStdout(['-q', 'export', 'stock-bystore', '--sandbox', '--sandbox-rows', '50000', '--out', '-', '--format', 'csv']);
+    const r = await runAndCloseStdout([
+      '-q',
+      'export',
+      'stock-bystore',
+      '--sandbox',
+      '--sandbox-rows',
+      '50000',
+      '--out',
+      '-',
+      '--format',
+      'csv',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 60_000);
-
 });

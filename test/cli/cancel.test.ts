@@ -28,7 +28,11 @@ describe('ms-async cancel', () => {
 
   it('an empty task id → exit 2 before any request (fetch, status, cancel)', async () => {
     const before = t.sb.requests.length;
-    for (const argv of [['cancel', ''], ['status', '', '--wait'], ['fetch', ' ', '--out', 'x.csv']]) {
+    for (const argv of [
+      ['cancel', ''],
+      ['status', '', '--wait'],
+      ['fetch', ' ', '--out', 'x.csv'],
+    ]) {
       const r = await cli(argv);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/a task id is required/);

@@ -18,7 +18,11 @@ const product = (id: string, name: string) => ({
   meta: { href: `https://api.moysklad.ru/api/remap/1.2/entity/product/${id}?expand=supplier`, type: 'product' },
   name,
   stockByStore: [
-    { meta: { href: `https://api.moysklad.ru/api/remap/1.2/entity/store/s1`, type: 'store' }, name: 'Склад; "Юг", 2', stock: -3.5 },
+    {
+      meta: { href: `https://api.moysklad.ru/api/remap/1.2/entity/store/s1`, type: 'store' },
+      name: 'Склад; "Юг", 2',
+      stock: -3.5,
+    },
   ],
 });
 
@@ -86,7 +90,9 @@ describe('ms-async convert', () => {
   it('a task object or a webhook event is exit 2 naming what it is, the old output untouched', async () => {
     const task = {
       meta: { href: 'https://api.moysklad.ru/api/remap/1.2/async/7e11f3a2-1c9b-11f0-0a80-0b4c00000020', type: 'async' },
-      id: '7e11f3a2-1c9b-11f0-0a80-0b4c00000020', state: 'DONE', request: 'https://api.moysklad.ru/api/remap/1.2/report/stock/all?async=true',
+      id: '7e11f3a2-1c9b-11f0-0a80-0b4c00000020',
+      state: 'DONE',
+      request: 'https://api.moysklad.ru/api/remap/1.2/report/stock/all?async=true',
       resultUrl: 'https://api.moysklad.ru/api/remap/1.2/async/7e11f3a2-1c9b-11f0-0a80-0b4c00000020/result',
     };
     const event = { events: [{ meta: task.meta, action: 'PROCESSED', accountId: 'a1' }] };

@@ -147,12 +147,28 @@ describe('export: the happy path and what it leaves behind', () => {
 
 describe('export survives the faults it can, and fails cleanly on the rest', () => {
   const recover: Array<[string, Partial<SandboxOptions>, (sb: Sandbox) => void]> = [
-    ['a download cut mid-way, resumed with Range', { storage: { gzip: false, range: true, contentLength: true } }, (sb) => sb.setFaults({ cutDownloadAfterBytes: 3000 })],
-    ['a download cut mid-way on a storage without Range, restarted', { storage: { gzip: false, range: false, contentLength: true } }, (sb) => sb.setFaults({ cutDownloadAfterBytes: 3000 })],
-    ['a cut gzip download without Content-Length', { storage: { gzip: true, range: true, contentLength: false } }, (sb) => sb.setFaults({ cutDownloadAfterBytes: 2000 })],
+    [
+      'a download cut mid-way, resumed with Range',
+      { storage: { gzip: false, range: true, contentLength: true } },
+      (sb) => sb.setFaults({ cutDownloadAfterBytes: 3000 }),
+    ],
+    [
+      'a download cut mid-way on a storage without Range, restarted',
+      { storage: { gzip: false, range: false, contentLength: true } },
+      (sb) => sb.setFaults({ cutDownloadAfterBytes: 3000 }),
+    ],
+    [
+      'a cut gzip download without Content-Length',
+      { storage: { gzip: true, range: true, contentLength: false } },
+      (sb) => sb.setFaults({ cutDownloadAfterBytes: 2000 }),
+    ],
     ['an expired storage link, renewed through /result', {}, (sb) => sb.setFaults({ expiredLink: true })],
     ['429 with X-Lognex-Retry-After', {}, (sb) => sb.setFaults({ status429: { at: 2, count: 1 } })],
-    ['a 503 and a dropped connection while polling', {}, (sb) => sb.setFaults({ status5xx: { at: 2, count: 1, status: 503 }, dropConnection: { at: 3, count: 1 } })],
+    [
+      'a 503 and a dropped connection while polling',
+      {},
+      (sb) => sb.setFaults({ status5xx: { at: 2, count: 1, status: 503 }, dropConnection: { at: 3, count: 1 } }),
+    ],
     ['a result truncated once, downloaded again', {}, (sb) => sb.setFaults({ truncateResult: 'once' })],
   ];
 
@@ -207,10 +223,25 @@ describe('export survives the faults it can, and fails cleanly on the rest', () 
   });
 
   const fail: Array<[string, (sb: Sandbox) => void, number, RegExp]> = [
-    ['a result that stays truncated', (sb) => sb.setFaults({ truncateResult: 'always' }), 7, /not well-formed|truncated|cut short|unexpected end/i],
-    ['5xx that retries do not overcome', (sb) => sb.setFaults({ status5xx: { at: 2, count: 50, status: 502 } }), 7, /502|server|failed/i],
+    [
+      'a result that stays truncated',
+      (sb) => sb.setFaults({ truncateResult: 'always' }),
+      7,
+      /not well-formed|truncated|cut short|unexpected end/i,
+    ],
+    [
+      '5xx that retries do not overcome',
+      (sb) => sb.setFaults({ status5xx: { at: 2, count: 50, status: 502 } }),
+      7,
+      /502|server|failed/i,
+    ],
     ['a task ending API_ERROR', (sb) => sb.setFaults({ taskOutcome: 'API_ERROR' }), 4, /API error \d+/],
-    ['a task ending API_ERROR for lack of permission', (sb) => sb.setFaults({ taskOutcome: 'API_ERROR_AUTH' }), 3, /1016|permission|доступ/i],
+    [
+      'a task ending API_ERROR for lack of permission',
+      (sb) => sb.setFaults({ taskOutcome: 'API_ERROR_AUTH' }),
+      3,
+      /1016|permission|доступ/i,
+    ],
     ['a task ending ERROR', (sb) => sb.setFaults({ taskOutcome: 'ERROR' }), 5, /ERROR/],
     ['a task ending CANCEL', (sb) => sb.setFaults({ taskOutcome: 'CANCEL' }), 5, /CANCEL/],
   ];
@@ -282,7 +313,9 @@ describe('export survives the faults it can, and fails cleanly on the rest', () 
         },
       });
       expect(r.code).toBe(130);
-      expect(sb.requests.filter((q) => q.method === 'PUT' && q.url.endsWith('/cancel')).map((q) => q.status)).toEqual([204]);
+      expect(sb.requests.filter((q) => q.method === 'PUT' && q.url.endsWith('/cancel')).map((q) => q.status)).toEqual([
+        204,
+      ]);
       expect(r.stderr).toMatch(/task [0-9a-f-]+ was cancelled/);
       await expectOnly([]);
     });

@@ -29,9 +29,13 @@ describe.skipIf(!canMeasure)('export of a result over 100 MB', () => {
   beforeAll(async () => {
     expectFreshBuild();
     dir = await mkdtemp(join(tmpdir(), 'ms-async-memory-'));
-    sandbox = spawn(process.execPath, [BIN, 'sandbox', '--rows', String(ROWS), '--pending-ms', '0', '--processing-ms', '0', '--token', TOKEN], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    sandbox = spawn(
+      process.execPath,
+      [BIN, 'sandbox', '--rows', String(ROWS), '--pending-ms', '0', '--processing-ms', '0', '--token', TOKEN],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const lines = createInterface({ input: sandbox.stdout! });
     baseUrl = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);

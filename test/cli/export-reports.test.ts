@@ -20,7 +20,14 @@ const TOKEN = 'tok-REPORTS-a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const ROWS = 24; // more than HOSTILE_STRINGS' 16, so every hostile value appears
 const STORES = 3;
 const SEED = 1;
-const PLOT_PARAMS = ['-p', 'momentFrom=2026-03-01 00:00:00', '-p', 'momentTo=2026-03-20 00:00:00', '-p', 'interval=day'];
+const PLOT_PARAMS = [
+  '-p',
+  'momentFrom=2026-03-01 00:00:00',
+  '-p',
+  'momentTo=2026-03-20 00:00:00',
+  '-p',
+  'interval=day',
+];
 
 let sb: Sandbox;
 let dir: string;
@@ -41,7 +48,11 @@ type Json = Record<string, unknown>;
 async function exportTo(spec: ReportSpec, file: string): Promise<string> {
   const params = spec.required.length > 0 ? PLOT_PARAMS : [];
   const out = join(dir, file);
-  const r = await runCli(['export', spec.alias, ...params, '--out', out], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 }, outputs);
+  const r = await runCli(
+    ['export', spec.alias, ...params, '--out', out],
+    { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 },
+    outputs,
+  );
   expect(r.code, r.stderr).toBe(0);
   return readFile(out, 'utf8');
 }
@@ -72,7 +83,7 @@ function flattenObject(value: Json, prefix: string, out: Record<string, string>)
   for (const [key, child] of Object.entries(value)) {
     if (key === 'meta' && (child as { size?: unknown } | null)?.size instanceof JsonNumber) {
       // A collection's meta (accounts, notes …): its size.
-      out[`${prefix}size`] = ((child as { size: JsonNumber }).size).text;
+      out[`${prefix}size`] = (child as { size: JsonNumber }).size.text;
     } else if (key === 'meta' && child !== null && typeof child === 'object' && !Array.isArray(child)) {
       const meta = child as { href?: string; type?: string };
       const path = (meta.href ?? '').split('?')[0] ?? '';
@@ -157,7 +168,9 @@ describe('CSV details', () => {
     const seen = new Set<string>();
     for (const file of await readdir(dir)) {
       if (!file.endsWith('.csv')) continue;
-      const rows = parseCsv(await readFile(join(dir, file), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+      const rows = parseCsv(await readFile(join(dir, file), 'utf8'), { columns: true }) as Array<
+        Record<string, string>
+      >;
       for (const row of rows) for (const value of Object.values(row)) seen.add(value);
     }
     const missing = HOSTILE_STRINGS.filter((s) => ![...seen].some((value) => value === s || value.includes(s)));
@@ -166,23 +179,33 @@ describe('CSV details', () => {
 
   it('--excel writes a BOM, semicolons and CRLF that csv-parse reads back', async () => {
     const out = join(dir, 'excel-stock-all.csv');
-    const r = await runCli(['-q', 'export', 'stock-all', '--out', out, '--excel'], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 });
+    const r = await runCli(['-q', 'export', 'stock-all', '--out', out, '--excel'], {
+      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN },
+      realCapMs: 5,
+    });
     expect(r.code, r.stderr).toBe(0);
     const bytes = await readFile(out);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = bytes.toString('utf8').slice(1);
     expect(text.split('\r\n')[0]).toContain(';');
     // Parsed with CRLF as the only record delimiter: a bare LF between records would merge them.
-    const rows = parseCsv(text, { columns: true, delimiter: ';', record_delimiter: '\r\n' }) as Array<Record<string, string>>;
+    const rows = parseCsv(text, { columns: true, delimiter: ';', record_delimiter: '\r\n' }) as Array<
+      Record<string, string>
+    >;
     expect(rows).toHaveLength(ROWS);
   });
 
   it('--columns picks and orders; a name no record has is left empty with a warning, exit 0', async () => {
     const out = join(dir, 'columns.csv');
     // An API path has no catalogue check (an alias would refuse the typo: test/cli/hints.test.ts).
-    const r = await runCli(['export', '/report/stock/bystore', '--out', out, '--columns', 'stockByStore.name,meta.id,stockByStore.stok'], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 });
+    const r = await runCli(
+      ['export', '/report/stock/bystore', '--out', out, '--columns', 'stockByStore.name,meta.id,stockByStore.stok'],
+      { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: --columns: no record has "stockByStore\.stok" \(left empty\); the result's columns are: meta\.id, meta\.type, stockByStore\.meta\.id/);
+    expect(r.stderr).toMatch(
+      /warning: --columns: no record has "stockByStore\.stok" \(left empty\); the result's columns are: meta\.id, meta\.type, stockByStore\.meta\.id/,
+    );
     const rows = parseCsv(await readFile(out, 'utf8'), { columns: true }) as Array<Record<string, string>>;
     expect(Object.keys(rows[0]!)).toEqual(['stockByStore.name', 'meta.id', 'stockByStore.stok']);
     expect(rows).toHaveLength(ROWS * STORES);
@@ -193,7 +216,10 @@ describe('CSV details', () => {
     const spec = REPORTS.find((r) => r.alias === 'stock-all')!;
     const plain = parseCsv(await exportTo(spec, 'kopecks.csv'), { columns: true }) as Array<Record<string, string>>;
     const out = join(dir, 'rubles.csv');
-    const r = await runCli(['-q', 'export', 'stock-all', '--out', out, '--rubles'], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 });
+    const r = await runCli(['-q', 'export', 'stock-all', '--out', out, '--rubles'], {
+      env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN },
+      realCapMs: 5,
+    });
     expect(r.code).toBe(0);
     const rubles = parseCsv(await readFile(out, 'utf8'), { columns: true }) as Array<Record<string, string>>;
     rubles.forEach((row, i) => {

@@ -20,7 +20,14 @@ const TOKEN = 'tok-XLSX-a1b2c3d4e5f60718293a4b5c6d7e8f9012';
 const ROWS = 24; // more than HOSTILE_STRINGS' 16, so every hostile value appears
 const STORES = 3;
 const SEED = 1;
-const PLOT_PARAMS = ['-p', 'momentFrom=2026-03-01 00:00:00', '-p', 'momentTo=2026-03-20 00:00:00', '-p', 'interval=day'];
+const PLOT_PARAMS = [
+  '-p',
+  'momentFrom=2026-03-01 00:00:00',
+  '-p',
+  'momentTo=2026-03-20 00:00:00',
+  '-p',
+  'interval=day',
+];
 /** The API's date-time notation (docs/api-facts.md §1.5). */
 const MOMENT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/;
 
@@ -40,10 +47,18 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 
-async function exportTo(spec: ReportSpec, file: string, extra: string[] = []): Promise<{ path: string; stderr: string }> {
+async function exportTo(
+  spec: ReportSpec,
+  file: string,
+  extra: string[] = [],
+): Promise<{ path: string; stderr: string }> {
   const params = spec.required.length > 0 ? PLOT_PARAMS : [];
   const out = join(dir, file);
-  const r = await runCli(['export', spec.alias, ...params, '--out', out, ...extra], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 }, outputs);
+  const r = await runCli(
+    ['export', spec.alias, ...params, '--out', out, ...extra],
+    { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 },
+    outputs,
+  );
   expect(r.code, r.stderr).toBe(0);
   return { path: out, stderr: r.stderr };
 }
@@ -55,14 +70,20 @@ function recordsOf(spec: ReportSpec, body: Json): Json[] {
 
 // --- the expected cells, flattened independently of src/ ------------------------------------
 
-type Want = { kind: 'text'; v: string } | { kind: 'number'; v: number } | { kind: 'money'; v: number } | { kind: 'moment'; v: string } | { kind: 'bool'; v: boolean };
+type Want =
+  | { kind: 'text'; v: string }
+  | { kind: 'number'; v: number }
+  | { kind: 'money'; v: number }
+  | { kind: 'moment'; v: string }
+  | { kind: 'bool'; v: boolean };
 
 function want(value: unknown, column: string, spec: ReportSpec): Want | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   if (Array.isArray(value)) return { kind: 'text', v: JSON.stringify(value) };
   if (typeof value === 'boolean') return { kind: 'bool', v: value };
   // Rubles are the kopecks' decimal text shifted two places (4377.26 → 43.7726), not value / 100.
-  if (typeof value === 'number') return spec.money.includes(column) ? { kind: 'money', v: Number(`${value}e-2`) } : { kind: 'number', v: value };
+  if (typeof value === 'number')
+    return spec.money.includes(column) ? { kind: 'money', v: Number(`${value}e-2`) } : { kind: 'number', v: value };
   const s = String(value);
   if (MOMENT.test(s)) return { kind: 'moment', v: s.includes('.') ? s.padEnd(23, '0') : `${s}.000` };
   return { kind: 'text', v: s };
@@ -135,7 +156,13 @@ describe.each(REPORTS.map((spec) => [spec.alias, spec] as const))('export %s --o
     const requestUrl = (json.meta as { href?: string } | undefined)?.href;
     const records = recordsOf(spec, json);
     // The sandbox's own options (field forms included) decide what it generated.
-    const options = { rows: records.length, seed: SEED, stores: STORES, baseUrl: sb.baseUrl, fieldForms: sb.options.fieldForms };
+    const options = {
+      rows: records.length,
+      seed: SEED,
+      stores: STORES,
+      baseUrl: sb.baseUrl,
+      fieldForms: sb.options.fieldForms,
+    };
     const expected = [...generateRecords(spec.alias, { ...options, ...(requestUrl ? { requestUrl } : {}) })];
     const rows = expected.flatMap((record) => flattenRecord(record, spec.explode));
 
@@ -182,7 +209,11 @@ describe('XLSX details', () => {
     const spec = REPORTS.find((r) => r.alias === 'money-byaccount')!;
     const { path } = await exportTo(spec, 'book.bin', ['--format', 'xlsx']);
     expect((await readFile(path)).subarray(0, 2).toString('latin1')).toBe('PK');
-    const r = await runCli(['export', 'money-byaccount', '--out', path, '--columns', ','], { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 }, outputs);
+    const r = await runCli(
+      ['export', 'money-byaccount', '--out', path, '--columns', ','],
+      { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 5 },
+      outputs,
+    );
     expect(r.code).toBe(2);
     expect((await readFile(path)).subarray(0, 2).toString('latin1')).toBe('PK');
   });

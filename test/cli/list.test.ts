@@ -15,9 +15,17 @@ describe('ms-async list', () => {
 
     const piped = await cli(['list']);
     expect(piped.code).toBe(0);
-    const rows = piped.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = piped.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     expect(rows[0]).toEqual(['ID', 'STATE', 'DELETED', 'REQUEST']);
-    expect(rows.find((r) => r[0] === a)).toEqual([a, 'DONE', expect.stringMatching(/^in (59m|1h 00m)$/), '/report/stock/all']);
+    expect(rows.find((r) => r[0] === a)).toEqual([
+      a,
+      'DONE',
+      expect.stringMatching(/^in (59m|1h 00m)$/),
+      '/report/stock/all',
+    ]);
     expect(piped.stdout).not.toMatch(/ {2}/);
 
     const table = await cli(['list'], { stdoutTTY: true });
@@ -25,16 +33,22 @@ describe('ms-async list', () => {
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID +STATE +DELETED +REQUEST$/);
     expect(lines.find((l) => l.startsWith(a))).toMatch(/DONE +in (59m|1h 00m) +\/report\/stock\/all$/);
-    expect(lines.find((l) => l.startsWith(b))).toMatch(/PENDING +- +\/report\/profit\/byproduct\?momentFrom=2026-11-01 00:00:00$/);
+    expect(lines.find((l) => l.startsWith(b))).toMatch(
+      /PENDING +- +\/report\/profit\/byproduct\?momentFrom=2026-11-01 00:00:00$/,
+    );
     expect(table.stdout).not.toContain('\u001b[');
 
     const json = JSON.parse((await cli(['--json', 'list'])).stdout) as Array<{ id: string }>;
     expect(json.map((t) => t.id).sort()).toEqual([a, b].sort());
     const done = JSON.parse((await cli(['--json', 'list', '--state', 'done'])).stdout) as Array<{ id: string }>;
     expect(done.map((t) => t.id)).toEqual([a]);
-    const byText = JSON.parse((await cli(['--json', 'list', '--request', 'Profit/ByProduct'])).stdout) as Array<{ id: string }>;
+    const byText = JSON.parse((await cli(['--json', 'list', '--request', 'Profit/ByProduct'])).stdout) as Array<{
+      id: string;
+    }>;
     expect(byText.map((t) => t.id)).toEqual([b]);
-    const many = JSON.parse((await cli(['--json', 'list', '--state', 'DONE', '--state', 'PENDING', '--all'])).stdout) as unknown[];
+    const many = JSON.parse(
+      (await cli(['--json', 'list', '--state', 'DONE', '--state', 'PENDING', '--all'])).stdout,
+    ) as unknown[];
     expect(many).toHaveLength(2);
     expect(t.sb.requests.some((q) => decodeURIComponent(q.url).includes('filter=state=DONE;state=PENDING'))).toBe(true);
   });

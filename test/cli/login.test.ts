@@ -14,7 +14,9 @@ describe('ms-async login / logout', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/logged in.*profile "default"/);
-    expect(t.sb.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual(['GET /api/remap/1.2/context/employee']);
+    expect(t.sb.requests.map((q) => `${q.method} ${new URL(q.url).pathname}`)).toEqual([
+      'GET /api/remap/1.2/context/employee',
+    ]);
 
     const path = (await cli(['config', 'path'])).stdout.trim();
     expect(path.startsWith(t.configDir)).toBe(true);
@@ -26,7 +28,9 @@ describe('ms-async login / logout', () => {
     expect(started.code).toBe(0);
 
     expect((await cli(['config', 'get', 'token'])).stdout).toBe(`${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
-    expect((await cli(['config', 'list'])).stdout).toBe(`default.base-url=${t.sb.baseUrl}\ndefault.token=${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`);
+    expect((await cli(['config', 'list'])).stdout).toBe(
+      `default.base-url=${t.sb.baseUrl}\ndefault.token=${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)\n`,
+    );
 
     const out = await cli(['logout']);
     expect(out.code).toBe(0);
@@ -35,7 +39,12 @@ describe('ms-async login / logout', () => {
   });
 
   it('a hidden prompt on a TTY: nothing echoed', async () => {
-    const { deps, out } = createTestDeps({ configDir: t.configDir, stdinTTY: true, stderrTTY: true, env: { MS_BASE_URL: t.sb.baseUrl } });
+    const { deps, out } = createTestDeps({
+      configDir: t.configDir,
+      stdinTTY: true,
+      stderrTTY: true,
+      env: { MS_BASE_URL: t.sb.baseUrl },
+    });
     const pending = run(['login', '--profile', 'shop2'], deps);
     await new Promise((r) => setTimeout(r, 50));
     out.type(`${TOKEN}\r`);
@@ -63,20 +72,30 @@ describe('ms-async config', () => {
     expect((await cli(['--profile', 'b', 'config', 'set', 'token', TOKEN])).code).toBe(0);
     expect((await cli(['config', 'get', 'base-url'])).stdout).toBe('https://example.com/api/remap/1.2\n');
     const json = JSON.parse((await cli(['--json', 'config', 'list'])).stdout) as Record<string, Record<string, string>>;
-    expect(json).toEqual({ default: { 'base-url': 'https://example.com/api/remap/1.2' }, b: { token: `${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)` } });
+    expect(json).toEqual({
+      default: { 'base-url': 'https://example.com/api/remap/1.2' },
+      b: { token: `${TOKEN.slice(0, 4)}…(${TOKEN.length} chars)` },
+    });
     expect((await cli(['config', 'get', 'password'])).code).toBe(2);
     expect((await cli(['config', 'set', 'base-url', 'nope'])).code).toBe(2);
   });
 
   it('MS_PROFILE picks the profile, the flag beats it', async () => {
     await cli(['--profile', 'x', 'config', 'set', 'base-url', 'https://x.example/api']);
-    expect((await cli(['config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe('https://x.example/api\n');
-    expect((await cli(['--profile', 'default', 'config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe('');
+    expect((await cli(['config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout).toBe(
+      'https://x.example/api\n',
+    );
+    expect(
+      (await cli(['--profile', 'default', 'config', 'get', 'base-url'], { env: { MS_PROFILE: 'x' } })).stdout,
+    ).toBe('');
   });
 });
 
 describe('refused credentials name their source (issue 11)', () => {
-  const s = useCliSandbox('tok-SOURCES-0011223344556677889900aabbccddee', 'sources', { login: 'admin@shop', password: 'right' });
+  const s = useCliSandbox('tok-SOURCES-0011223344556677889900aabbccddee', 'sources', {
+    login: 'admin@shop',
+    password: 'right',
+  });
   const run = (argv: string[], env: NodeJS.ProcessEnv, stdin?: string) =>
     s.cli(argv, { env: { MS_BASE_URL: s.sb.baseUrl, ...env }, ...(stdin === undefined ? {} : { stdin }) });
 
@@ -118,7 +137,10 @@ describe('refused credentials name their source (issue 11)', () => {
 describe('a base URL carrying credentials', () => {
   it('is refused (exit 2) on every command, never printed, never preferred over MS_TOKEN', async () => {
     const base = t.sb.baseUrl.replace('http://', 'http://shop:s3cr3t-pw@');
-    for (const argv of [['--json', 'status', '00000000-0000-4000-8000-000000000000'], ['-v', 'list']]) {
+    for (const argv of [
+      ['--json', 'status', '00000000-0000-4000-8000-000000000000'],
+      ['-v', 'list'],
+    ]) {
       const r = await cli(argv, { env: { MS_BASE_URL: base, MS_TOKEN: TOKEN } });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/carries a user name or password/);
@@ -130,4 +152,3 @@ describe('a base URL carrying credentials', () => {
     expect(t.sb.requests.length).toBe(before);
   });
 });
-

@@ -33,18 +33,35 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (argv: string[]) => runCli(argv, { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 10 }, outputs);
+const cli = (argv: string[]) =>
+  runCli(argv, { env: { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN }, realCapMs: 10 }, outputs);
 
 const PERMISSION = JSON.stringify({
-  errors: [{ error: 'Недостаточно прав для просмотра объекта', code: 1016, moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1016' }],
+  errors: [
+    {
+      error: 'Недостаточно прав для просмотра объекта',
+      code: 1016,
+      moreInfo: 'https://dev.moysklad.ru/doc/api/remap/1.2/#error_1016',
+    },
+  ],
 });
 const OTHER = JSON.stringify({ errors: [{ error: 'Ошибка формата фильтрации', code: 1002, parameter: 'filter' }] });
 
 const CASES: Array<{ name: string; body: string; code: number; stderr: RegExp }> = [
   { name: 'a permission error body (1016)', body: PERMISSION, code: 3, stderr: /API error 1016: Недостаточно прав/ },
-  { name: 'another API error body (1002)', body: OTHER, code: 4, stderr: /API error 1002: Ошибка формата фильтрации \(parameter filter\)/ },
+  {
+    name: 'another API error body (1002)',
+    body: OTHER,
+    code: 4,
+    stderr: /API error 1002: Ошибка формата фильтрации \(parameter filter\)/,
+  },
   { name: 'an empty object', body: '{}', code: 7, stderr: /not a result of stock-bystore: an empty object/ },
-  { name: 'a top-level array', body: '[{"stockByStore":[]}]', code: 7, stderr: /not a result of stock-bystore: the file is a JSON array/ },
+  {
+    name: 'a top-level array',
+    body: '[{"stockByStore":[]}]',
+    code: 7,
+    stderr: /not a result of stock-bystore: the file is a JSON array/,
+  },
 ];
 
 describe.each(CASES)('$name', ({ body, code, stderr }) => {

@@ -19,14 +19,31 @@ describe('ms-async reports', () => {
     const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(rows).toHaveLength(REPORTS.length);
     expect(rows.find((row) => row.alias === 'stock-bystore')).toEqual({
-      alias: 'stock-bystore', path: '/report/stock/bystore', title: 'Stock by store', required: [], records: 'rows', explode: 'stockByStore', period: false,
-      money: [], columns: expect.arrayContaining(['meta.id', 'stockByStore.stock']),
+      alias: 'stock-bystore',
+      path: '/report/stock/bystore',
+      title: 'Stock by store',
+      required: [],
+      records: 'rows',
+      explode: 'stockByStore',
+      period: false,
+      money: [],
+      columns: expect.arrayContaining(['meta.id', 'stockByStore.stock']),
     });
     expect(rows.find((row) => row.alias === 'stock-all')?.money).toEqual(['price', 'salePrice']);
     expect(rows.filter((row) => row.period === true).map((row) => row.alias)).toEqual([
-      'profit-byproduct', 'profit-byvariant', 'profit-byemployee', 'profit-bycounterparty', 'profit-bysaleschannel',
-      'money-plotseries', 'sales-plotseries', 'orders-plotseries',
+      'profit-byproduct',
+      'profit-byvariant',
+      'profit-byemployee',
+      'profit-bycounterparty',
+      'profit-bysaleschannel',
+      'money-plotseries',
+      'sales-plotseries',
+      'orders-plotseries',
     ]);
-    expect(rows.find((row) => row.alias === 'sales-plotseries')?.required).toEqual(['momentFrom', 'momentTo', 'interval']);
+    expect(rows.find((row) => row.alias === 'sales-plotseries')?.required).toEqual([
+      'momentFrom',
+      'momentTo',
+      'interval',
+    ]);
   });
 });

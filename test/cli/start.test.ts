@@ -9,7 +9,10 @@ const t = useCliSandbox(TOKEN, 'start');
 const cli = (argv: string[], options: TestDepsOptions = {}) => t.cli(argv, options);
 
 /** A sandbox of its own whose account queue holds one task. */
-async function withQueueOfOne(options: Partial<SandboxOptions>, body: (sb: Sandbox, env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+async function withQueueOfOne(
+  options: Partial<SandboxOptions>,
+  body: (sb: Sandbox, env: NodeJS.ProcessEnv) => Promise<void>,
+): Promise<void> {
   const sb = await startTestSandbox({ token: TOKEN, queueLimit: 1, ...options });
   try {
     await body(sb, { MS_BASE_URL: sb.baseUrl, MS_TOKEN: TOKEN });
@@ -84,16 +87,28 @@ describe('ms-async start', () => {
   });
 
   it('no credentials → exit 3 with a login hint; plain http to another host → exit 2', async () => {
-    const none = await runCli(['start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl } }, t.outputs);
+    const none = await runCli(
+      ['start', 'stock-all'],
+      { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl } },
+      t.outputs,
+    );
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/ms-async login/);
-    const insecure = await runCli(['start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: 'http://api.moysklad.ru/api/remap/1.2', MS_TOKEN: TOKEN } }, t.outputs);
+    const insecure = await runCli(
+      ['start', 'stock-all'],
+      { configDir: t.configDir, env: { MS_BASE_URL: 'http://api.moysklad.ru/api/remap/1.2', MS_TOKEN: TOKEN } },
+      t.outputs,
+    );
     expect(insecure.code).toBe(2);
     expect(insecure.stderr).toMatch(/plain http/);
   });
 
   it('a wrong token → exit 3, and --json errors parse', async () => {
-    const r = await runCli(['--json', 'start', 'stock-all'], { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl, MS_TOKEN: 'wrong-token' } }, t.outputs);
+    const r = await runCli(
+      ['--json', 'start', 'stock-all'],
+      { configDir: t.configDir, env: { MS_BASE_URL: t.sb.baseUrl, MS_TOKEN: 'wrong-token' } },
+      t.outputs,
+    );
     expect(r.code).toBe(3);
     const json = JSON.parse(r.stdout) as { error: { code: string; apiErrors: Array<{ code: number }> } };
     expect(json.error.code).toBe('ERR_MS_AUTH');

@@ -2,7 +2,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/test-io.js';
 
-const calls = vi.hoisted(() => ({ start: [] as unknown[][], status: [] as unknown[][], list: [] as unknown[][], session: [] as unknown[] }));
+const calls = vi.hoisted(() => ({
+  start: [] as unknown[][],
+  status: [] as unknown[][],
+  list: [] as unknown[][],
+  session: [] as unknown[],
+}));
 
 vi.mock('../../src/core/session.js', () => ({
   createSession: vi.fn(async (input: unknown) => {
@@ -75,8 +80,13 @@ describe('argv → options', () => {
   });
 
   it('global flags reach the session', async () => {
-    await runCli(['--base-url', 'https://x.example/api', '--token', 't', '--profile', 'p', 'status', ID], { env: { MS_TOKEN: 'e' } });
-    expect(calls.session[0]).toMatchObject({ globals: { baseUrl: 'https://x.example/api', token: 't', profile: 'p' }, env: { MS_TOKEN: 'e' } });
+    await runCli(['--base-url', 'https://x.example/api', '--token', 't', '--profile', 'p', 'status', ID], {
+      env: { MS_TOKEN: 'e' },
+    });
+    expect(calls.session[0]).toMatchObject({
+      globals: { baseUrl: 'https://x.example/api', token: 't', profile: 'p' },
+      env: { MS_TOKEN: 'e' },
+    });
   });
 
   it.each([

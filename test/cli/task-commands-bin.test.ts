@@ -11,13 +11,23 @@ import type { Sandbox } from '../../src/sandbox/index.js';
 const BIN = resolve(import.meta.dirname, '../../bin/ms-async.js');
 const TOKEN = 'tok-BIN-77777777777777777777777777777777';
 
-function spawnBin(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnBin(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MS_') && k !== 'FORCE_COLOR'));
-    execFile(process.execPath, [BIN, ...args], { env: { ...clean, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('MS_') && k !== 'FORCE_COLOR'),
+    );
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...clean, ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_BASE_URL, assertSafeTransport, isLoopbackAddress, maskSecret, resolveConnection,
+  DEFAULT_BASE_URL,
+  assertSafeTransport,
+  isLoopbackAddress,
+  maskSecret,
+  resolveConnection,
 } from '../../src/config/resolve.js';
 import { AuthError, UsageError } from '../../src/errors.js';
 
@@ -11,13 +15,34 @@ const stored = {
 
 describe('resolveConnection precedence: flag > env > stored > default', () => {
   it.each([
-    ['flag wins', { token: 'flag-token', baseUrl: 'https://flag.example/api' }, { MS_TOKEN: 'env-token', MS_BASE_URL: 'https://env.example/api' },
-      { token: 'flag-token', baseUrl: 'https://flag.example/api', sources: { auth: 'flag', baseUrl: 'flag' } }],
-    ['env over stored', {}, { MS_TOKEN: 'env-token', MS_BASE_URL: 'https://env.example/api' },
-      { token: 'env-token', baseUrl: 'https://env.example/api', sources: { auth: 'env', baseUrl: 'env' } }],
-    ['stored', {}, {}, { token: 'stored-token', baseUrl: 'https://stored.example/api/remap/1.2', sources: { auth: 'stored', baseUrl: 'stored' } }],
-    ['profile flag picks another stored profile, default URL', { profile: 'other' }, { MS_PROFILE: 'default' },
-      { token: 'other-token', baseUrl: DEFAULT_BASE_URL, sources: { auth: 'stored', baseUrl: 'default' } }],
+    [
+      'flag wins',
+      { token: 'flag-token', baseUrl: 'https://flag.example/api' },
+      { MS_TOKEN: 'env-token', MS_BASE_URL: 'https://env.example/api' },
+      { token: 'flag-token', baseUrl: 'https://flag.example/api', sources: { auth: 'flag', baseUrl: 'flag' } },
+    ],
+    [
+      'env over stored',
+      {},
+      { MS_TOKEN: 'env-token', MS_BASE_URL: 'https://env.example/api' },
+      { token: 'env-token', baseUrl: 'https://env.example/api', sources: { auth: 'env', baseUrl: 'env' } },
+    ],
+    [
+      'stored',
+      {},
+      {},
+      {
+        token: 'stored-token',
+        baseUrl: 'https://stored.example/api/remap/1.2',
+        sources: { auth: 'stored', baseUrl: 'stored' },
+      },
+    ],
+    [
+      'profile flag picks another stored profile, default URL',
+      { profile: 'other' },
+      { MS_PROFILE: 'default' },
+      { token: 'other-token', baseUrl: DEFAULT_BASE_URL, sources: { auth: 'stored', baseUrl: 'default' } },
+    ],
     ['MS_PROFILE', {}, { MS_PROFILE: 'other' }, { token: 'other-token', baseUrl: DEFAULT_BASE_URL }],
   ])('%s', (_name, flags, env, expected) => {
     const c = resolveConnection({ flags, env, stored });
@@ -69,7 +94,9 @@ describe('resolveConnection precedence: flag > env > stored > default', () => {
   });
 
   it('resolveConnection refuses plain http to a non-loopback address at once', () => {
-    expect(() => resolveConnection({ flags: { baseUrl: 'http://10.0.0.1/api', token: 't' }, env: {} })).toThrow(UsageError);
+    expect(() => resolveConnection({ flags: { baseUrl: 'http://10.0.0.1/api', token: 't' }, env: {} })).toThrow(
+      UsageError,
+    );
   });
 
   it.each([

@@ -5,8 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  CELL_EMPTY, CELL_FALSE, CELL_JSON, CELL_NUMBER, CELL_NUMBER_TEXT, CELL_STRING, CELL_TEXT, CELL_TEXT_DELIM, CELL_TRUE,
-  ColumnTable, type CellRow, type LineWriter,
+  CELL_EMPTY,
+  CELL_FALSE,
+  CELL_JSON,
+  CELL_NUMBER,
+  CELL_NUMBER_TEXT,
+  CELL_STRING,
+  CELL_TEXT,
+  CELL_TEXT_DELIM,
+  CELL_TRUE,
+  ColumnTable,
+  type CellRow,
+  type LineWriter,
 } from '../../src/convert/columns.js';
 import { ByteFlattener } from '../../src/convert/csv-bytes.js';
 import { ObjectFlattener } from '../../src/convert/csv-objects.js';
@@ -20,13 +30,17 @@ class Recorder implements LineWriter {
     for (let k = 0; k < count; k++) {
       const kind = row.kind[k]!;
       const byBytes = kind === CELL_TEXT || kind === CELL_TEXT_DELIM || kind === CELL_NUMBER;
-      cells.push([kind, byBytes ? Buffer.from(b!.subarray(row.s[k]!, row.e[k]!)).toString('utf8') : (row.str[k] ?? '')]);
+      cells.push([
+        kind,
+        byBytes ? Buffer.from(b!.subarray(row.s[k]!, row.e[k]!)).toString('utf8') : (row.str[k] ?? ''),
+      ]);
     }
     this.lines.push(cells);
   }
 }
 
-const RECORD = '{"meta":{"href":"https://x/entity/product/p-1?expand=a","type":"product"},"name":"a,b","code":"00002",' +
+const RECORD =
+  '{"meta":{"href":"https://x/entity/product/p-1?expand=a","type":"product"},"name":"a,b","code":"00002",' +
   '"q":"say \\"hi\\"","price":1050,"stock":2.50,"ok":true,"no":false,"none":null,"tags":["x",1]}';
 const report = { money: ['price'] };
 
@@ -46,10 +60,30 @@ describe('typed cells', () => {
     const texts = ['p-1', 'product', 'a,b', '00002', 'say "hi"', '1050', '2.50', 'true', 'false', '', '["x",1]'];
     const bytesLine = bytesOut.lines[0]!;
     expect(bytesLine.map(([kind]) => kind)).toEqual([
-      CELL_TEXT, CELL_TEXT, CELL_TEXT_DELIM, CELL_TEXT, CELL_STRING, CELL_NUMBER, CELL_NUMBER, CELL_TRUE, CELL_FALSE, CELL_EMPTY, CELL_JSON,
+      CELL_TEXT,
+      CELL_TEXT,
+      CELL_TEXT_DELIM,
+      CELL_TEXT,
+      CELL_STRING,
+      CELL_NUMBER,
+      CELL_NUMBER,
+      CELL_TRUE,
+      CELL_FALSE,
+      CELL_EMPTY,
+      CELL_JSON,
     ]);
     expect(objectOut.lines[0]!.map(([kind]) => kind)).toEqual([
-      CELL_STRING, CELL_STRING, CELL_STRING, CELL_STRING, CELL_STRING, CELL_NUMBER_TEXT, CELL_NUMBER_TEXT, CELL_TRUE, CELL_FALSE, CELL_EMPTY, CELL_JSON,
+      CELL_STRING,
+      CELL_STRING,
+      CELL_STRING,
+      CELL_STRING,
+      CELL_STRING,
+      CELL_NUMBER_TEXT,
+      CELL_NUMBER_TEXT,
+      CELL_TRUE,
+      CELL_FALSE,
+      CELL_EMPTY,
+      CELL_JSON,
     ]);
     for (const line of [bytesLine, objectOut.lines[0]!]) {
       texts.forEach((t, k) => {

@@ -23,14 +23,21 @@ afterAll(async () => {
 });
 
 /** The contract's CSV rules, written the slow and obvious way. */
-function expectedCsvRecords(records: Array<Record<string, unknown>>, explode: string | undefined): Array<Record<string, string>> {
-  const idOf = (href: unknown): string => (typeof href === 'string' ? (href.split(/[?#]/)[0] ?? '').replace(/\/+$/, '').split('/').pop() ?? '' : '');
+function expectedCsvRecords(
+  records: Array<Record<string, unknown>>,
+  explode: string | undefined,
+): Array<Record<string, string>> {
+  const idOf = (href: unknown): string =>
+    typeof href === 'string' ? ((href.split(/[?#]/)[0] ?? '').replace(/\/+$/, '').split('/').pop() ?? '') : '';
   const walk = (o: Record<string, unknown>, prefix: string, into: Record<string, string>, skip?: string): void => {
     for (const [k, v] of Object.entries(o)) {
       if (k === skip) continue;
       const name = prefix + k;
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)) {
-        if (k === 'meta' && ((v as { size?: unknown }).size instanceof JsonNumber || typeof (v as { size?: unknown }).size === 'number')) {
+        if (
+          k === 'meta' &&
+          ((v as { size?: unknown }).size instanceof JsonNumber || typeof (v as { size?: unknown }).size === 'number')
+        ) {
           // A collection (accounts, notes, images …): its size, not an id made of its name.
           const size = (v as { size: unknown }).size;
           into[`${prefix}size`] = size instanceof JsonNumber ? size.text : String(size);
@@ -43,7 +50,13 @@ function expectedCsvRecords(records: Array<Record<string, unknown>>, explode: st
         }
       } else {
         // Numbers as the file wrote them (`80000.0` stays): CSV never changes a value.
-        into[name] = Array.isArray(v) ? stringifyExact(v) : v === null ? '' : v instanceof JsonNumber ? v.text : String(v);
+        into[name] = Array.isArray(v)
+          ? stringifyExact(v)
+          : v === null
+            ? ''
+            : v instanceof JsonNumber
+              ? v.text
+              : String(v);
       }
     }
   };
@@ -75,7 +88,12 @@ describe('CSV read back by csv-parse equals the generated records, flattened', (
     const expected = expectedCsvRecords(records, report.explode);
     for (const csv of [{}, { delimiter: ';', bom: true, crlf: true }]) {
       const { text, result } = await convertToText(path, { format: 'csv', report, csv });
-      const parsed = parse(text, { columns: true, bom: true, delimiter: csv.delimiter ?? ',', relax_column_count: false }) as Array<Record<string, string>>;
+      const parsed = parse(text, {
+        columns: true,
+        bom: true,
+        delimiter: csv.delimiter ?? ',',
+        relax_column_count: false,
+      }) as Array<Record<string, string>>;
       const header = Object.keys(parsed[0] ?? {});
       expect(parsed).toEqual(expected.map((e) => Object.fromEntries(header.map((h) => [h, e[h] ?? '']))));
       expect(new Set(expected.flatMap((e) => Object.keys(e)))).toEqual(new Set(header));
@@ -150,7 +168,9 @@ describe('the output stream', () => {
     });
     await convertFile(path, slow, { format: 'ndjson', report, chunkSize: 4096 });
     expect(maxInFlight).toBe(1);
-    expect(parseLines(Buffer.concat(chunks).toString())).toEqual([...generateRecords('stock-bystore', { rows: 400, seed: 9 })]);
+    expect(parseLines(Buffer.concat(chunks).toString())).toEqual([
+      ...generateRecords('stock-bystore', { rows: 400, seed: 9 }),
+    ]);
   });
 
   it('rejects when the output fails', async () => {
@@ -169,7 +189,12 @@ describe('the output stream', () => {
     const path = await tmp.file('progress.json');
     await writeResultFile(path, { report: 'stock-bystore', rows: 300, seed: 4 });
     const seen: Array<{ records: number; total?: number }> = [];
-    await convertFile(path, new PassThrough().resume(), { format: 'csv', report, chunkSize: 1024, onProgress: (p) => seen.push(p) });
+    await convertFile(path, new PassThrough().resume(), {
+      format: 'csv',
+      report,
+      chunkSize: 1024,
+      onProgress: (p) => seen.push(p),
+    });
     expect(seen.length).toBeGreaterThanOrEqual(1);
     expect(seen.length).toBeLessThan(50);
     expect(seen.at(-1)).toEqual({ records: 300, total: 300 });

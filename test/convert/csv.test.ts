@@ -5,7 +5,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS, formatFromPath, formatRubles } from '../../src/convert/index.js';
-import { CsvFlattener, DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
+import { CsvFlattener, type DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
 import { rublesText } from '../../src/convert/csv-rules.js';
 import { UsageError } from '../../src/errors.js';
 import { findReportByAlias, type ReportSpec } from '../../src/reports/catalog.js';
@@ -19,7 +19,11 @@ afterAll(async () => {
   await tmp.cleanup();
 });
 
-function flatten(records: unknown[], options: Partial<typeof DEFAULT_CSV> = {}, report: Partial<ReportSpec> = {}): string {
+function flatten(
+  records: unknown[],
+  options: Partial<typeof DEFAULT_CSV> = {},
+  report: Partial<ReportSpec> = {},
+): string {
   const f = new CsvFlattener(resolveCsvOptions(options), report);
   for (const r of records) f.add(r);
   // No padding here: callers use records whose columns all appear in the first one.
@@ -28,7 +32,10 @@ function flatten(records: unknown[], options: Partial<typeof DEFAULT_CSV> = {}, 
 }
 
 async function csvOf(rows: unknown[], options: Parameters<typeof convertToText>[1]): Promise<string> {
-  const path = await tmp.file(`in-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ meta: { size: rows.length }, rows }));
+  const path = await tmp.file(
+    `in-${Math.random().toString(36).slice(2)}.json`,
+    JSON.stringify({ meta: { size: rows.length }, rows }),
+  );
   return (await convertToText(path, options)).text;
 }
 
@@ -48,12 +55,17 @@ describe('formats table', () => {
 
 describe('quoting (RFC 4180)', () => {
   it('quotes exactly the fields with the delimiter, a quote, CR or LF, doubling quotes', () => {
-    const text = flatten([{ a: 'plain', b: 'a,b', c: 'say "hi"', d: 'cr\rx', e: 'lf\nx', f: 'semi;colon', g: ' spaces ', h: 'tab\tx' }]);
+    const text = flatten([
+      { a: 'plain', b: 'a,b', c: 'say "hi"', d: 'cr\rx', e: 'lf\nx', f: 'semi;colon', g: ' spaces ', h: 'tab\tx' },
+    ]);
     expect(text).toBe('a,b,c,d,e,f,g,h\nplain,"a,b","say ""hi""","cr\rx","lf\nx",semi;colon, spaces ,tab\tx\n');
   });
 
   it("with ';' quotes semicolons instead of commas; BOM and CRLF on request", async () => {
-    const text = await csvOf([{ a: 'a,b', b: 'a;b', c: 1.5 }], { format: 'csv', csv: { delimiter: ';', bom: true, crlf: true } });
+    const text = await csvOf([{ a: 'a,b', b: 'a;b', c: 1.5 }], {
+      format: 'csv',
+      csv: { delimiter: ';', bom: true, crlf: true },
+    });
     expect(text).toBe('\uFEFFa;b;c\r\na,b;"a;b";1.5\r\n');
     expect(parse(text, { bom: true, columns: true, delimiter: ';' })).toEqual([{ a: 'a,b', b: 'a;b', c: '1.5' }]);
   });
@@ -70,7 +82,8 @@ describe('quoting (RFC 4180)', () => {
     for (const delimiter of ['.', '-', '+', '0', '5', '9', 'e', 'E']) {
       expect(() => resolveCsvOptions({ delimiter }), delimiter).toThrow(/occurs in numbers/);
     }
-    for (const delimiter of [',', ';', '\\t', '|', ' ', 'r', 'a', '§']) expect(() => resolveCsvOptions({ delimiter })).not.toThrow();
+    for (const delimiter of [',', ';', '\\t', '|', ' ', 'r', 'a', '§'])
+      expect(() => resolveCsvOptions({ delimiter })).not.toThrow();
     expect(resolveCsvOptions({ delimiter: '\\t' }).delimiter).toBe('\t');
   });
 });
@@ -80,7 +93,8 @@ describe('values are never changed or split', () => {
     '{"rows":[{"big":9007199254740993,"huge":12345678901234567890123,"inf":1e400,"tiny":1e-400,"java":80000.0,' +
     '"neg":-1.5,"ok":true,"no":false,"arr":[1e400,1.50,"r"],"s":"true or false"}]}';
   const header = 'big,huge,inf,tiny,java,neg,ok,no,arr,s\n';
-  const line = '9007199254740993,12345678901234567890123,1e400,1e-400,80000.0,-1.5,true,false,"[1e400,1.50,""r""]",true or false\n';
+  const line =
+    '9007199254740993,12345678901234567890123,1e400,1e-400,80000.0,-1.5,true,false,"[1e400,1.50,""r""]",true or false\n';
 
   it('writes numbers exactly as the JSON text has them, on both engines and for records the byte path declines', async () => {
     for (const engine of ['fast', 'stream-json'] as const) {
@@ -89,7 +103,9 @@ describe('values are never changed or split', () => {
     }
     // A duplicate key makes the byte path decline the record: the object path keeps the numbers too.
     const declined = await tmp.file('exact-dup.json', body.replace('{"big"', '{"s":"x","big"'));
-    expect((await convertToText(declined, { format: 'csv' })).text).toBe('s,' + header.replace(',s\n', '\n') + 'true or false,' + line.replace(',true or false\n', '\n'));
+    expect((await convertToText(declined, { format: 'csv' })).text).toBe(
+      's,' + header.replace(',s\n', '\n') + 'true or false,' + line.replace(',true or false\n', '\n'),
+    );
   });
 
   it('quotes every field holding the delimiter, booleans included, with any allowed delimiter', async () => {
@@ -97,10 +113,20 @@ describe('values are never changed or split', () => {
     for (const delimiter of ['r', 'a', '§']) {
       const { text } = await convertToText(path, { format: 'csv', csv: { delimiter } });
       const rows = parse(text, { delimiter, columns: true }) as Array<Record<string, string>>;
-      expect(rows, delimiter).toEqual([{
-        big: '9007199254740993', huge: '12345678901234567890123', inf: '1e400', tiny: '1e-400', java: '80000.0', neg: '-1.5',
-        ok: 'true', no: 'false', arr: '[1e400,1.50,"r"]', s: 'true or false',
-      }]);
+      expect(rows, delimiter).toEqual([
+        {
+          big: '9007199254740993',
+          huge: '12345678901234567890123',
+          inf: '1e400',
+          tiny: '1e-400',
+          java: '80000.0',
+          neg: '-1.5',
+          ok: 'true',
+          no: 'false',
+          arr: '[1e400,1.50,"r"]',
+          s: 'true or false',
+        },
+      ]);
     }
   });
 });
@@ -110,9 +136,21 @@ describe('shapes from the field (docs/api-facts.md §10)', () => {
     const base = 'https://api.moysklad.ru/api/remap/1.2/entity/counterparty/c-1';
     const row = {
       meta: { href: base, type: 'counterparty' },
-      accounts: { meta: { href: `${base}/accounts`, type: 'account', mediaType: 'application/json', size: 2, limit: 1000, offset: 0 } },
+      accounts: {
+        meta: {
+          href: `${base}/accounts`,
+          type: 'account',
+          mediaType: 'application/json',
+          size: 2,
+          limit: 1000,
+          offset: 0,
+        },
+      },
       notes: { meta: { size: 0, href: `${base}/notes`, type: 'note', limit: 1000, offset: 0 } },
-      image: { meta: { href: 'https://api.moysklad.ru/api/remap/1.2/download/img-9', mediaType: 'application/octet-stream' }, title: 'x' },
+      image: {
+        meta: { href: 'https://api.moysklad.ru/api/remap/1.2/download/img-9', mediaType: 'application/octet-stream' },
+        title: 'x',
+      },
       bonusPoints: 'JAVA',
     };
     const text = JSON.stringify({ rows: [row] }).replace('"JAVA"', '80000.0');
@@ -130,10 +168,18 @@ describe('flattening', () => {
   it('dots nested objects, reduces meta to id and type, keeps other arrays as JSON cells', () => {
     const text = flatten([
       {
-        meta: { href: 'https://api.moysklad.ru/api/remap/1.2/entity/product/0b5e7a10-2a11-11f0-0a80-00aa00000101?expand=supplier', type: 'product', mediaType: 'application/json' },
+        meta: {
+          href: 'https://api.moysklad.ru/api/remap/1.2/entity/product/0b5e7a10-2a11-11f0-0a80-00aa00000101?expand=supplier',
+          type: 'product',
+          mediaType: 'application/json',
+        },
         id: 'own-id',
         name: 'Чай',
-        folder: { meta: { href: 'https://x/entity/productfolder/f-1', type: 'productfolder' }, name: 'Напитки', deeper: { x: null } },
+        folder: {
+          meta: { href: 'https://x/entity/productfolder/f-1', type: 'productfolder' },
+          name: 'Напитки',
+          deeper: { x: null },
+        },
         tags: ['опт', 'москва'],
         empty: [],
         flag: true,
@@ -145,8 +191,12 @@ describe('flattening', () => {
       },
     ]);
     const [header, line] = text.split('\n');
-    expect(header).toBe('meta.id,meta.type,id,name,folder.meta.id,folder.meta.type,folder.name,folder.deeper.x,tags,empty,flag,off,nothing,n,big,neg');
-    expect(line).toBe('0b5e7a10-2a11-11f0-0a80-00aa00000101,product,own-id,Чай,f-1,productfolder,Напитки,,"[""опт"",""москва""]",[],true,false,,1,1e+21,-0.5');
+    expect(header).toBe(
+      'meta.id,meta.type,id,name,folder.meta.id,folder.meta.type,folder.name,folder.deeper.x,tags,empty,flag,off,nothing,n,big,neg',
+    );
+    expect(line).toBe(
+      '0b5e7a10-2a11-11f0-0a80-00aa00000101,product,own-id,Чай,f-1,productfolder,Напитки,,"[""опт"",""москва""]",[],true,false,,1,1e+21,-0.5',
+    );
   });
 
   it('takes the id from hrefs with queries, fragments, trailing slashes, or none at all', () => {
@@ -183,14 +233,27 @@ describe('flattening', () => {
 
 describe('explode (stock-bystore)', () => {
   const report = findReportByAlias('stock-bystore')!;
-  const store = (id: string, name: string, stock: number) => ({ meta: { href: `https://x/entity/store/${id}`, type: 'store' }, name, stock, reserve: 0, inTransit: 1 });
+  const store = (id: string, name: string, stock: number) => ({
+    meta: { href: `https://x/entity/store/${id}`, type: 'store' },
+    name,
+    stock,
+    reserve: 0,
+    inTransit: 1,
+  });
 
   it('yields one record per element with the parent columns; empty or absent arrays yield one record', async () => {
     const rows = [
-      { meta: { href: 'https://x/entity/product/p1?expand=supplier', type: 'product' }, stockByStore: [store('s1', 'Основной склад', 7), store('s2', 'Склад; "Юг", 2', -3)] },
+      {
+        meta: { href: 'https://x/entity/product/p1?expand=supplier', type: 'product' },
+        stockByStore: [store('s1', 'Основной склад', 7), store('s2', 'Склад; "Юг", 2', -3)],
+      },
       { meta: { href: 'https://x/entity/variant/v1', type: 'variant' }, stockByStore: [] },
       { meta: { href: 'https://x/entity/product/p2', type: 'product' } },
-      { meta: { href: 'https://x/entity/product/p3', type: 'product' }, stockByStore: [store('s1', 'Основной склад', 0.5)], extra: 'after' },
+      {
+        meta: { href: 'https://x/entity/product/p3', type: 'product' },
+        stockByStore: [store('s1', 'Основной склад', 0.5)],
+        extra: 'after',
+      },
     ];
     const text = await csvOf(rows, { format: 'csv', report });
     expect(text).toBe(
@@ -237,8 +300,12 @@ describe('--rubles', () => {
   it('divides only the catalogue money columns, only numbers, and only when asked', async () => {
     const report = findReportByAlias('assortment')!; // money: minPrice.value, buyPrice.value
     const rows = [{ name: 'x', minPrice: { value: 12345 }, buyPrice: { value: 'n/a' }, value: 500 }];
-    expect(await csvOf(rows, { format: 'csv', report, csv: { rubles: true } })).toBe('name,minPrice.value,buyPrice.value,value\nx,123.45,n/a,500\n');
-    expect(await csvOf(rows, { format: 'csv', report })).toBe('name,minPrice.value,buyPrice.value,value\nx,12345,n/a,500\n');
+    expect(await csvOf(rows, { format: 'csv', report, csv: { rubles: true } })).toBe(
+      'name,minPrice.value,buyPrice.value,value\nx,123.45,n/a,500\n',
+    );
+    expect(await csvOf(rows, { format: 'csv', report })).toBe(
+      'name,minPrice.value,buyPrice.value,value\nx,12345,n/a,500\n',
+    );
   });
 });
 
@@ -247,18 +314,28 @@ describe('--rubles: one decimal form per column', () => {
   const rows = [
     { sellSum: 1050, profit: 10, x: 1 },
     { sellSum: 1050.5, profit: 20, x: 2.5 },
+    // biome-ignore lint/correctness/noPrecisionLoss: a number past a double's range, on purpose
     { sellSum: 1e400, profit: 30 },
     { sellSum: 100.125, profit: 40 },
   ];
   const body = JSON.stringify({ rows }).replace('"sellSum":null', '"sellSum":1e400');
 
-  it('pads whole-kopeck values to the decimals of the column\'s fractional kopecks, exactly, on both engines and with --columns', async () => {
+  it("pads whole-kopeck values to the decimals of the column's fractional kopecks, exactly, on both engines and with --columns", async () => {
     for (const engine of ['fast', 'stream-json'] as const) {
       for (const columns of [undefined, ['profit', 'sellSum']]) {
         const path = await tmp.file('rubles-form.json', body);
-        const { text } = await convertToText(path, { format: 'csv', report, engine, csv: { rubles: true, ...(columns ? { columns } : {}) }, chunkSize: 16 });
+        const { text } = await convertToText(path, {
+          format: 'csv',
+          report,
+          engine,
+          csv: { rubles: true, ...(columns ? { columns } : {}) },
+          chunkSize: 16,
+        });
         const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
-        expect(parsed.map((r) => r.sellSum), `${engine} ${String(columns)}`).toEqual(['10.50000', '10.50500', '1e+398', '1.00125']);
+        expect(
+          parsed.map((r) => r.sellSum),
+          `${engine} ${String(columns)}`,
+        ).toEqual(['10.50000', '10.50500', '1e+398', '1.00125']);
         expect(parsed.map((r) => r.profit)).toEqual(['0.10', '0.20', '0.30', '0.40']);
         if (!columns) expect(parsed.map((r) => r.x)).toEqual(['1', '2.5', '', '']);
       }
@@ -266,10 +343,14 @@ describe('--rubles: one decimal form per column', () => {
   });
 });
 
-describe('--rubles: the padding across the body file\'s reads', () => {
+describe("--rubles: the padding across the body file's reads", () => {
   it('keeps every line and value over more than one 1 MiB read', async () => {
     const report = findReportByAlias('profit-byproduct')!;
-    const rows = Array.from({ length: 40000 }, (_, k) => ({ name: `n "${k}", ok`, sellSum: k % 7 === 0 ? k + 0.125 : k, profit: k }));
+    const rows = Array.from({ length: 40000 }, (_, k) => ({
+      name: `n "${k}", ok`,
+      sellSum: k % 7 === 0 ? k + 0.125 : k,
+      profit: k,
+    }));
     const path = await tmp.file('rubles-big.json', JSON.stringify({ rows }));
     const { text } = await convertToText(path, { format: 'csv', report, csv: { rubles: true, crlf: true } });
     expect(text.length).toBeGreaterThan(1 << 20);
@@ -285,7 +366,10 @@ describe('--rubles: the padding across the body file\'s reads', () => {
 });
 
 describe('--columns', () => {
-  const rows = [{ meta: { href: 'https://x/e/p/1', type: 'product' }, name: 'a,b', stock: 1 }, { name: 'c', stock: 2, late: true }];
+  const rows = [
+    { meta: { href: 'https://x/e/p/1', type: 'product' }, name: 'a,b', stock: 1 },
+    { name: 'c', stock: 2, late: true },
+  ];
 
   it('picks and orders columns in one pass', async () => {
     const text = await csvOf(rows, { format: 'csv', csv: { columns: ['stock', 'meta.id', 'late'] } });

@@ -28,40 +28,44 @@ const VARIANTS = [
 ] as const;
 
 describe.each(REPORTS.map((r) => [r.alias, r] as const))('%s', (alias, report) => {
-  it.each(VARIANTS)('$name: fast path = stream-json = generator, every format and chunk size', async ({ name, pretty, metaLast }) => {
-    const rows = 16; // the generator cycles its hostile strings every 16 records
-    const path = await tmp.file(`${alias}-${name.replace(/\W+/g, '-')}.json`);
-    const written = await writeResultFile(path, { report: alias, rows, seed: 7, stores: 3, pretty, metaLast });
-    const expected = [...generateRecords(alias, { rows, seed: 7, stores: 3 })];
-    expect(written.records).toBe(expected.length);
+  it.each(VARIANTS)(
+    '$name: fast path = stream-json = generator, every format and chunk size',
+    async ({ name, pretty, metaLast }) => {
+      const rows = 16; // the generator cycles its hostile strings every 16 records
+      const path = await tmp.file(`${alias}-${name.replace(/\W+/g, '-')}.json`);
+      const written = await writeResultFile(path, { report: alias, rows, seed: 7, stores: 3, pretty, metaLast });
+      const expected = [...generateRecords(alias, { rows, seed: 7, stores: 3 })];
+      expect(written.records).toBe(expected.length);
 
-    const reference = await convertToText(path, { format: 'ndjson', report, engine: 'stream-json' });
-    expect(parseLines(reference.text)).toEqual(expected);
-    const referenceCsv = await convertToText(path, { format: 'csv', report, engine: 'stream-json' });
+      const reference = await convertToText(path, { format: 'ndjson', report, engine: 'stream-json' });
+      expect(parseLines(reference.text)).toEqual(expected);
+      const referenceCsv = await convertToText(path, { format: 'csv', report, engine: 'stream-json' });
 
-    // Every chunk boundary is exercised by the tricky fixture below (chunk size 1); here a few sizes.
-    const chunkSizes = report.records === 'root' ? [3, 1 << 16] : name === 'compact' ? [7, 1000, 1 << 16] : [61, 1 << 16];
-    for (const chunkSize of chunkSizes) {
-      const ndjson = await convertToText(path, { format: 'ndjson', report, chunkSize });
-      expect(parseLines(ndjson.text)).toEqual(expected);
-      expect(ndjson.result.records).toBe(expected.length);
-      if (report.records !== 'root') {
-        expect(ndjson.result.engine).toBe('fast');
-        expect(ndjson.result.metaSize).toBe(reference.result.metaSize);
+      // Every chunk boundary is exercised by the tricky fixture below (chunk size 1); here a few sizes.
+      const chunkSizes =
+        report.records === 'root' ? [3, 1 << 16] : name === 'compact' ? [7, 1000, 1 << 16] : [61, 1 << 16];
+      for (const chunkSize of chunkSizes) {
+        const ndjson = await convertToText(path, { format: 'ndjson', report, chunkSize });
+        expect(parseLines(ndjson.text)).toEqual(expected);
+        expect(ndjson.result.records).toBe(expected.length);
+        if (report.records !== 'root') {
+          expect(ndjson.result.engine).toBe('fast');
+          expect(ndjson.result.metaSize).toBe(reference.result.metaSize);
+        }
+        const csv = await convertToText(path, { format: 'csv', report, chunkSize });
+        expect(csv.text).toBe(referenceCsv.text);
       }
-      const csv = await convertToText(path, { format: 'csv', report, chunkSize });
-      expect(csv.text).toBe(referenceCsv.text);
-    }
-    const json = await convertToText(path, { format: 'json', report });
-    expect(json.bytes.equals(await readFile(path))).toBe(true);
-    if (pretty && report.records !== 'root') {
-      // Minified pass-through: the same bytes as the compact file's records.
-      const compact = await tmp.file(`${alias}-compact-again.json`);
-      await writeResultFile(compact, { report: alias, rows, seed: 7, stores: 3 });
-      const fromPretty = await convertToText(path, { format: 'ndjson', report, chunkSize: 64 });
-      expect(fromPretty.text).toBe((await convertToText(compact, { format: 'ndjson', report })).text);
-    }
-  });
+      const json = await convertToText(path, { format: 'json', report });
+      expect(json.bytes.equals(await readFile(path))).toBe(true);
+      if (pretty && report.records !== 'root') {
+        // Minified pass-through: the same bytes as the compact file's records.
+        const compact = await tmp.file(`${alias}-compact-again.json`);
+        await writeResultFile(compact, { report: alias, rows, seed: 7, stores: 3 });
+        const fromPretty = await convertToText(path, { format: 'ndjson', report, chunkSize: 64 });
+        expect(fromPretty.text).toBe((await convertToText(compact, { format: 'ndjson', report })).text);
+      }
+    },
+  );
 });
 
 describe('tricky fixture (escapes, braces in strings, surrogates, nesting, meta after rows)', () => {
@@ -85,7 +89,9 @@ describe('tricky fixture (escapes, braces in strings, surrogates, nesting, meta 
   it('passes record bytes through, minified, escapes untouched', async () => {
     const { text } = await convertToText(TRICKY, { format: 'ndjson', report });
     const lines = text.split('\n');
-    expect(lines[1]).toContain(String.raw`"name":"esc \\ \/ \b \f \n \r \t \u0000 \u001f \u00e9 \u0416 \ud83c\udf63 \uD834\uDD1E end\\"`);
+    expect(lines[1]).toContain(
+      String.raw`"name":"esc \\ \/ \b \f \n \r \t \u0000 \u001f \u00e9 \u0416 \ud83c\udf63 \uD834\uDD1E end\\"`,
+    );
     expect(lines[0]).toContain('"price":8900.0,'); // the API's bytes, not a re-serialisation
     expect(lines[0]).toContain('"folder":{"meta":{"href":');
     expect(lines[3]).toBe('{}');

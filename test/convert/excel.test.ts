@@ -33,41 +33,58 @@ function decimalKey(t: string, shift = 0): string | null {
 }
 
 /** The API's numbers by column, from the file read exactly (flattened like the CSV, no explode). */
-function numbersOf(record: Record<string, unknown>, prefix = '', into = new Map<string, string>()): Map<string, string> {
+function numbersOf(
+  record: Record<string, unknown>,
+  prefix = '',
+  into = new Map<string, string>(),
+): Map<string, string> {
   for (const [k, v] of Object.entries(record)) {
     if (v instanceof JsonNumber) into.set(prefix + k, v.text);
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && k !== 'meta') numbersOf(v as Record<string, unknown>, `${prefix}${k}.`, into);
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v) && k !== 'meta')
+      numbersOf(v as Record<string, unknown>, `${prefix}${k}.`, into);
   }
   return into;
 }
 
 describe('--excel CSV under a ru-RU reading', () => {
-  it.each(['profit-byproduct', 'stock-all', 'counterparty', 'assortment'])('%s: numbers are numbers and exact', async (alias) => {
-    const report = findReportByAlias(alias)!;
-    const path = await tmp.file(`${alias}.json`);
-    await writeResultFile(path, { report: alias, rows: 40, seed: 3 });
-    const rows = (parseExact(await readFile(path, 'utf8')) as { rows: Array<Record<string, unknown>> }).rows;
-    const { text } = await convertToText(path, { format: 'csv', report, csv: { delimiter: ';', bom: true, crlf: true, rubles: true, decimalComma: true } });
-    expect(text.startsWith('\uFEFF')).toBe(true);
-    const parsed = parse(text, { bom: true, columns: true, delimiter: ';', record_delimiter: '\r\n' }) as Array<Record<string, string>>;
-    expect(parsed).toHaveLength(rows.length);
-    let checked = 0;
-    parsed.forEach((line, k) => {
-      for (const [column, api] of numbersOf(rows[k]!)) {
-        const cell = line[column]!;
-        // What LibreOffice ru-RU takes for a number: digits, one decimal comma, maybe an exponent.
-        expect(cell, `${alias} ${column}`).toMatch(/^-?\d+(,\d+)?([eE][-+]?\d+)?$/);
-        const money = report.money.includes(column);
-        expect(decimalKey(cell.replace(',', '.'), money ? 2 : 0), `${column}: ${api} → ${cell}`).toBe(decimalKey(api));
-        checked++;
-      }
-      for (const cell of Object.values(line)) expect(cell).not.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+$/);
-    });
-    expect(checked).toBeGreaterThanOrEqual(rows.length);
-  });
+  it.each(['profit-byproduct', 'stock-all', 'counterparty', 'assortment'])(
+    '%s: numbers are numbers and exact',
+    async (alias) => {
+      const report = findReportByAlias(alias)!;
+      const path = await tmp.file(`${alias}.json`);
+      await writeResultFile(path, { report: alias, rows: 40, seed: 3 });
+      const rows = (parseExact(await readFile(path, 'utf8')) as { rows: Array<Record<string, unknown>> }).rows;
+      const { text } = await convertToText(path, {
+        format: 'csv',
+        report,
+        csv: { delimiter: ';', bom: true, crlf: true, rubles: true, decimalComma: true },
+      });
+      expect(text.startsWith('\uFEFF')).toBe(true);
+      const parsed = parse(text, { bom: true, columns: true, delimiter: ';', record_delimiter: '\r\n' }) as Array<
+        Record<string, string>
+      >;
+      expect(parsed).toHaveLength(rows.length);
+      let checked = 0;
+      parsed.forEach((line, k) => {
+        for (const [column, api] of numbersOf(rows[k]!)) {
+          const cell = line[column]!;
+          // What LibreOffice ru-RU takes for a number: digits, one decimal comma, maybe an exponent.
+          expect(cell, `${alias} ${column}`).toMatch(/^-?\d+(,\d+)?([eE][-+]?\d+)?$/);
+          const money = report.money.includes(column);
+          expect(decimalKey(cell.replace(',', '.'), money ? 2 : 0), `${column}: ${api} → ${cell}`).toBe(
+            decimalKey(api),
+          );
+          checked++;
+        }
+        for (const cell of Object.values(line)) expect(cell).not.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+$/);
+      });
+      expect(checked).toBeGreaterThanOrEqual(rows.length);
+    },
+  );
 
   it('moments with milliseconds get a decimal comma, those without stay, texts and codes are untouched', async () => {
-    const body = '{"rows":[{"m":"2026-03-14 16:22:08.214","n":"2026-03-14 16:22:08","code":"00002","t":"1.5 кг","x":234.392,"j":[1.5]}]}';
+    const body =
+      '{"rows":[{"m":"2026-03-14 16:22:08.214","n":"2026-03-14 16:22:08","code":"00002","t":"1.5 кг","x":234.392,"j":[1.5]}]}';
     const path = await tmp.file('moments.json', body);
     const { text } = await convertToText(path, { format: 'csv', csv: { delimiter: ';', decimalComma: true } });
     expect(text).toBe('m;n;code;t;x;j\n2026-03-14 16:22:08,214;2026-03-14 16:22:08;00002;1.5 кг;234,392;[1.5]\n');
@@ -75,7 +92,9 @@ describe('--excel CSV under a ru-RU reading', () => {
 
   it('refuses --decimal-comma with a comma delimiter', async () => {
     const path = await tmp.file('dc.json', '{"rows":[{"x":1.5}]}');
-    await expect(convertToText(path, { format: 'csv', csv: { decimalComma: true } })).rejects.toThrow(/--decimal-comma needs another --delimiter/);
+    await expect(convertToText(path, { format: 'csv', csv: { decimalComma: true } })).rejects.toThrow(
+      /--decimal-comma needs another --delimiter/,
+    );
   });
 });
 

@@ -15,7 +15,8 @@ import { JsonSkipper, JsonSyntaxError } from '../../src/convert/scan.js';
 
 const skipper = new JsonSkipper();
 const skipBoundaries = (b: Buffer, i: number, end: number): number => skipper.skipBoundaries(b, i, end);
-const skipMinify = (b: Buffer, i: number, end: number, out: Buffer, o: number): number => skipper.skipMinify(b, i, end, out, o);
+const skipMinify = (b: Buffer, i: number, end: number, out: Buffer, o: number): number =>
+  skipper.skipMinify(b, i, end, out, o);
 const skipValidated = (b: Buffer, i: number, end: number): number => skipper.skipValidated(b, i, end);
 import { findReportByAlias } from '../../src/reports/catalog.js';
 import { mulberry32 } from '../../src/sandbox/generate.js';
@@ -25,20 +26,84 @@ import { convertToText, makeTmp, parseLines } from './helpers.js';
 const rng = mulberry32;
 
 const NUMBERS = [
-  '0', '-0', '1', '-1', '10', '100', '1.0', '1.50', '1.5', '-1.5', '1e2', '1E2', '1e+2', '1e-2', '-0.0', '0.5',
-  '0.000001', '0.0000001', '0.0000015', '-0.000001', '123456789012345', '1234567890123456', '12345678901234567890',
-  '123456789012345.6', '12345678901234.5', '0.123456789012345', '0.1234567890123456', '9007199254740993', '1e21',
-  '1e-7', '5e-324', '1.7976931348623157e308', '234.392', '31.358', '8900.0', '-9.99', '0.30000000000000004',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '10',
+  '100',
+  '1.0',
+  '1.50',
+  '1.5',
+  '-1.5',
+  '1e2',
+  '1E2',
+  '1e+2',
+  '1e-2',
+  '-0.0',
+  '0.5',
+  '0.000001',
+  '0.0000001',
+  '0.0000015',
+  '-0.000001',
+  '123456789012345',
+  '1234567890123456',
+  '12345678901234567890',
+  '123456789012345.6',
+  '12345678901234.5',
+  '0.123456789012345',
+  '0.1234567890123456',
+  '9007199254740993',
+  '1e21',
+  '1e-7',
+  '5e-324',
+  '1.7976931348623157e308',
+  '234.392',
+  '31.358',
+  '8900.0',
+  '-9.99',
+  '0.30000000000000004',
 ];
 const STRINGS = [
-  '', 'plain', 'a,b', 'a;b', 'tab\tx', 'say "hi"', 'cr\rx', 'lf\nx', 'back\\slash', 'Основной склад', 'Склад «Север»',
-  'é', '\u0000', '\u001f', '\ud83c\udf63', '\ud800', 'x\udc00y', '/', 'a b c', '  ', '{"x":[1]}', '1', 'true',
+  '',
+  'plain',
+  'a,b',
+  'a;b',
+  'tab\tx',
+  'say "hi"',
+  'cr\rx',
+  'lf\nx',
+  'back\\slash',
+  'Основной склад',
+  'Склад «Север»',
+  'é',
+  '\u0000',
+  '\u001f',
+  '\ud83c\udf63',
+  '\ud800',
+  'x\udc00y',
+  '/',
+  'a b c',
+  '  ',
+  '{"x":[1]}',
+  '1',
+  'true',
 ];
 const HREFS = [
   'https://api.moysklad.ru/api/remap/1.2/entity/product/648f9c1e-2a11-11f0-0a80-000100000000?expand=supplier',
   'https://x/entity/store/4070d33f-2a11-11f0-0a80-000600000000',
-  'https://x/e/id/', 'https://x/e/id//?q=1#f', 'https://x/e/a,b', 'https://x/e/a;b?x', 'noslash', '', '/', '?', '#x', 'a#b?c',
-  'https://x/e/Склад', 'https://x/e/\u00e9\u0416',
+  'https://x/e/id/',
+  'https://x/e/id//?q=1#f',
+  'https://x/e/a,b',
+  'https://x/e/a;b?x',
+  'noslash',
+  '',
+  '/',
+  '?',
+  '#x',
+  'a#b?c',
+  'https://x/e/Склад',
+  'https://x/e/\u00e9\u0416',
 ];
 const KEYS = ['a', 'b', 'name', 'stock', 'meta', 'id', 'x.y', 'a,b', 'q"', 'Ключ', '__proto__', 'type', 'href', 'é'];
 
@@ -73,7 +138,8 @@ function meta(r: () => number): string {
     const y = r();
     if (y < 0.35 && r() < 0.9 && fields.some((f) => f.startsWith('"href"'))) continue;
     if (y < 0.35) fields.push(`"href":${r() < 0.85 ? jsonString(pick(r, HREFS), r) : value(r, 3)}`);
-    else if (y < 0.6) fields.push(`"type":${r() < 0.7 ? jsonString(pick(r, ['product', 'store', 'a,b', 'x"y']), r) : value(r, 3)}`);
+    else if (y < 0.6)
+      fields.push(`"type":${r() < 0.7 ? jsonString(pick(r, ['product', 'store', 'a,b', 'x"y']), r) : value(r, 3)}`);
     else if (y < 0.8) fields.push(`"metadataHref":${jsonString(pick(r, HREFS), r)}`);
     else fields.push(`"mediaType":"application/json"`);
   }
@@ -103,7 +169,9 @@ function record(r: () => number): string {
       : value(r, 2),
   );
   const explode = r() < 0.9 ? `"stockByStore":[${items.join(',')}]` : `"stockByStore":${value(r, 1)}`;
-  const extraKeys = [...new Set(Array.from({ length: Math.floor(r() * 3) }, () => pick(r, KEYS)))].filter((k) => k !== 'meta' || r() < 0.1);
+  const extraKeys = [...new Set(Array.from({ length: Math.floor(r() * 3) }, () => pick(r, KEYS)))].filter(
+    (k) => k !== 'meta' || r() < 0.1,
+  );
   const extra = extraKeys.map((key) => `${jsonString(key, r)}:${value(r, 1)}`);
   if (r() < 0.5) fields.push(explode, ...extra);
   else fields.push(...extra, explode);
@@ -124,7 +192,8 @@ function spaced(text: string, r: () => number): string {
       continue;
     }
     if (c === '"') inString = true;
-    else if ('{[,:'.includes(c) && r() < 0.7) out += pick(r, ['\n', '\r\n', ' ', '\t', '\n        ', '\n' + ' '.repeat(Math.floor(r() * 40))]);
+    else if ('{[,:'.includes(c) && r() < 0.7)
+      out += pick(r, ['\n', '\r\n', ' ', '\t', '\n        ', '\n' + ' '.repeat(Math.floor(r() * 40))]);
   }
   return out;
 }
@@ -138,7 +207,11 @@ interface Run {
 }
 
 /** Flattens the records both ways. */
-function both(records: string[], options: Partial<CsvOptions>, report: { explode?: string; money?: string[] }): [Run, Run] {
+function both(
+  records: string[],
+  options: Partial<CsvOptions>,
+  report: { explode?: string; money?: string[] },
+): [Run, Run] {
   const opts = resolveCsvOptions(options);
   const ref = new CsvFlattener(opts, report);
   const refParts: string[] = [];
@@ -162,8 +235,20 @@ function both(records: string[], options: Partial<CsvOptions>, report: { explode
     fast.out.used = 0;
   }
   return [
-    { bytes: Buffer.from(refParts.join('')), names: [...ref.names], epochs: ref.epochs.map((e) => [...e] as [number, number]), lines: ref.lines, declined: 0 },
-    { bytes: Buffer.concat(parts), names: [...fast.names], epochs: fast.epochs.map((e) => [...e] as [number, number]), lines: fast.lines, declined },
+    {
+      bytes: Buffer.from(refParts.join('')),
+      names: [...ref.names],
+      epochs: ref.epochs.map((e) => [...e] as [number, number]),
+      lines: ref.lines,
+      declined: 0,
+    },
+    {
+      bytes: Buffer.concat(parts),
+      names: [...fast.names],
+      epochs: fast.epochs.map((e) => [...e] as [number, number]),
+      lines: fast.lines,
+      declined,
+    },
   ];
 }
 
@@ -210,7 +295,8 @@ describe('CsvFlattener.addBytes = add(JSON.parse(record))', () => {
   });
 
   it('on records of the generator (the bench data): all taken, none declined', () => {
-    const rec = '{"meta":{"href":"https://api.moysklad.ru/api/remap/1.2/entity/product/648f9c1e-2a11-11f0-0a80-000100000000?expand=supplier","metadataHref":"https://api.moysklad.ru/api/remap/1.2/entity/product/metadata","type":"product","mediaType":"application/json"},"stockByStore":[{"meta":{"href":"https://api.moysklad.ru/api/remap/1.2/entity/store/4070d33f-2a11-11f0-0a80-000600000000","metadataHref":"https://api.moysklad.ru/api/remap/1.2/entity/store/metadata","type":"store","mediaType":"application/json"},"name":"Основной склад","stock":174,"reserve":3,"inTransit":7},{"meta":{"href":"https://x/entity/store/c642e270","type":"store"},"name":"Склад «Север»","stock":234.392,"reserve":0,"inTransit":10}]}';
+    const rec =
+      '{"meta":{"href":"https://api.moysklad.ru/api/remap/1.2/entity/product/648f9c1e-2a11-11f0-0a80-000100000000?expand=supplier","metadataHref":"https://api.moysklad.ru/api/remap/1.2/entity/product/metadata","type":"product","mediaType":"application/json"},"stockByStore":[{"meta":{"href":"https://api.moysklad.ru/api/remap/1.2/entity/store/4070d33f-2a11-11f0-0a80-000600000000","metadataHref":"https://api.moysklad.ru/api/remap/1.2/entity/store/metadata","type":"store","mediaType":"application/json"},"name":"Основной склад","stock":174,"reserve":3,"inTransit":7},{"meta":{"href":"https://x/entity/store/c642e270","type":"store"},"name":"Склад «Север»","stock":234.392,"reserve":0,"inTransit":10}]}';
     const [ref, fast] = both([rec, rec, JSON.stringify(JSON.parse(rec), null, 2)], {}, stock);
     expectSame(ref, fast);
     expect(fast.declined).toBe(0);
@@ -280,10 +366,21 @@ function decimalKey(t: string): string | null {
 describe('numbers are written as the JSON text has them; rubles exactly', () => {
   it('a number cell is its text on both paths, and rublesText(t) × 100 = t to the last digit', () => {
     const r = rng(9);
-    const texts = [...NUMBERS, '9007199254740993', '12345678901234567890123', '1e400', '1e-400', '-0', '80000.0', '1.50', '0.000001'];
+    const texts = [
+      ...NUMBERS,
+      '9007199254740993',
+      '12345678901234567890123',
+      '1e400',
+      '1e-400',
+      '-0',
+      '80000.0',
+      '1.50',
+      '0.000001',
+    ];
     for (let k = 0; k < 5000; k++) {
       const int = r() < 0.3 ? '0' : String(Math.floor(r() * 10 ** Math.floor(r() * 19))).replace(/e.*/, '');
-      const frac = r() < 0.5 ? '' : `.${'0'.repeat(Math.floor(r() * 8))}${Math.floor(r() * 10 ** Math.floor(r() * 14))}`;
+      const frac =
+        r() < 0.5 ? '' : `.${'0'.repeat(Math.floor(r() * 8))}${Math.floor(r() * 10 ** Math.floor(r() * 14))}`;
       const exp = r() < 0.1 ? `e${Math.floor(r() * 80) - 40}` : '';
       texts.push(`${r() < 0.3 ? '-' : ''}${int}${frac}${exp}`);
     }
@@ -297,7 +394,10 @@ describe('numbers are written as the JSON text has them; rubles exactly', () => 
       expect(n, t).toBe(t);
       const shifted = decimalKey(money!);
       const key = decimalKey(t);
-      expect(shifted === null ? null : shifted.replace(/\|(-?\d+)$/, (_, e: string) => `|${Number(e) + 2}`), `${t} → ${money}`).toBe(key);
+      expect(
+        shifted === null ? null : shifted.replace(/\|(-?\d+)$/, (_, e: string) => `|${Number(e) + 2}`),
+        `${t} → ${money}`,
+      ).toBe(key);
     });
   });
 });
@@ -345,7 +445,9 @@ describe('skipMinify (NDJSON of pretty input)', () => {
           return `error ${err.pos} ${err.message}`;
         }
       };
-      expect(outcome(() => skipMinify(bad, 0, bad.length, Buffer.alloc(bad.length + 8), 0))).toBe(outcome(() => skipValidated(bad, 0, bad.length)));
+      expect(outcome(() => skipMinify(bad, 0, bad.length, Buffer.alloc(bad.length + 8), 0))).toBe(
+        outcome(() => skipValidated(bad, 0, bad.length)),
+      );
     }
   });
 });
@@ -407,6 +509,8 @@ describe('whole files: pretty input (spaces, tabs, CRLF, long indentation) cut a
     }
     // A delimiter the byte path does not take (non-ASCII): the JSON.parse path, same cells.
     const other = (await convertToText(pretty, { format: 'csv', report, csv: { delimiter: '§' } })).text;
-    expect(other).toBe((await convertToText(compact, { format: 'csv', report, engine: 'stream-json', csv: { delimiter: '§' } })).text);
+    expect(other).toBe(
+      (await convertToText(compact, { format: 'csv', report, engine: 'stream-json', csv: { delimiter: '§' } })).text,
+    );
   });
 });

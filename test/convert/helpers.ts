@@ -20,13 +20,20 @@ export class Collect extends Writable {
   }
 }
 
-export async function convertToText(path: string, options: ConvertOptions): Promise<{ text: string; bytes: Buffer; result: ConvertResult }> {
+export async function convertToText(
+  path: string,
+  options: ConvertOptions,
+): Promise<{ text: string; bytes: Buffer; result: ConvertResult }> {
   const out = new Collect();
   const result = await convertFile(path, out, options);
   return { text: out.text(), bytes: out.bytes(), result };
 }
 
-export async function makeTmp(): Promise<{ dir: string; file: (name: string, content?: string | Buffer) => Promise<string>; cleanup: () => Promise<void> }> {
+export async function makeTmp(): Promise<{
+  dir: string;
+  file: (name: string, content?: string | Buffer) => Promise<string>;
+  cleanup: () => Promise<void>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'ms-convert-'));
   return {
     dir,
@@ -42,5 +49,10 @@ export async function makeTmp(): Promise<{ dir: string; file: (name: string, con
 /** NDJSON text → records. */
 export function parseLines(text: string): unknown[] {
   expect(text === '' || text.endsWith('\n')).toBe(true);
-  return text === '' ? [] : text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as unknown);
+  return text === ''
+    ? []
+    : text
+        .slice(0, -1)
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
 }

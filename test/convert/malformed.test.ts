@@ -22,7 +22,12 @@ afterAll(async () => {
   await tmp.cleanup();
 });
 
-async function expectBad(path: string, engine: 'fast' | 'stream-json', format: OutputFormat, chunkSize?: number): Promise<BadResultError> {
+async function expectBad(
+  path: string,
+  engine: 'fast' | 'stream-json',
+  format: OutputFormat,
+  chunkSize?: number,
+): Promise<BadResultError> {
   const err = await convertToText(path, { format, report, engine, ...(chunkSize ? { chunkSize } : {}) }).then(
     () => undefined,
     (e: unknown) => e,
@@ -59,11 +64,15 @@ describe('truncated files', () => {
 
   it('says where: the byte offset, or that the file is cut short', async () => {
     const cut = await tmp.file('short.json', '{"meta":{"size":1},"rows":[{"a":"b');
-    expect((await expectBad(cut, 'fast', 'csv')).message).toMatch(/cut short: it ends inside the records array after 34 bytes/);
+    expect((await expectBad(cut, 'fast', 'csv')).message).toMatch(
+      /cut short: it ends inside the records array after 34 bytes/,
+    );
     const empty = await tmp.file('empty.json', '');
     expect((await expectBad(empty, 'fast', 'ndjson')).message).toMatch(/cut short: it is empty/);
     const bad = await tmp.file('bad.json', '{"rows":[{"a":1},{"a":tru}]}');
-    expect((await expectBad(bad, 'fast', 'ndjson')).message).toMatch(/not well-formed JSON: bad literal \(expected true\) at byte 25/);
+    expect((await expectBad(bad, 'fast', 'ndjson')).message).toMatch(
+      /not well-formed JSON: bad literal \(expected true\) at byte 25/,
+    );
     expect((await expectBad(bad, 'fast', 'csv')).message).toMatch(/at byte 25/);
   });
 });
@@ -120,12 +129,17 @@ describe('what never reaches the output', () => {
     const { Collect } = await import('./helpers.js');
     const { convertFile } = await import('../../src/convert/index.js');
     const out = new Collect();
-    await expect(convertFile(path, out, { format: 'json', report, chunkSize: 1024 })).rejects.toBeInstanceOf(BadResultError);
+    await expect(convertFile(path, out, { format: 'json', report, chunkSize: 1024 })).rejects.toBeInstanceOf(
+      BadResultError,
+    );
     expect(out.bytes().length).toBe(0);
   });
 
   it('rejects invalid UTF-8 on the fast path', async () => {
-    const path = await tmp.file('latin1.json', Buffer.concat([Buffer.from('{"rows":[{"a":"'), Buffer.from([0xe9, 0x41]), Buffer.from('"}]}')]));
+    const path = await tmp.file(
+      'latin1.json',
+      Buffer.concat([Buffer.from('{"rows":[{"a":"'), Buffer.from([0xe9, 0x41]), Buffer.from('"}]}')]),
+    );
     for (const format of FORMATS) expect((await expectBad(path, 'fast', format)).message).toMatch(/UTF-8/);
   });
 });

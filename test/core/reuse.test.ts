@@ -46,7 +46,12 @@ describe('pickReusableTask', () => {
     const tasks = [
       { id: 'soon', state: 'DONE', request: url, deletionDate: '2026-03-05 15:03:00.000' },
       { id: 'later', state: 'DONE', request: url, deletionDate: '2026-03-05 15:40:00' },
-      { id: 'other', state: 'DONE', request: `${BASE}/report/stock/all?async=true`, deletionDate: '2026-03-05 15:59:00' },
+      {
+        id: 'other',
+        state: 'DONE',
+        request: `${BASE}/report/stock/all?async=true`,
+        deletionDate: '2026-03-05 15:59:00',
+      },
       { id: 'failed', state: 'ERROR', request: url },
     ];
     expect(pickReusableTask(tasks, request, now)?.id).toBe('later');

@@ -28,7 +28,9 @@ export interface ReadSheet {
 export function readXlsx(bytes: Buffer): { sheets: ReadSheet[]; files: Record<string, string> } {
   const wb = XLSX.read(bytes, { type: 'buffer', cellNF: true, cellDates: false, bookFiles: true, dense: false });
   const files: Record<string, string> = {};
-  const raw = (wb as unknown as { files?: Record<string, { content?: Uint8Array; _data?: { getContent(): Uint8Array } }> }).files ?? {};
+  const raw =
+    (wb as unknown as { files?: Record<string, { content?: Uint8Array; _data?: { getContent(): Uint8Array } }> })
+      .files ?? {};
   for (const [name, f] of Object.entries(raw)) {
     const content = f.content ?? f._data?.getContent();
     if (content) files[name.replace(/^\//, '')] = Buffer.from(content).toString('utf8');

@@ -53,30 +53,34 @@ export interface RawRequestOptions {
 /** One request with exactly these headers (nothing added), body collected and decoded. */
 export function rawRequest(url: string, options: RawRequestOptions = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        let decoded = raw;
-        if (res.headers['content-encoding'] === 'gzip' && raw.length > 0) {
-          try {
-            decoded = gunzipSync(raw);
-          } catch {
-            decoded = raw; // a partial (Range) or broken gzip body: leave it as received
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          let decoded = raw;
+          if (res.headers['content-encoding'] === 'gzip' && raw.length > 0) {
+            try {
+              decoded = gunzipSync(raw);
+            } catch {
+              decoded = raw; // a partial (Range) or broken gzip body: leave it as received
+            }
           }
-        }
-        const text = decoded.toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text, json });
-      });
-    });
+          const text = decoded.toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });

@@ -37,9 +37,15 @@ class Capture extends Writable {
     done();
   }
   // ora calls these on TTY streams.
-  cursorTo(): boolean { return true; }
-  moveCursor(): boolean { return true; }
-  clearLine(): boolean { return true; }
+  cursorTo(): boolean {
+    return true;
+  }
+  moveCursor(): boolean {
+    return true;
+  }
+  clearLine(): boolean {
+    return true;
+  }
 }
 
 let cacheDir: string | undefined;
@@ -97,23 +103,28 @@ export function createTestDeps(options: TestDepsOptions = {}): { deps: CliDeps; 
   const sleeps: number[] = [];
   const cap = options.realCapMs ?? 5;
   let skipped = 0;
-  const sleep: CliDeps['sleep'] = options.sleep ?? ((ms, signal) => {
-    sleeps.push(ms);
-    options.onSleep?.(ms, sleeps.length);
-    skipped += Math.max(0, ms - cap);
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.min(ms, cap));
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+  const sleep: CliDeps['sleep'] =
+    options.sleep ??
+    ((ms, signal) => {
+      sleeps.push(ms);
+      options.onSleep?.(ms, sleeps.length);
+      skipped += Math.max(0, ms - cap);
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = setTimeout(
+          () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.min(ms, cap),
+        );
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     });
-  });
   return {
     deps: {
       io: out.io,

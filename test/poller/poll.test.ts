@@ -23,10 +23,24 @@ function harness(states: string[]) {
 
 describe('pollTask', () => {
   it('reads at once, then backs off ~1 s ×1.6 up to ~10 s with jitter, until a final state', async () => {
-    const h = harness(['PENDING', 'PENDING', 'PROCESSING', 'PROCESSING', 'PROCESSING', 'PROCESSING', 'PROCESSING', 'PROCESSING', 'DONE']);
+    const h = harness([
+      'PENDING',
+      'PENDING',
+      'PROCESSING',
+      'PROCESSING',
+      'PROCESSING',
+      'PROCESSING',
+      'PROCESSING',
+      'PROCESSING',
+      'DONE',
+    ]);
     const updates: string[] = [];
     const task = await pollTask(h.getTask, {
-      timeoutMs: 0, sleep: h.sleep, now: h.now, random: () => 0.5, onUpdate: (t, ms) => updates.push(`${t.state}@${ms}`),
+      timeoutMs: 0,
+      sleep: h.sleep,
+      now: h.now,
+      random: () => 0.5,
+      onUpdate: (t, ms) => updates.push(`${t.state}@${ms}`),
     });
     expect(task.state).toBe('DONE');
     expect(h.sleeps).toEqual([1000, 1600, 2560, 4096, 6554, 10000, 10000, 10000]);
@@ -50,7 +64,13 @@ describe('pollTask', () => {
 
   it('times out with TimeoutError carrying the resume hint, never sleeping past the deadline', async () => {
     const h = harness(['PROCESSING']);
-    const attempt = pollTask(h.getTask, { timeoutMs: 5000, sleep: h.sleep, now: h.now, random: () => 0.5, resumeHint: 'ms-async status t1 --wait' });
+    const attempt = pollTask(h.getTask, {
+      timeoutMs: 5000,
+      sleep: h.sleep,
+      now: h.now,
+      random: () => 0.5,
+      resumeHint: 'ms-async status t1 --wait',
+    });
     await expect(attempt).rejects.toBeInstanceOf(TimeoutError);
     await expect(attempt).rejects.toMatchObject({ exitCode: 6, hint: 'ms-async status t1 --wait' });
     expect(h.sleeps.reduce((a, b) => a + b)).toBe(5000);
@@ -60,19 +80,27 @@ describe('pollTask', () => {
     const h = harness(['PROCESSING']);
     const controller = new AbortController();
     let reads = 0;
-    const attempt = pollTask(async () => {
-      reads += 1;
-      if (reads === 3) controller.abort(new Error('sigint'));
-      return h.getTask();
-    }, { timeoutMs: 0, sleep: h.sleep, now: h.now, signal: controller.signal, resumeHint: 'resume!' });
+    const attempt = pollTask(
+      async () => {
+        reads += 1;
+        if (reads === 3) controller.abort(new Error('sigint'));
+        return h.getTask();
+      },
+      { timeoutMs: 0, sleep: h.sleep, now: h.now, signal: controller.signal, resumeHint: 'resume!' },
+    );
     await expect(attempt).rejects.toBeInstanceOf(InterruptedError);
     await expect(attempt).rejects.toMatchObject({ exitCode: 130, hint: 'resume!' });
   });
 });
 
 describe('finalStateError', () => {
-  const task = (state: string, errors?: AsyncTask['errors']): AsyncTask => ({ id: 't', state, request: 'u', ...(errors ? { errors } : {}) });
-  it('maps states to the contract\'s exit codes, with the task attached for --json', () => {
+  const task = (state: string, errors?: AsyncTask['errors']): AsyncTask => ({
+    id: 't',
+    state,
+    request: 'u',
+    ...(errors ? { errors } : {}),
+  });
+  it("maps states to the contract's exit codes, with the task attached for --json", () => {
     expect(finalStateError(task('DONE'))).toBeUndefined();
     expect(finalStateError(task('PROCESSING'))).toBeUndefined();
     expect(finalStateError(task('ERROR'))).toBeInstanceOf(TaskFailedError);

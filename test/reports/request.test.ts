@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildReportRequest, closestAlias, pathBelowApiRoot, reportFromRequestUrl,
-} from '../../src/reports/request.js';
+import { buildReportRequest, closestAlias, pathBelowApiRoot, reportFromRequestUrl } from '../../src/reports/request.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('buildReportRequest', () => {
   it('an alias with parameters, values URL-encoded (spaces as %20)', () => {
-    const r = buildReportRequest('profit-byproduct', [['momentFrom', '2026-11-01 00:00:00'], ['filter', 'store=https://h/x;product.name~мыло']]);
-    expect(r.pathAndQuery).toBe('/report/profit/byproduct?momentFrom=2026-11-01%2000%3A00%3A00&filter=store%3Dhttps%3A%2F%2Fh%2Fx%3Bproduct.name~%D0%BC%D1%8B%D0%BB%D0%BE');
+    const r = buildReportRequest('profit-byproduct', [
+      ['momentFrom', '2026-11-01 00:00:00'],
+      ['filter', 'store=https://h/x;product.name~мыло'],
+    ]);
+    expect(r.pathAndQuery).toBe(
+      '/report/profit/byproduct?momentFrom=2026-11-01%2000%3A00%3A00&filter=store%3Dhttps%3A%2F%2Fh%2Fx%3Bproduct.name~%D0%BC%D1%8B%D0%BB%D0%BE',
+    );
     expect(r.spec?.alias).toBe('profit-byproduct');
   });
   it('a raw path keeps its query and matches the catalogue', () => {
@@ -16,10 +19,7 @@ describe('buildReportRequest', () => {
     expect(r.spec?.alias).toBe('stock-bystore');
     expect(buildReportRequest('/entity/unknown').spec).toBeUndefined();
   });
-  it.each([
-    [['limit', '10']],
-    [['offset', '0']],
-  ] as const)('refuses %j', (param) => {
+  it.each([[['limit', '10']], [['offset', '0']]] as const)('refuses %j', (param) => {
     expect(() => buildReportRequest('stock-all', [param])).toThrow(/async mode/);
     expect(() => buildReportRequest('/report/stock/all?limit=5')).toThrow(UsageError);
   });

@@ -8,7 +8,11 @@ import { rawRequest, sandboxRequest } from '../helpers/start-sandbox.js';
 
 const bin = fileURLToPath(new URL('../../bin/ms-async.js', import.meta.url));
 
-function run(args: string[]): { child: ReturnType<typeof spawn>; firstLine: Promise<string>; exit: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function run(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  firstLine: Promise<string>;
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -35,7 +39,21 @@ function run(args: string[]): { child: ReturnType<typeof spawn>; firstLine: Prom
 describe('ms-async sandbox (built bin)', () => {
   it('prints one URL line, serves the API, and stops cleanly on SIGTERM', async () => {
     expectFreshBuild();
-    const { child, firstLine, exit } = run(['sandbox', '--port', '0', '--pending-ms', '10', '--processing-ms', '10', '--rows', '5', '--token', 'cli-token', '--fault', 'status429=2']);
+    const { child, firstLine, exit } = run([
+      'sandbox',
+      '--port',
+      '0',
+      '--pending-ms',
+      '10',
+      '--processing-ms',
+      '10',
+      '--rows',
+      '5',
+      '--token',
+      'cli-token',
+      '--fault',
+      'status429=2',
+    ]);
     const baseUrl = await firstLine;
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/remap\/1\.2$/);
     const fakeSandbox = { baseUrl } as Parameters<typeof sandboxRequest>[0];
@@ -43,9 +61,12 @@ describe('ms-async sandbox (built bin)', () => {
     const created = await sandboxRequest(fakeSandbox, '/report/stock/bystore?async=true', { headers });
     expect(created.status).toBe(202);
     expect((await sandboxRequest(fakeSandbox, '/context/employee', { headers })).status).toBe(429); // --fault status429=2
-    expect((await sandboxRequest(fakeSandbox, '/context/employee', { headers: { Authorization: 'Bearer other' } })).status).toBe(401); // --token
+    expect(
+      (await sandboxRequest(fakeSandbox, '/context/employee', { headers: { Authorization: 'Bearer other' } })).status,
+    ).toBe(401); // --token
     await new Promise((r) => setTimeout(r, 100));
-    const task = (await sandboxRequest(fakeSandbox, created.headers['content-location'] as string, { headers })).json as { state: string; resultUrl: string };
+    const task = (await sandboxRequest(fakeSandbox, created.headers['content-location'] as string, { headers }))
+      .json as { state: string; resultUrl: string };
     expect(task.state).toBe('DONE');
     const link = (await sandboxRequest(fakeSandbox, task.resultUrl, { headers })).headers.location as string;
     expect((await rawRequest(link)).json).toMatchObject({ meta: { size: 5 } });
@@ -75,12 +96,30 @@ describe('ms-async sandbox (built bin)', () => {
 
 describe('sandbox command options', () => {
   it('maps flags to sandbox options', () => {
-    const options = toSandboxOptions({
-      host: '127.0.0.1', port: 8080, storagePort: 0, rows: 10, seed: 3, stores: 2, pendingMs: 1000, processingMs: 2000,
-      storageRange: true, storageGzip: true, linkTtl: 60_000, fault: ['status429=2+1', 'truncate=always'],
-    }, 'tok');
+    const options = toSandboxOptions(
+      {
+        host: '127.0.0.1',
+        port: 8080,
+        storagePort: 0,
+        rows: 10,
+        seed: 3,
+        stores: 2,
+        pendingMs: 1000,
+        processingMs: 2000,
+        storageRange: true,
+        storageGzip: true,
+        linkTtl: 60_000,
+        fault: ['status429=2+1', 'truncate=always'],
+      },
+      'tok',
+    );
     expect(options).toMatchObject({
-      port: 8080, rows: 10, seed: 3, stores: 2, token: 'tok', linkTtlMs: 60_000,
+      port: 8080,
+      rows: 10,
+      seed: 3,
+      stores: 2,
+      token: 'tok',
+      linkTtlMs: 60_000,
       storage: { gzip: true, range: true, contentLength: true },
       faults: { status429: { at: 2, count: 2 }, truncateResult: 'always' },
     });

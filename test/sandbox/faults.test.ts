@@ -123,15 +123,22 @@ describe('fault switches', () => {
     // Per request, with a sandbox-only header (the task's request URL stays clean).
     const perRequest = await doneTask(sandbox(), '/report/profit/byproduct?async=true');
     expect(perRequest.state).toBe('DONE');
-    const created = await sandboxRequest(sandbox(), '/report/profit/byvariant?async=true', { headers: { 'X-Sandbox-Outcome': 'error' } });
-    expect(await waitForTask(sandbox(), created.headers['content-location'] as string)).toMatchObject({ state: 'ERROR', request: expect.not.stringContaining('sandbox') });
+    const created = await sandboxRequest(sandbox(), '/report/profit/byvariant?async=true', {
+      headers: { 'X-Sandbox-Outcome': 'error' },
+    });
+    expect(await waitForTask(sandbox(), created.headers['content-location'] as string)).toMatchObject({
+      state: 'ERROR',
+      request: expect.not.stringContaining('sandbox'),
+    });
   });
 
   it('pendingMs/processingMs: slow tasks', async () => {
     sandbox().setFaults({ pendingMs: 400, processingMs: 10 });
     const created = await sandboxRequest(sandbox(), '/report/dashboard/day?async=true');
     await new Promise((r) => setTimeout(r, 50));
-    expect((await sandboxRequest(sandbox(), created.headers['content-location'] as string)).json).toMatchObject({ state: 'PENDING' });
+    expect((await sandboxRequest(sandbox(), created.headers['content-location'] as string)).json).toMatchObject({
+      state: 'PENDING',
+    });
     await waitForTask(sandbox(), created.headers['content-location'] as string);
     sandbox().setFaults({ pendingMs: null, processingMs: null });
   });
@@ -147,9 +154,13 @@ describe('fault switches', () => {
   });
 
   it('rows per request: X-Sandbox-Rows', async () => {
-    const created = await sandboxRequest(sandbox(), '/entity/assortment?async=true', { headers: { 'X-Sandbox-Rows': '7' } });
+    const created = await sandboxRequest(sandbox(), '/entity/assortment?async=true', {
+      headers: { 'X-Sandbox-Rows': '7' },
+    });
     const task = await waitForTask(sandbox(), created.headers['content-location'] as string);
-    const body = (await rawRequest((await sandboxRequest(sandbox(), task.resultUrl as string)).headers.location as string)).json as { rows: unknown[]; meta: { size: number } };
+    const body = (
+      await rawRequest((await sandboxRequest(sandbox(), task.resultUrl as string)).headers.location as string)
+    ).json as { rows: unknown[]; meta: { size: number } };
     expect(body.rows).toHaveLength(7);
     expect(body.meta.size).toBe(7);
   });
@@ -158,15 +169,24 @@ describe('fault switches', () => {
 describe('control endpoints over HTTP (sandbox-only)', () => {
   it('GET/PUT __sandbox/faults and POST __sandbox/clock need no auth and are not recorded', async () => {
     const before = sandbox().requests.length;
-    const put = await rawRequest(`${sandbox().baseUrl}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ status5xx: { at: 1, status: 500 } }) });
+    const put = await rawRequest(`${sandbox().baseUrl}/__sandbox/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ status5xx: { at: 1, status: 500 } }),
+    });
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ status5xx: { at: 1, status: 500 } });
     const get = await rawRequest(`${sandbox().baseUrl}/__sandbox/faults`);
     expect(get.json).toEqual({ ...defaultFaults(), status5xx: { at: 1, status: 500 } });
     expect((await sandboxRequest(sandbox(), '/context/employee')).status).toBe(500);
-    await rawRequest(`${sandbox().baseUrl}/__sandbox/faults`, { method: 'PUT', body: JSON.stringify({ status5xx: null }) });
+    await rawRequest(`${sandbox().baseUrl}/__sandbox/faults`, {
+      method: 'PUT',
+      body: JSON.stringify({ status5xx: null }),
+    });
     const now = sandbox().now();
-    const clock = await rawRequest(`${sandbox().baseUrl}/__sandbox/clock`, { method: 'POST', body: JSON.stringify({ advanceMs: 3_600_000 }) });
+    const clock = await rawRequest(`${sandbox().baseUrl}/__sandbox/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ advanceMs: 3_600_000 }),
+    });
     expect(clock.status).toBe(200);
     expect(sandbox().now() - now).toBeGreaterThanOrEqual(3_600_000);
     expect((await rawRequest(`${sandbox().baseUrl}/__sandbox/clock`, { method: 'POST', body: '{}' })).status).toBe(400);

@@ -14,7 +14,9 @@ afterAll(async () => {
 });
 
 const BASE = 'http://127.0.0.1:9/api/remap/1.2';
-const take = (report: string, rows = 40, seed = 7): Array<Record<string, unknown>> => [...generateRecords(report, { rows, seed, baseUrl: BASE })];
+const take = (report: string, rows = 40, seed = 7): Array<Record<string, unknown>> => [
+  ...generateRecords(report, { rows, seed, baseUrl: BASE }),
+];
 
 describe('generateRecords', () => {
   it('is deterministic per (report, rows, seed) and differs across seeds', () => {
@@ -67,12 +69,57 @@ describe('generateRecords', () => {
   it('has the documented shape per endpoint (§5)', () => {
     const first = (alias: string): Record<string, unknown> => take(alias, 60)[0] as Record<string, unknown>;
     const keysOf = (alias: string): Set<string> => new Set(take(alias, 60).flatMap((r) => Object.keys(r)));
-    expect([...keysOf('stock-all')]).toEqual(expect.arrayContaining(['meta', 'name', 'code', 'article', 'externalCode', 'stock', 'reserve', 'inTransit', 'quantity', 'price', 'salePrice', 'stockDays', 'uom', 'folder', 'image']));
+    expect([...keysOf('stock-all')]).toEqual(
+      expect.arrayContaining([
+        'meta',
+        'name',
+        'code',
+        'article',
+        'externalCode',
+        'stock',
+        'reserve',
+        'inTransit',
+        'quantity',
+        'price',
+        'salePrice',
+        'stockDays',
+        'uom',
+        'folder',
+        'image',
+      ]),
+    );
     expect(Object.keys(first('stock-bystore'))).toEqual(['meta', 'stockByStore']);
     for (const alias of ['profit-byproduct', 'profit-byvariant']) {
-      expect([...keysOf(alias)]).toEqual(['assortment', 'sellQuantity', 'sellPrice', 'sellCost', 'sellSum', 'sellCostSum', 'returnQuantity', 'returnPrice', 'returnCost', 'returnSum', 'returnCostSum', 'profit', 'margin', 'salesMargin']);
+      expect([...keysOf(alias)]).toEqual([
+        'assortment',
+        'sellQuantity',
+        'sellPrice',
+        'sellCost',
+        'sellSum',
+        'sellCostSum',
+        'returnQuantity',
+        'returnPrice',
+        'returnCost',
+        'returnSum',
+        'returnCostSum',
+        'profit',
+        'margin',
+        'salesMargin',
+      ]);
     }
-    const metricsB = ['salesCount', 'salesAvgCheck', 'sellSum', 'sellCostSum', 'returnCount', 'returnAvgCheck', 'returnSum', 'returnCostSum', 'profit', 'margin', 'salesMargin'];
+    const metricsB = [
+      'salesCount',
+      'salesAvgCheck',
+      'sellSum',
+      'sellCostSum',
+      'returnCount',
+      'returnAvgCheck',
+      'returnSum',
+      'returnCostSum',
+      'profit',
+      'margin',
+      'salesMargin',
+    ];
     expect(Object.keys(first('profit-byemployee'))).toEqual(['employee', ...metricsB]);
     expect(Object.keys(first('profit-bycounterparty'))).toEqual(['counterparty', ...metricsB]);
     expect(Object.keys(first('profit-bysaleschannel'))).toEqual(['salesChannel', ...metricsB]);
@@ -82,7 +129,10 @@ describe('generateRecords', () => {
     expect(Object.keys(first('orders-plotseries'))).toEqual(['date', 'quantity', 'sum']);
     const accounts = take('money-byaccount', 6);
     expect(accounts.filter((r) => !('account' in r))).toHaveLength(2); // cash desks
-    expect(((accounts[1] as { account: { meta: { type: string; href: string } } }).account.meta)).toMatchObject({ type: 'account', href: expect.stringMatching(/\/entity\/organization\/[0-9a-f-]+\/accounts\/[0-9a-f-]+$/) });
+    expect((accounts[1] as { account: { meta: { type: string; href: string } } }).account.meta).toMatchObject({
+      type: 'account',
+      href: expect.stringMatching(/\/entity\/organization\/[0-9a-f-]+\/accounts\/[0-9a-f-]+$/),
+    });
     const report = take('counterparty-report', 60);
     expect(report.some((r) => r.lastEventDate === null && r.lastEventText === null)).toBe(true);
     expect(report.some((r) => !('bonusBalance' in r))).toBe(true);
@@ -94,7 +144,10 @@ describe('generateRecords', () => {
     expect(new Set(counterparties.map((r) => r.companyType)).size).toBeGreaterThan(2);
     const types = new Set(take('assortment', 200).map((r) => (r.meta as { type: string }).type));
     expect([...types].sort()).toEqual(['bundle', 'consignment', 'product', 'service', 'variant']);
-    const variant = take('assortment', 200).find((r) => (r.meta as { type: string }).type === 'variant') as Record<string, unknown>;
+    const variant = take('assortment', 200).find((r) => (r.meta as { type: string }).type === 'variant') as Record<
+      string,
+      unknown
+    >;
     expect(variant.characteristics).toEqual([expect.objectContaining({ name: 'Размер' })]);
     expect(variant).toHaveProperty('product.meta.type', 'product');
   });
@@ -147,7 +200,8 @@ describe('writeResultFile', () => {
       expect(body.meta).not.toHaveProperty('offset');
       expect(body).toHaveProperty('context.employee.type', 'employee');
       // Period reports asked with both bounds hold the period's records, not `rows` (issue 9).
-      if (spec.records === 'rows') expect((body.meta as { size: number }).size).toBe(spec.period ? expected.length : 25);
+      if (spec.records === 'rows')
+        expect((body.meta as { size: number }).size).toBe(spec.period ? expected.length : 25);
       if (spec.alias === 'money-plotseries') {
         expect(Object.keys(body)).toEqual(['context', 'meta', 'credit', 'debit', 'series']);
         expect(body.credit).toBe(expected.reduce((s, r) => s + (r.credit as number), 0));

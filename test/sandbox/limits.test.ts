@@ -5,9 +5,7 @@ describe('limits (§3)', () => {
   it('answers 429 with code 1073 beyond 5 requests in flight per user; headers do not reflect it', async () => {
     const sandbox = await startTestSandbox({ faults: { slowApiMs: 250 } as never });
     try {
-      const results = await Promise.all(
-        Array.from({ length: 7 }, () => sandboxRequest(sandbox, '/context/employee')),
-      );
+      const results = await Promise.all(Array.from({ length: 7 }, () => sandboxRequest(sandbox, '/context/employee')));
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
       const limited = results.find((r) => r.status === 429);
@@ -38,10 +36,20 @@ describe('limits (§3)', () => {
       expect(stock.status).toBe(202);
       expect(Number(stock.headers['x-ratelimit-remaining'])).toBe(4);
       await sandboxRequest(sandbox, '/report/stock/bystore?async=true');
-      const dry = await sandboxRequest(sandbox, '/report/stock/bystore?async=true', { headers: { 'Accept-Language': 'en' } });
+      const dry = await sandboxRequest(sandbox, '/report/stock/bystore?async=true', {
+        headers: { 'Accept-Language': 'en' },
+      });
       expect(dry.status).toBe(429);
       expect(dry.headers['content-type']).toBe('application/json;charset=utf-8');
-      expect(dry.json).toEqual({ errors: [{ error: 'Limit on the number of requests per unit of time exceeded', code: 1049, moreInfo: expect.any(String) }] });
+      expect(dry.json).toEqual({
+        errors: [
+          {
+            error: 'Limit on the number of requests per unit of time exceeded',
+            code: 1049,
+            moreInfo: expect.any(String),
+          },
+        ],
+      });
       const retryAfter = Number(dry.headers['x-lognex-retry-after']);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(1000);

@@ -12,7 +12,10 @@ async function doneLink(sandbox: Sandbox): Promise<string> {
   return result.headers.location as string;
 }
 
-async function withStorage(options: Partial<SandboxOptions>, body: (sandbox: Sandbox, link: string) => Promise<void>): Promise<void> {
+async function withStorage(
+  options: Partial<SandboxOptions>,
+  body: (sandbox: Sandbox, link: string) => Promise<void>,
+): Promise<void> {
   const sandbox = await startTestSandbox({ rows: 200, ...options });
   try {
     await body(sandbox, await doneLink(sandbox));
@@ -31,7 +34,9 @@ describe('storage origin (§2.7, §9.1)', () => {
       expect(whole.headers['content-type']).toBe('application/json');
       expect(whole.headers['content-encoding']).toBeUndefined();
       expect(whole.headers['accept-ranges']).toBe('bytes');
-      expect(whole.headers['content-disposition']).toMatch(/^attachment; filename="asynctask_[0-9a-f-]{36}_result\.json"$/);
+      expect(whole.headers['content-disposition']).toMatch(
+        /^attachment; filename="asynctask_[0-9a-f-]{36}_result\.json"$/,
+      );
       expect(JSON.parse(whole.text)).toHaveProperty('meta.size', 200);
       const storageRequests = sandbox.requests.filter((r) => r.origin === 'storage');
       expect(storageRequests.length).toBeGreaterThan(0);
@@ -69,7 +74,10 @@ describe('storage origin (§2.7, §9.1)', () => {
       longer.searchParams.set('temp_url_expires', String(Number(longer.searchParams.get('temp_url_expires')) + 3600));
       expect((await rawRequest(longer.toString())).status).toBe(403);
       // Another object under the same signature: the signature covers the path.
-      const otherObject = link.replace(/apiasynctaskresult\/([0-9a-f])/, (_m, c: string) => `apiasynctaskresult/${c === '0' ? '1' : '0'}`);
+      const otherObject = link.replace(
+        /apiasynctaskresult\/([0-9a-f])/,
+        (_m, c: string) => `apiasynctaskresult/${c === '0' ? '1' : '0'}`,
+      );
       expect(otherObject).not.toBe(link);
       expect((await rawRequest(otherObject)).status).toBe(403);
       sandbox.advanceClock(5 * 60_000 + 1000);
@@ -80,15 +88,18 @@ describe('storage origin (§2.7, §9.1)', () => {
   });
 
   it('honours the switches: range off, no Content-Length, gzip, negotiated gzip, content type', async () => {
-    await withStorage({ storage: { gzip: false, range: false, contentLength: false, contentType: 'application/octet-stream' } }, async (_s, link) => {
-      const r = await rawRequest(link, { headers: { Range: 'bytes=10-' } });
-      expect(r.status).toBe(200);
-      expect(r.headers['content-length']).toBeUndefined();
-      expect(r.headers['transfer-encoding']).toBe('chunked');
-      expect(r.headers['accept-ranges']).toBeUndefined();
-      expect(r.headers['content-type']).toBe('application/octet-stream');
-      expect(() => JSON.parse(r.text)).not.toThrow();
-    });
+    await withStorage(
+      { storage: { gzip: false, range: false, contentLength: false, contentType: 'application/octet-stream' } },
+      async (_s, link) => {
+        const r = await rawRequest(link, { headers: { Range: 'bytes=10-' } });
+        expect(r.status).toBe(200);
+        expect(r.headers['content-length']).toBeUndefined();
+        expect(r.headers['transfer-encoding']).toBe('chunked');
+        expect(r.headers['accept-ranges']).toBeUndefined();
+        expect(r.headers['content-type']).toBe('application/octet-stream');
+        expect(() => JSON.parse(r.text)).not.toThrow();
+      },
+    );
     await withStorage({ storage: { gzip: true, range: true, contentLength: true } }, async (_s, link) => {
       const r = await rawRequest(link);
       expect(r.headers['content-encoding']).toBe('gzip');
@@ -102,17 +113,22 @@ describe('storage origin (§2.7, §9.1)', () => {
     });
     await withStorage({ storage: { gzip: 'negotiate', range: true, contentLength: true } }, async (_s, link) => {
       expect((await rawRequest(link)).headers['content-encoding']).toBeUndefined();
-      expect((await rawRequest(link, { headers: { 'Accept-Encoding': 'gzip' } })).headers['content-encoding']).toBe('gzip');
+      expect((await rawRequest(link, { headers: { 'Accept-Encoding': 'gzip' } })).headers['content-encoding']).toBe(
+        'gzip',
+      );
     });
   });
 
   it('throttles downloads with storage.bytesPerSecond', async () => {
-    await withStorage({ rows: 20, storage: { gzip: false, range: true, contentLength: true, bytesPerSecond: 100_000 } }, async (_s, link) => {
-      const started = Date.now();
-      const r = await rawRequest(link);
-      const elapsed = Date.now() - started;
-      expect(r.raw.length).toBeGreaterThan(20_000);
-      expect(elapsed).toBeGreaterThanOrEqual((r.raw.length / 100_000) * 1000 * 0.7);
-    });
+    await withStorage(
+      { rows: 20, storage: { gzip: false, range: true, contentLength: true, bytesPerSecond: 100_000 } },
+      async (_s, link) => {
+        const started = Date.now();
+        const r = await rawRequest(link);
+        const elapsed = Date.now() - started;
+        expect(r.raw.length).toBeGreaterThan(20_000);
+        expect(elapsed).toBeGreaterThanOrEqual((r.raw.length / 100_000) * 1000 * 0.7);
+      },
+    );
   });
 });

@@ -23,7 +23,10 @@ async function create(sandbox: Sandbox, pathAndQuery: string, headers: Record<st
   return r.headers['content-location'] as string;
 }
 
-async function withSandbox(options: Parameters<typeof startTestSandbox>[0], body: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+async function withSandbox(
+  options: Parameters<typeof startTestSandbox>[0],
+  body: (sandbox: Sandbox) => Promise<void>,
+): Promise<void> {
   const sandbox = await startTestSandbox({ queueLimit: 100, ...options });
   try {
     await body(sandbox);
@@ -56,7 +59,11 @@ describe('creating tasks (§2.2)', () => {
         expect(r.status).toBe(400);
         expect(r.json).toMatchObject({ errors: [{ code: 61001 }] });
       }
-      for (const path of ['/report/stock/all/current?async=true', '/entity/product?async=true', '/report/turnover/all?async=true']) {
+      for (const path of [
+        '/report/stock/all/current?async=true',
+        '/entity/product?async=true',
+        '/report/turnover/all?async=true',
+      ]) {
         const r = await sandboxRequest(sandbox, path);
         expect(r.status, path).toBe(400);
         expect(r.json).toMatchObject({ errors: [{ code: 61000, error: expect.stringContaining('асинхрон') }] });
@@ -72,9 +79,13 @@ describe('creating tasks (§2.2)', () => {
     await withSandbox({ queueLimit: 4, pendingMs: 400, processingMs: 100 }, async (sandbox) => {
       const urls: string[] = [];
       for (let i = 0; i < 4; i++) urls.push(await create(sandbox, '/report/dashboard/day?async=true'));
-      const full = await sandboxRequest(sandbox, '/report/dashboard/day?async=true', { headers: { 'Accept-Language': 'en' } });
+      const full = await sandboxRequest(sandbox, '/report/dashboard/day?async=true', {
+        headers: { 'Accept-Language': 'en' },
+      });
       expect(full.status).toBe(429);
-      expect(full.json).toMatchObject({ errors: [{ code: 61002, error: expect.stringContaining('simultaneously executing') }] });
+      expect(full.json).toMatchObject({
+        errors: [{ code: 61002, error: expect.stringContaining('simultaneously executing') }],
+      });
       expect(full.headers['x-lognex-retry-after']).toBeUndefined();
       await waitForTask(sandbox, urls[0] as string);
       await create(sandbox, '/report/dashboard/day?async=true');
@@ -137,7 +148,14 @@ describe('task lifecycle (§2.3, §2.4)', () => {
       const download = await rawRequest(link.toString());
       expect(download.status).toBe(200);
       const expectedPath = join(dir, 'expected.json');
-      await writeResultFile(expectedPath, { report: 'stock-bystore', rows: 37, seed: 11, stores: 4, requestUrl: task.request as string, baseUrl: sandbox.baseUrl });
+      await writeResultFile(expectedPath, {
+        report: 'stock-bystore',
+        rows: 37,
+        seed: 11,
+        stores: 4,
+        requestUrl: task.request as string,
+        baseUrl: sandbox.baseUrl,
+      });
       expect(download.raw.equals(await readFile(expectedPath))).toBe(true);
       // A new 302 (fresh link) each time, within the hour (§9.13).
       const again = await sandboxRequest(sandbox, task.resultUrl as string);
@@ -148,7 +166,10 @@ describe('task lifecycle (§2.3, §2.4)', () => {
 
   it('gives plot series one record per bucket of the period (capped by rows)', async () => {
     await withSandbox({ rows: 1000 }, async (sandbox) => {
-      const statusUrl = await create(sandbox, '/report/money/plotseries?momentFrom=2026-03-01%2000:00:00&momentTo=2026-03-02%2023:00:00&interval=hour&async=true');
+      const statusUrl = await create(
+        sandbox,
+        '/report/money/plotseries?momentFrom=2026-03-01%2000:00:00&momentTo=2026-03-02%2023:00:00&interval=hour&async=true',
+      );
       const task = await waitForTask(sandbox, statusUrl);
       const result = await sandboxRequest(sandbox, task.resultUrl as string);
       const body = (await rawRequest(result.headers.location as string)).json as { series: unknown[]; credit: number };
@@ -167,7 +188,9 @@ describe('task lifecycle (§2.3, §2.4)', () => {
       const legacy = await rowsOf({});
       const beta = await rowsOf({ 'X-Lognex-Remap-Beta-Feature': 'assortmentWithoutStock' });
       expect(legacy.some((r) => 'stock' in r)).toBe(true);
-      expect(legacy.filter((r) => (r.meta as { type: string }).type === 'service').every((r) => !('stock' in r))).toBe(true);
+      expect(legacy.filter((r) => (r.meta as { type: string }).type === 'service').every((r) => !('stock' in r))).toBe(
+        true,
+      );
       expect(beta.some((r) => 'stock' in r || 'quantity' in r || 'reserve' in r)).toBe(false);
       expect(beta.map((r) => r.id)).toEqual(legacy.map((r) => r.id));
     });
@@ -184,22 +207,40 @@ describe('task lifecycle (§2.3, §2.4)', () => {
       // The link itself has expired (5 min) as well.
       expect((await rawRequest(link)).status).toBe(403);
       // The task still reads DONE with its deletionDate.
-      expect((await sandboxRequest(sandbox, task.meta ? (task.meta as { href: string }).href : '')).json).toMatchObject({ state: 'DONE' });
+      expect((await sandboxRequest(sandbox, task.meta ? (task.meta as { href: string }).href : '')).json).toMatchObject(
+        { state: 'DONE' },
+      );
     });
   });
 
   it('plot series without momentFrom/momentTo/interval end API_ERROR with 39000; /result answers the original error', async () => {
     await withSandbox({}, async (sandbox) => {
-      const statusUrl = await create(sandbox, '/report/orders/plotseries?momentFrom=2026-03-01&interval=day&async=true', { 'Accept-Language': 'en' });
+      const statusUrl = await create(
+        sandbox,
+        '/report/orders/plotseries?momentFrom=2026-03-01&interval=day&async=true',
+        { 'Accept-Language': 'en' },
+      );
       const task = await waitForTask(sandbox, statusUrl);
       expect(Object.keys(task)).toEqual(['meta', 'id', 'accountId', 'owner', 'state', 'request', 'errors']);
-      expect(task).toMatchObject({ state: 'API_ERROR', errors: [{ error: 'Error: required parameter for the indicators request is missing: momentTo', code: 39000 }] });
+      expect(task).toMatchObject({
+        state: 'API_ERROR',
+        errors: [{ error: 'Error: required parameter for the indicators request is missing: momentTo', code: 39000 }],
+      });
       const result = await sandboxRequest(sandbox, `${statusUrl}/result`);
       expect(result.status).toBe(412);
       expect(result.json).toEqual({ errors: task.errors });
-      const badInterval = await waitForTask(sandbox, await create(sandbox, '/report/sales/plotseries?momentFrom=2026-03-01&momentTo=2026-03-02&interval=week&async=true'));
+      const badInterval = await waitForTask(
+        sandbox,
+        await create(
+          sandbox,
+          '/report/sales/plotseries?momentFrom=2026-03-01&momentTo=2026-03-02&interval=week&async=true',
+        ),
+      );
       expect(badInterval).toMatchObject({ state: 'API_ERROR', errors: [{ code: 39002 }] });
-      expect((await sandboxRequest(sandbox, `${badInterval.meta ? (badInterval.meta as { href: string }).href : ''}/result`)).status).toBe(400);
+      expect(
+        (await sandboxRequest(sandbox, `${badInterval.meta ? (badInterval.meta as { href: string }).href : ''}/result`))
+          .status,
+      ).toBe(400);
     });
   });
 
@@ -229,37 +270,71 @@ describe('GET /async (§2.5)', () => {
       await sandboxRequest(sandbox, `${cUrl}/cancel`, { method: 'PUT' });
       const errUrl = await create(sandbox, '/report/sales/plotseries?async=true');
       await waitForTask(sandbox, errUrl);
-      const list = async (query: string): Promise<{ meta: Record<string, unknown>; rows: Array<Record<string, unknown>> }> => {
+      const list = async (
+        query: string,
+      ): Promise<{ meta: Record<string, unknown>; rows: Array<Record<string, unknown>> }> => {
         const r = await sandboxRequest(sandbox, `/async${query}`);
         expect(r.status, r.text).toBe(200);
         return r.json as { meta: Record<string, unknown>; rows: Array<Record<string, unknown>> };
       };
       const all = await list('');
-      expect(all.meta).toMatchObject({ href: `${sandbox.baseUrl}/async`, type: 'async', mediaType: 'application/json', size: 4, limit: 1000, offset: 0 });
+      expect(all.meta).toMatchObject({
+        href: `${sandbox.baseUrl}/async`,
+        type: 'async',
+        mediaType: 'application/json',
+        size: 4,
+        limit: 1000,
+        offset: 0,
+      });
       expect(all).toHaveProperty('context.employee.meta.type', 'employee');
       expect(all.rows.map((r) => r.state)).toEqual(['DONE', 'DONE', 'CANCEL', 'API_ERROR']);
       expect((await list('?filter=state=DONE')).rows.map((r) => r.id)).toEqual([a.id, b.id]);
       expect((await list('?filter=state=done')).meta.size).toBe(2); // the workbook's lower case
       expect((await list('?filter=state=CANCEL;state=API_ERROR')).meta.size).toBe(2);
       expect((await list('?filter=state!=DONE;state!=CANCEL')).rows.map((r) => r.state)).toEqual(['API_ERROR']);
-      expect((await list(`?filter=${encodeURIComponent(`request=${b.request as string}`)}`)).rows.map((r) => r.id)).toEqual([b.id]);
+      expect(
+        (await list(`?filter=${encodeURIComponent(`request=${b.request as string}`)}`)).rows.map((r) => r.id),
+      ).toEqual([b.id]);
       expect((await list(`?filter=${encodeURIComponent(`request!=${b.request as string}`)}`)).meta.size).toBe(3);
       const aDeletion = a.deletionDate as string;
-      expect((await list(`?filter=${encodeURIComponent(`deletionDate=${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual([a.id]);
-      expect((await list(`?filter=${encodeURIComponent(`deletionDate>${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual([b.id]);
+      expect((await list(`?filter=${encodeURIComponent(`deletionDate=${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual([
+        a.id,
+      ]);
+      expect((await list(`?filter=${encodeURIComponent(`deletionDate>${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual([
+        b.id,
+      ]);
       expect((await list(`?filter=${encodeURIComponent(`deletionDate>=${aDeletion}`)}`)).meta.size).toBe(2);
-      expect((await list(`?filter=${encodeURIComponent(`deletionDate<=${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual([a.id]);
+      expect((await list(`?filter=${encodeURIComponent(`deletionDate<=${aDeletion}`)}`)).rows.map((r) => r.id)).toEqual(
+        [a.id],
+      );
       expect((await list(`?filter=${encodeURIComponent(`deletionDate<${aDeletion}`)}`)).meta.size).toBe(0);
-      expect((await list(`?filter=${encodeURIComponent(`deletionDate!=${aDeletion};state=DONE`)}`)).rows.map((r) => r.id)).toEqual([b.id]);
+      expect(
+        (await list(`?filter=${encodeURIComponent(`deletionDate!=${aDeletion};state=DONE`)}`)).rows.map((r) => r.id),
+      ).toEqual([b.id]);
       // Date without milliseconds / seconds, as in the docs' examples.
-      expect((await list(`?filter=${encodeURIComponent('deletionDate>2026-01-01 00:00:00;state=DONE')}`)).meta.size).toBe(2);
+      expect(
+        (await list(`?filter=${encodeURIComponent('deletionDate>2026-01-01 00:00:00;state=DONE')}`)).meta.size,
+      ).toBe(2);
       expect((await list(`?filter=${encodeURIComponent('deletionDate<2020-01-01 00:00')}`)).meta.size).toBe(0);
       expect((await list('?filter=state=DONE&order=deletionDate,desc')).rows.map((r) => r.id)).toEqual([b.id, a.id]);
-      expect((await list('?order=request,desc')).rows.map((r) => r.request)).toEqual(all.rows.map((r) => r.request as string).sort().reverse());
+      expect((await list('?order=request,desc')).rows.map((r) => r.request)).toEqual(
+        all.rows
+          .map((r) => r.request as string)
+          .sort()
+          .reverse(),
+      );
       const page = await list('?limit=2&offset=1');
       expect(page.meta).toMatchObject({ size: 4, limit: 2, offset: 1, nextHref: expect.stringContaining('offset=3') });
       expect(page.rows.map((r) => r.id)).toEqual(all.rows.slice(1, 3).map((r) => r.id));
-      for (const bad of ['?filter=foo=1', '?filter=state>DONE', '?filter=state=WHATEVER', '?order=id', '?limit=0', '?limit=1001', `?filter=${encodeURIComponent('deletionDate>yesterday')}`]) {
+      for (const bad of [
+        '?filter=foo=1',
+        '?filter=state>DONE',
+        '?filter=state=WHATEVER',
+        '?order=id',
+        '?limit=0',
+        '?limit=1001',
+        `?filter=${encodeURIComponent('deletionDate>yesterday')}`,
+      ]) {
         const r = await sandboxRequest(sandbox, `/async${bad}`);
         expect(r.status, bad).toBe(400);
         expect((r.json as { errors: Array<{ code: number }> }).errors[0]?.code).toBeGreaterThan(1000);

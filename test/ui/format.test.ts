@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  formatDeletion, formatDuration, renderReportsTable, renderTaskDetails, renderTaskTable, shortenRequest,
+  formatDeletion,
+  formatDuration,
+  renderReportsTable,
+  renderTaskDetails,
+  renderTaskTable,
+  shortenRequest,
 } from '../../src/ui/format.js';
 import { REPORTS } from '../../src/reports/catalog.js';
 
@@ -14,14 +19,27 @@ describe('format', () => {
     expect(formatDeletion(undefined, NOW)).toBe('-');
   });
   it('shortens a request: no API root, no async=true, decoded', () => {
-    expect(shortenRequest('https://api.moysklad.ru/api/remap/1.2/report/stock/bystore?filter=stockMode%3Dall&async=true'))
-      .toBe('/report/stock/bystore?filter=stockMode=all');
+    expect(
+      shortenRequest('https://api.moysklad.ru/api/remap/1.2/report/stock/bystore?filter=stockMode%3Dall&async=true'),
+    ).toBe('/report/stock/bystore?filter=stockMode=all');
   });
   it('task table, no ANSI when colour is off', () => {
-    const lines = renderTaskTable([
-      { id: 'a1', state: 'DONE', request: 'https://h/api/remap/1.2/report/stock/all?async=true', deletionDate: '2026-03-05 15:12:44.508' },
-      { id: 'b22', state: 'PROCESSING', request: 'https://h/api/remap/1.2/report/profit/byproduct?momentFrom=2026-03-01%2000:00:00&async=true' },
-    ], { now: NOW, color: false });
+    const lines = renderTaskTable(
+      [
+        {
+          id: 'a1',
+          state: 'DONE',
+          request: 'https://h/api/remap/1.2/report/stock/all?async=true',
+          deletionDate: '2026-03-05 15:12:44.508',
+        },
+        {
+          id: 'b22',
+          state: 'PROCESSING',
+          request: 'https://h/api/remap/1.2/report/profit/byproduct?momentFrom=2026-03-01%2000:00:00&async=true',
+        },
+      ],
+      { now: NOW, color: false },
+    );
     expect(lines).toMatchInlineSnapshot(`
       [
         "ID   STATE       DELETED  REQUEST",
@@ -33,8 +51,17 @@ describe('format', () => {
     expect(coloured[1]).toContain('\u001b[32mDONE\u001b[39m');
   });
   it('task details', () => {
-    expect(renderTaskDetails({ id: 't', state: 'API_ERROR', request: 'https://h/api/remap/1.2/report/sales/plotseries?interval=day&async=true', errors: [{ error: 'momentTo missing', code: 39000 }] }, { now: NOW, color: false }))
-      .toMatchInlineSnapshot(`
+    expect(
+      renderTaskDetails(
+        {
+          id: 't',
+          state: 'API_ERROR',
+          request: 'https://h/api/remap/1.2/report/sales/plotseries?interval=day&async=true',
+          errors: [{ error: 'momentTo missing', code: 39000 }],
+        },
+        { now: NOW, color: false },
+      ),
+    ).toMatchInlineSnapshot(`
         [
           "id:       t",
           "state:    API_ERROR",

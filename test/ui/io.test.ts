@@ -19,9 +19,19 @@ describe('decideTerminalMode', () => {
     ['NO_COLOR', io(true, { NO_COLOR: '1' }), {}, { interactive: true, color: false }],
     ['--no-color', io(true), { color: false }, { interactive: true, color: false }],
     ['FORCE_COLOR into a pipe', io(false, { FORCE_COLOR: '1' }), {}, { interactive: false, color: true }],
-    ['an empty FORCE_COLOR forces too, as in Node', io(false, { FORCE_COLOR: '' }), {}, { interactive: false, color: true }],
+    [
+      'an empty FORCE_COLOR forces too, as in Node',
+      io(false, { FORCE_COLOR: '' }),
+      {},
+      { interactive: false, color: true },
+    ],
     ['FORCE_COLOR=0 does not', io(false, { FORCE_COLOR: '0' }), {}, { interactive: false, color: false }],
-    ['--no-color beats FORCE_COLOR', io(false, { FORCE_COLOR: '1' }), { color: false }, { interactive: false, color: false }],
+    [
+      '--no-color beats FORCE_COLOR',
+      io(false, { FORCE_COLOR: '1' }),
+      { color: false },
+      { interactive: false, color: false },
+    ],
   ];
   it.each(cases)('%s', (_name, target, flags, want) => {
     const mode = decideTerminalMode(target, flags);

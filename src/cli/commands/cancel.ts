@@ -9,9 +9,12 @@ export function registerCancel(program: Command, deps: CliDeps): void {
     .description('cancel a PENDING or PROCESSING task (a finished one is API error 61007, exit 4)')
     .usage('<id>')
     .argument('<id>', 'task id', parseTaskId)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
-  $ ms-async cancel 5d2b7e40-1c9a-11f0-0a80-0b4c00000012`)
+  $ ms-async cancel 5d2b7e40-1c9a-11f0-0a80-0b4c00000012`,
+    )
     .action(async (id: string, _opts: object, command: Command) => {
       const ctx = commandContext(command, deps);
       const { cancelTask } = await import('../../core/cancel.js');

@@ -9,14 +9,20 @@ export function registerConfig(program: Command, deps: CliDeps): void {
     .command('config')
     .description(`show or change stored settings: ${KEYS_HELP}`)
     .usage('path | get <key> | set <key> <value> | list')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ms-async config path
   $ ms-async config set base-url https://api.moysklad.ru/api/remap/1.2 --profile shop2
   $ ms-async config get token          # shown masked
-  $ ms-async config list --json`);
+  $ ms-async config list --json`,
+    );
 
-  config.command('path').description('print the config file\'s path').usage('')
+  config
+    .command('path')
+    .description("print the config file's path")
+    .usage('')
     .addHelpText('after', '\nExample:\n  $ ms-async config path')
     .action(async (_opts: object, command: Command) => {
       const ctx = commandContext(command, deps);
@@ -24,7 +30,10 @@ Examples:
       deps.io.stdout.write(`${store.path}\n`);
     });
 
-  config.command('get').description('print one stored setting (a token is masked)').usage('<key>')
+  config
+    .command('get')
+    .description('print one stored setting (a token is masked)')
+    .usage('<key>')
     .argument('<key>', 'base-url or token')
     .addHelpText('after', '\nExample:\n  $ ms-async config get base-url')
     .action(async (key: string, _opts: object, command: Command) => {
@@ -39,8 +48,12 @@ Examples:
       else deps.io.stdout.write(`${shown}\n`);
     });
 
-  config.command('set').description('store a setting (an empty value removes it)').usage('<key> <value>')
-    .argument('<key>', 'base-url or token').argument('<value>', 'the value')
+  config
+    .command('set')
+    .description('store a setting (an empty value removes it)')
+    .usage('<key> <value>')
+    .argument('<key>', 'base-url or token')
+    .argument('<value>', 'the value')
     .addHelpText('after', '\nExample:\n  $ ms-async config set base-url http://127.0.0.1:8080/api/remap/1.2')
     .action(async (key: string, value: string, _opts: object, command: Command) => {
       const ctx = commandContext(command, deps);
@@ -50,7 +63,10 @@ Examples:
       if (!ctx.mode.quiet) deps.io.stderr.write(`${key} stored for profile "${profile}"\n`);
     });
 
-  config.command('list').description('print every profile\'s settings (tokens masked)').usage('')
+  config
+    .command('list')
+    .description("print every profile's settings (tokens masked)")
+    .usage('')
     .addHelpText('after', '\nExample:\n  $ ms-async config list')
     .action(async (_opts: object, command: Command) => {
       const ctx = commandContext(command, deps);
@@ -58,7 +74,10 @@ Examples:
       const profiles = (await openStore(ctx)).profiles();
       const shown = Object.fromEntries(Object.entries(profiles).map(([name, p]) => [name, displayProfile(p)]));
       if (ctx.globals.json) return printJson(ctx, shown);
-      printLines(ctx, Object.entries(shown).flatMap(([name, p]) => Object.entries(p).map(([k, v]) => `${name}.${k}=${v}`)));
+      printLines(
+        ctx,
+        Object.entries(shown).flatMap(([name, p]) => Object.entries(p).map(([k, v]) => `${name}.${k}=${v}`)),
+      );
     });
 }
 

@@ -32,11 +32,17 @@ export function registerConvert(program: Command, deps: CliDeps): void {
       const { describeSummary } = await import('../../ui/summary.js');
       const { checkColumns, assertJsonHasStdout } = await import('../run-transfer.js');
       const csv = csvOptionsFrom(flags);
-      checkColumns(flags.report, flags.report === undefined ? undefined : reportFromArgument(flags.report), csv.columns);
+      checkColumns(
+        flags.report,
+        flags.report === undefined ? undefined : reportFromArgument(flags.report),
+        csv.columns,
+      );
       if (flags.out === '-') assertJsonHasStdout(ctx, undefined);
       const progress = await createTransferProgress(ctx);
       const tracker = createSummaryTracker({
-        path: flags.out === '-' ? undefined : resolve(flags.out ?? ''), format: flags.format ?? '', now: deps.now,
+        path: flags.out === '-' ? undefined : resolve(flags.out ?? ''),
+        format: flags.format ?? '',
+        now: deps.now,
       });
       try {
         const result = await convertLocalFile({

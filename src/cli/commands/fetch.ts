@@ -22,10 +22,13 @@ export function registerFetch(program: Command, deps: CliDeps): void {
     .option('--cancel-on-interrupt', 'on Ctrl-C while waiting, cancel the task instead of leaving it running')
     .option('-r, --report <alias>', "the task's report, when it cannot be read from the task's request");
   addOutputOptions(command)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ms-async fetch 5d2b7e40-1c9a-11f0-0a80-0b4c00000012 --out stock.csv
-  $ ms-async fetch 5d2b7e40-1c9a-11f0-0a80-0b4c00000012 --wait --out - --format ndjson | jq .name`)
+  $ ms-async fetch 5d2b7e40-1c9a-11f0-0a80-0b4c00000012 --wait --out - --format ndjson | jq .name`,
+    )
     .action(async (id: string, flags: FetchFlags, cmd: Command) => {
       const { runTransfer } = await import('../run-transfer.js');
       await runTransfer(commandContext(cmd, deps), { kind: 'fetch', taskId: id, ...flags });

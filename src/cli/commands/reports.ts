@@ -7,10 +7,13 @@ export function registerReports(program: Command, deps: CliDeps): void {
     .command('reports')
     .description('list the async-capable reports: alias, API path, required parameters, CSV rule')
     .usage('[--json]')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
   $ ms-async reports
-  $ ms-async start money-plotseries -p momentFrom=2026-11-01 -p momentTo=2026-11-30 -p interval=day`)
+  $ ms-async start money-plotseries -p momentFrom=2026-11-01 -p momentTo=2026-11-30 -p interval=day`,
+    )
     .action(async (_opts: object, command: Command) => {
       const ctx = commandContext(command, deps);
       const { listReports } = await import('../../core/reports.js');

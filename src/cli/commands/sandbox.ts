@@ -108,7 +108,7 @@ export function registerSandbox(program: Command, deps: CliDeps): void {
     .option('--password <password>', 'accept only this Basic password')
     .option('--pretty', 'pretty-print result files')
     .option('--meta-last', 'write meta after rows in result files')
-    .option('--no-field-forms', 'generate the shapes of the docs\' tables, not the forms real bodies take')
+    .option('--no-field-forms', "generate the shapes of the docs' tables, not the forms real bodies take")
     .option('--storage-gzip', 'serve result files with Content-Encoding: gzip')
     .option('--no-storage-range', 'ignore Range requests on the storage origin')
     .option('--data-dir <dir>', 'keep result files here (default: a temporary directory)')
@@ -161,7 +161,7 @@ Examples:
 
 async function serveReplay(opts: SandboxCommandOptions, deps: CliDeps, quiet: boolean): Promise<void> {
   const { loadHar, startReplay } = await import('../../sandbox/replay.js');
-  let replay;
+  let replay: Awaited<ReturnType<typeof startReplay>>;
   try {
     const har = await loadHar(opts.replay ?? '');
     replay = await startReplay({ har, host: opts.host, port: opts.port, resultFile: opts.result });

@@ -16,11 +16,14 @@ export function registerStart(program: Command, deps: CliDeps): void {
     .usage('<report> [-p <key=value>]... [--timeout <duration>]')
     .argument('<report>', 'catalogue alias (see `ms-async reports`) or an API path beginning with /')
     .option('-p, --param <key=value>', 'query parameter, repeatable (filter, momentFrom, groupBy …)', collectParam, [])
-    .addOption(timeoutOption('how long to wait for a free slot when the account\'s queue is full (61002); 0 = no limit'))
-    .addHelpText('after', `
+    .addOption(timeoutOption("how long to wait for a free slot when the account's queue is full (61002); 0 = no limit"))
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ms-async start stock-bystore -p filter="stockMode=all"
-  $ ms-async start /report/profit/byproduct?momentFrom=2026-11-01%2000:00:00 --json`)
+  $ ms-async start /report/profit/byproduct?momentFrom=2026-11-01%2000:00:00 --json`,
+    )
     .action(async (report: string, opts: StartOptions, command: Command) => {
       const ctx = commandContext(command, deps);
       const { buildReportRequest } = await import('../../reports/request.js');
@@ -30,7 +33,10 @@ Examples:
       const log = createLog(deps.io, ctx.mode);
       const { client } = await openSession(ctx);
       const task = await startTask(client, pathAndQuery, {
-        timeoutMs: opts.timeout, sleep: deps.sleep, now: deps.now, signal: deps.signal,
+        timeoutMs: opts.timeout,
+        sleep: deps.sleep,
+        now: deps.now,
+        signal: deps.signal,
         onQueueFull: () => log.info(QUEUE_FULL_LINE),
       });
       if (ctx.globals.json) printJson(ctx, { ...task, state: 'PENDING' });

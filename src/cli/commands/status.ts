@@ -13,16 +13,19 @@ export interface StatusOptions {
 export function registerStatus(program: Command, deps: CliDeps): void {
   program
     .command('status')
-    .description('show a task\'s state; with --wait, poll until it is DONE, ERROR, CANCEL or API_ERROR')
+    .description("show a task's state; with --wait, poll until it is DONE, ERROR, CANCEL or API_ERROR")
     .usage('<id> [--wait] [--timeout <duration>] [--cancel-on-interrupt]')
     .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)', parseTaskId)
     .option('--wait', 'poll until a final state (exit code by state: DONE 0, API_ERROR 4/3, ERROR/CANCEL 5)')
     .addOption(timeoutOption('how long --wait may wait; 0 = no limit'))
     .option('--cancel-on-interrupt', 'on Ctrl-C, cancel the task instead of leaving it running')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ms-async status 5d2b7e40-1c9a-11f0-0a80-0b4c00000012
-  $ ms-async status 5d2b7e40-1c9a-11f0-0a80-0b4c00000012 --wait --timeout 10m --json`)
+  $ ms-async status 5d2b7e40-1c9a-11f0-0a80-0b4c00000012 --wait --timeout 10m --json`,
+    )
     .action(async (id: string, opts: StatusOptions, command: Command) => {
       const ctx = commandContext(command, deps);
       const { getTaskStatus } = await import('../../core/status.js');
@@ -33,8 +36,12 @@ Examples:
       let result: Awaited<ReturnType<typeof getTaskStatus>>;
       try {
         result = await getTaskStatus(client, id, {
-          wait: opts.wait === true, timeoutMs: opts.timeout, cancelOnInterrupt: opts.cancelOnInterrupt === true,
-          sleep: deps.sleep, now: deps.now, signal: deps.signal,
+          wait: opts.wait === true,
+          timeoutMs: opts.timeout,
+          cancelOnInterrupt: opts.cancelOnInterrupt === true,
+          sleep: deps.sleep,
+          now: deps.now,
+          signal: deps.signal,
           ...(watcher ? { onUpdate: watcher.onUpdate } : {}),
         });
       } finally {
@@ -42,7 +49,8 @@ Examples:
       }
       // With --json a failed state prints only the error document (it carries the task).
       if (ctx.globals.json && !result.error) printJson(ctx, result.task);
-      if (!ctx.globals.json) printLines(ctx, renderTaskDetails(result.task, { now: deps.now(), color: stdoutColor(ctx) }));
+      if (!ctx.globals.json)
+        printLines(ctx, renderTaskDetails(result.task, { now: deps.now(), color: stdoutColor(ctx) }));
       if (result.error) throw result.error;
     });
 }

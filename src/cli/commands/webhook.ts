@@ -7,15 +7,20 @@ export function registerWebhook(program: Command, deps: CliDeps): void {
     .command('webhook')
     .description('manage webhooks on async tasks (entityType async): be told when a task finishes instead of polling')
     .usage('add|list|remove [options]')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ms-async webhook add --url https://example.com/moysklad-hook
   $ ms-async webhook list --json
-  $ ms-async webhook remove 2f0e7c1a-1c9b-11f0-0a80-0b4c00000031`);
+  $ ms-async webhook remove 2f0e7c1a-1c9b-11f0-0a80-0b4c00000031`,
+    );
 
   webhook
     .command('add')
-    .description('create a webhook; MoySklad POSTs to the URL when an async task finishes (PROCESSED) or changes (UPDATE)')
+    .description(
+      'create a webhook; MoySklad POSTs to the URL when an async task finishes (PROCESSED) or changes (UPDATE)',
+    )
     .usage('--url <url> [--action PROCESSED|UPDATE]')
     .requiredOption('--url <url>', 'receiver URL (http/https, at most 255 characters)')
     .addOption(new Option('--action <action>', 'when to notify').choices(['PROCESSED', 'UPDATE']).default('PROCESSED'))
@@ -32,7 +37,7 @@ Examples:
 
   webhook
     .command('list')
-    .description('list the account\'s webhooks on async tasks')
+    .description("list the account's webhooks on async tasks")
     .usage('[--json]')
     .addHelpText('after', '\nExample:\n  $ ms-async webhook list')
     .action(async (_opts: object, command: Command) => {

@@ -10,7 +10,6 @@ import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink
 import { XlsxRows, type XlsxRowsOptions } from './rows.js';
 import { XlsxWriter, type XlsxSummary } from './workbook.js';
 
-
 export interface XlsxOutputOptions extends XlsxRowsOptions {
   /** Folder of the temporary body file. */
   dir: string;
@@ -79,7 +78,8 @@ function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: numb
     // Find the exact byte of the malformed record with the validating scanner.
     const skipper = new JsonSkipper();
     for (let k = 0; k < count; k++) {
-      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k]) throw new JsonSyntaxError(starts[k]!, 'malformed record');
+      if (skipper.skipValidated(b, starts[k]!, ends[k]!) !== ends[k])
+        throw new JsonSyntaxError(starts[k]!, 'malformed record');
     }
     throw new JsonSyntaxError(starts[0]!, `malformed record (${(err as Error).message.split('\n')[0]})`);
   }
@@ -106,7 +106,11 @@ export function markLongNumbers(text: string): string {
       let j = i + 1;
       while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
       const num = text.slice(i, j);
-      const mantissa = num.replace(/[eE].*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+      const mantissa = num
+        .replace(/[eE].*$/, '')
+        .replace(/[-.]/g, '')
+        .replace(/^0+/, '')
+        .replace(/0+$/, '');
       if (mantissa.length > 15) {
         out += `${text.slice(from, i)}"\\u0000${num}"`;
         from = j;

@@ -73,7 +73,14 @@ export class XlsxRows {
   readonly names: string[] = [];
   readonly discovered: string[] = [];
   lines = 0;
-  private readonly root: Column = { name: '', slot: -1, money: false, moment: false, children: new Map(), latin1Children: null };
+  private readonly root: Column = {
+    name: '',
+    slot: -1,
+    money: false,
+    moment: false,
+    children: new Map(),
+    latin1Children: null,
+  };
   /** The record being added was parsed from latin1-decoded UTF-8 (index.ts, parseBatch). */
   private latin1 = false;
   private readonly select: Map<string, number> | null;

@@ -221,7 +221,11 @@ export class XlsxWriter implements Target {
    * Zips the workbook into `write` (called with each chunk, in order; it may apply backpressure):
    * every sheet gets the header row of `columns` (bold, frozen, with an autofilter over the data).
    */
-  async finish(columns: readonly string[], write: (chunk: Buffer) => Promise<void>, signal?: AbortSignal): Promise<XlsxSummary> {
+  async finish(
+    columns: readonly string[],
+    write: (chunk: Buffer) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<XlsxSummary> {
     await this.flush();
     await this.pendingWrite;
     this.pendingWrite = null;
@@ -232,17 +236,29 @@ export class XlsxWriter implements Target {
     const level = this.options.compressionLevel ?? 1;
     const mtime = new Date();
     const zip = new ZipFile();
-    const small = (text: string, path: string): void => zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime, compressionLevel: 6 });
+    const small = (text: string, path: string): void =>
+      zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime, compressionLevel: 6 });
     small(contentTypes(starts.length), '[Content_Types].xml');
     small(ROOT_RELS, '_rels/.rels');
-    small(workbookXml(names, columns.length, starts.map((_, k) => this.rowsOfSheet(k, starts.length))), 'xl/workbook.xml');
+    small(
+      workbookXml(
+        names,
+        columns.length,
+        starts.map((_, k) => this.rowsOfSheet(k, starts.length)),
+      ),
+      'xl/workbook.xml',
+    );
     small(workbookRels(starts.length), 'xl/_rels/workbook.xml.rels');
     small(STYLES, 'xl/styles.xml');
     for (let k = 0; k < starts.length; k++) {
       const head = sheetHead(columns, this.widths, this.rowsOfSheet(k, starts.length), k === 0);
       const tail = sheetTail(columns.length, this.rowsOfSheet(k, starts.length));
       const body = this.readRange(starts[k]!, ends[k]!, signal);
-      zip.addReadStream(Readable.from(concat(head, body, tail), { highWaterMark: 2 }), `xl/worksheets/sheet${k + 1}.xml`, { mtime, compressionLevel: level });
+      zip.addReadStream(
+        Readable.from(concat(head, body, tail), { highWaterMark: 2 }),
+        `xl/worksheets/sheet${k + 1}.xml`,
+        { mtime, compressionLevel: level },
+      );
     }
     // yazl reports a failing entry stream (the body file) on the ZipFile: end the output with it.
     const output = zip.outputStream as Readable;

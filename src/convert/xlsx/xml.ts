@@ -66,7 +66,6 @@ export function escapeAttr(s: string): string {
   return s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
-
 const DAY_MS = 86_400_000;
 /** 1899-12-30, day 0 of Excel's 1900 date system for every date from 1900-03-01 on. */
 const EPOCH_MS = Date.UTC(1899, 11, 30);

@@ -51,14 +51,23 @@ describe('convertFile to xlsx', () => {
     expect(warnings).toEqual(['10 rows do not fit one Excel sheet: written on 3 sheets, the header repeated on each']);
     const { sheets } = readXlsx(await readFile(out));
     expect(sheets.map((s) => s.rows.length)).toEqual([5, 5, 3]);
-    for (const s of sheets) expect(s.rows[0]!.map((c) => c?.v)).toEqual(['meta.id', 'meta.type', 'stockByStore.meta.id', 'stockByStore.meta.type', 'stockByStore.name', 'stockByStore.stock']);
+    for (const s of sheets)
+      expect(s.rows[0]!.map((c) => c?.v)).toEqual([
+        'meta.id',
+        'meta.type',
+        'stockByStore.meta.id',
+        'stockByStore.meta.type',
+        'stockByStore.name',
+        'stockByStore.stock',
+      ]);
     const stocks = sheets.flatMap((s) => s.rows.slice(1).map((r) => r[5]!.v));
     expect(stocks).toEqual([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5]);
     expect((await readdir(tmp.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('keeps the JSON text of numbers a double cannot hold, in both engines', async () => {
-    const text = '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890","a":[3761800.945730887]}]}';
+    const text =
+      '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890","a":[3761800.945730887]}]}';
     const input = await tmp.file('big.json', text);
     for (const engine of ['fast', 'stream-json'] as const) {
       const out = new Collect();
@@ -75,7 +84,10 @@ describe('convertFile to xlsx', () => {
   });
 
   it('keeps non-ASCII keys and text exactly, with and without \\u escapes of wide chars', async () => {
-    for (const [name, text] of [['plain', '{"rows":[{"имя":"Склад «Север»","n":[1,"ё"]}]}'], ['escaped', '{"rows":[{"имя":"\\u00e9 Склад","n":[1,"ё"]}]}']]) {
+    for (const [name, text] of [
+      ['plain', '{"rows":[{"имя":"Склад «Север»","n":[1,"ё"]}]}'],
+      ['escaped', '{"rows":[{"имя":"\\u00e9 Склад","n":[1,"ё"]}]}'],
+    ]) {
       const input = await tmp.file(`${name}.json`, text);
       const out = new Collect();
       await convertFile(input, out, { format: 'xlsx', tempDir: tmp.dir });
@@ -86,7 +98,10 @@ describe('convertFile to xlsx', () => {
   });
 
   it('money in rubles by default, kopecks with rubles: false', async () => {
-    const input = await tmp.file('profit.json', JSON.stringify({ rows: [{ sellSum: 1675100, profit: 12.5, sellQuantity: 6.25 }] }));
+    const input = await tmp.file(
+      'profit.json',
+      JSON.stringify({ rows: [{ sellSum: 1675100, profit: 12.5, sellQuantity: 6.25 }] }),
+    );
     const rubles = new Collect();
     await convertFile(input, rubles, { format: 'xlsx', report: profit, tempDir: tmp.dir });
     expect(readXlsx(rubles.bytes()).sheets[0]!.rows[1]).toMatchObject([
@@ -97,12 +112,18 @@ describe('convertFile to xlsx', () => {
     const kopecks = new Collect();
     await convertFile(input, kopecks, { format: 'xlsx', report: profit, tempDir: tmp.dir, csv: { rubles: false } });
     const row = readXlsx(kopecks.bytes()).sheets[0]!.rows[1]!;
-    expect(row.map((c) => [c?.v, c?.z])).toEqual([[1675100, 'General'], [12.5, 'General'], [6.25, 'General']]);
+    expect(row.map((c) => [c?.v, c?.z])).toEqual([
+      [1675100, 'General'],
+      [12.5, 'General'],
+      [6.25, 'General'],
+    ]);
   });
 
   it('a malformed result is an error naming the byte, and no temporary file stays', async () => {
     const input = await tmp.file('bad.json', '{"rows":[{"a":1},{"a":tru}]}');
-    await expect(convertFile(input, new Collect(), { format: 'xlsx', tempDir: tmp.dir })).rejects.toThrow(/not well-formed JSON.*at byte \d+/);
+    await expect(convertFile(input, new Collect(), { format: 'xlsx', tempDir: tmp.dir })).rejects.toThrow(
+      /not well-formed JSON.*at byte \d+/,
+    );
     expect((await readdir(tmp.dir)).filter((n) => n.includes('xlsx-body'))).toEqual([]);
   });
 });
