@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { ReportSpec } from '../../reports/catalog.js';
 import type { RecordWriter } from '../output.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from '../scan.js';
-import { XlsxRows, type XlsxRowsOptions } from './rows.js';
+import { fitsNumberCell, XlsxRows, type XlsxRowsOptions } from './rows.js';
 import { XlsxWriter, type XlsxSummary } from './workbook.js';
 
 export interface XlsxOutputOptions extends XlsxRowsOptions {
@@ -44,6 +44,8 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
   };
   const w: RecordWriter = {
     lines: 0,
+    // The stream-json engine then gives numbers as their JSON text, as markLongNumbers does here.
+    exactNumbers: true,
     // Boundaries only (JSON.parse validates), in batches of about 64 KiB.
     createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: false, sink, batchBytes: 64 << 10 }),
     values(records) {
@@ -61,8 +63,11 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
   };
 }
 
-/** A run of 16 digits (a dot may interrupt it): a number JSON.parse might not keep exactly. */
-const LONG_NUMBER = /\d[\d.]{15}/;
+/**
+ * A run of 16 digits (a dot may interrupt it) or a 3-digit exponent: a number JSON.parse might
+ * not keep exactly (false positives, in strings too, only cost markLongNumbers' scan).
+ */
+const LONG_NUMBER = /\d[\d.]{15}|\d[eE][+-]?\d{3}/;
 
 /**
  * The records of one scanner batch, parsed as one JSON array. `latin1`: decode the UTF-8 bytes as
@@ -86,9 +91,10 @@ function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: numb
 }
 
 /**
- * Numbers of more than 15 significant digits become strings `"\u0000<digits>"` (a character JSON
- * strings cannot hold raw), so that XlsxRows writes the JSON text itself rather than the nearest
- * double re-printed (`12345678901234567890` stays that, not `12345678901234567000`).
+ * Numbers a number cell would change (rows.ts fitsNumberCell: more than 15 significant digits,
+ * `1e400`, `1e-400`) become strings `"\u0000<text>"` (a character JSON strings cannot hold raw),
+ * so that XlsxRows writes the JSON text itself as text rather than the nearest double
+ * (`12345678901234567890` stays that, not `12345678901234567000`; `1e400` not `Infinity`).
  */
 export function markLongNumbers(text: string): string {
   let out = '';
@@ -106,12 +112,7 @@ export function markLongNumbers(text: string): string {
       let j = i + 1;
       while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
       const num = text.slice(i, j);
-      const mantissa = num
-        .replace(/[eE].*$/, '')
-        .replace(/[-.]/g, '')
-        .replace(/^0+/, '')
-        .replace(/0+$/, '');
-      if (mantissa.length > 15) {
+      if (!fitsNumberCell(num)) {
         out += `${text.slice(from, i)}"\\u0000${num}"`;
         from = j;
       }

@@ -7,7 +7,8 @@
  * string as text.
  */
 import { formatRubles } from '../csv.js';
-import { COLLECTION_SIZE, isCollectionMeta } from '../csv-rules.js';
+import { COLLECTION_SIZE, isCollectionMeta, JsonNumber, rublesText } from '../csv-rules.js';
+import { stringifyExact } from '../exact-json.js';
 import type { XlsxWriter } from './workbook.js';
 
 const K_EMPTY = 0;
@@ -17,7 +18,7 @@ const K_MONEY = 3;
 const K_MOMENT = 4;
 const K_TRUE = 5;
 const K_FALSE = 6;
-/** A number kept as its JSON text by markLongNumbers (index.ts). */
+/** A number a double cannot hold, kept as its JSON text by markLongNumbers (index.ts). */
 const LONG_NUMBER_MARK = /^\0-?\d/;
 /** A marked long number as JSON.stringify writes it: `"\u0000123.45678901234567"`. */
 const MARKED_IN_JSON = /"\\u0000(-?[0-9][0-9.eE+-]*)"/g;
@@ -47,8 +48,30 @@ function fromLatin1(s: string): string {
  * to look like a date stays text.
  */
 export function isMomentColumn(name: string): boolean {
+  // `export --split` tags each record with its slice's bounds, moments too (README.md, "Periods").
+  if (name === 'period.from' || name === 'period.to') return true;
   const leaf = name.slice(name.lastIndexOf('.') + 1);
   return /^(?:moment|date|created|updated|deleted)$/.test(leaf) || /[a-z](?:Date|Moment)$/.test(leaf);
+}
+
+/** Excel's number range (beyond it a cell is an error or 0); a double's normal range inside it. */
+const MIN_NUMBER = 2.2250738585072014e-308;
+const MAX_NUMBER = 9.99999999999999e307;
+
+/**
+ * Whether a JSON number's text survives as a number cell: at most 15 significant digits (what a
+ * double, and Excel, hold exactly as written) and within Excel's range — `1e400` is Infinity and
+ * `1e-400` is 0 as a double. Such numbers are written as text, their JSON text (README.md, "XLSX").
+ */
+export function fitsNumberCell(text: string): boolean {
+  const mantissa = text
+    .replace(/[eE].*$/, '')
+    .replace(/[-.]/g, '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  if (mantissa.length > 15) return false;
+  const v = Math.abs(Number(text));
+  return v === 0 ? mantissa === '' : v >= MIN_NUMBER && v <= MAX_NUMBER;
 }
 
 export interface XlsxRowsOptions {
@@ -167,13 +190,17 @@ export class XlsxRows {
       this.set(node, K_EMPTY, '');
     } else if (typeof v === 'string') {
       if (v.charCodeAt(0) === 0 && LONG_NUMBER_MARK.test(v)) {
-        this.number(node, Number(v.slice(1)), v.slice(1));
+        this.inexact(node, v.slice(1));
         return;
       }
       if (node.slot === -1) this.register(node);
       this.set(node, node.moment ? K_MOMENT : K_TEXT, this.latin1 ? fromLatin1(v) : v);
     } else if (typeof v === 'number') {
-      this.number(node, v, undefined);
+      this.number(node, v, String(v));
+    } else if (v instanceof JsonNumber) {
+      // The stream-json engine's numbers (index.ts sets exactNumbers): their JSON text.
+      if (fitsNumberCell(v.text)) this.number(node, Number(v.text), v.text);
+      else this.inexact(node, v.text);
     } else if (typeof v === 'boolean') {
       this.set(node, v ? K_TRUE : K_FALSE, '');
     } else {
@@ -181,16 +208,22 @@ export class XlsxRows {
       // JSON.stringify leaves chars ≥ U+0080 as they are, so latin1 text re-decodes as a whole.
       // Long numbers inside were marked as strings (index.ts, markLongNumbers): back to their text,
       // or a fractional-kopeck price in salePrices[] shows as "\u0000…" (docs/api-facts.md §10.3).
-      const json = JSON.stringify(v).replace(MARKED_IN_JSON, '$1');
+      const json = stringifyExact(v).replace(MARKED_IN_JSON, '$1');
       this.set(node, K_TEXT, this.latin1 ? fromLatin1(json) : json);
     }
   }
 
-  /** `text`: the JSON text of a number JSON.parse would not keep exactly (index.ts, markLongNumbers). */
-  private number(node: Column, v: number, text: string | undefined): void {
+  /** `text`: the number's JSON text, or its shortest text when parsed by JSON.parse. */
+  private number(node: Column, v: number, text: string): void {
     if (node.slot === -1) this.register(node);
     if (node.money && this.options.rubles) this.set(node, K_MONEY, formatRubles(v));
-    else this.set(node, K_NUMBER, text ?? String(v));
+    else this.set(node, K_NUMBER, text);
+  }
+
+  /** A number a number cell would change (fitsNumberCell): a text cell, its exact text, in rubles if money. */
+  private inexact(node: Column, text: string): void {
+    if (node.slot === -1) this.register(node);
+    this.set(node, K_TEXT, node.money && this.options.rubles ? rublesText(text) : text);
   }
 
   private walk(obj: Record<string, unknown>, node: Column, skipKey: string | undefined): void {
@@ -198,7 +231,7 @@ export class XlsxRows {
       if (key === skipKey) continue;
       const v = obj[key];
       const child = this.child(node, key);
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber)) {
         if (key === 'meta') this.meta(child, v as Record<string, unknown>, node);
         else this.walk(v as Record<string, unknown>, child, undefined);
       } else {
@@ -248,7 +281,7 @@ export class XlsxRows {
    */
   add(record: unknown, latin1 = false): void {
     this.latin1 = latin1;
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    if (record === null || typeof record !== 'object' || Array.isArray(record) || record instanceof JsonNumber) {
       this.scalar(this.child(this.root, 'value'), record);
       this.emit();
       this.clear(0);
@@ -270,7 +303,7 @@ export class XlsxRows {
       this.emit();
     } else {
       for (const item of items) {
-        if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+        if (item !== null && typeof item === 'object' && !Array.isArray(item) && !(item instanceof JsonNumber)) {
           this.walk(item as Record<string, unknown>, node, undefined);
         } else {
           this.scalar(node, item);

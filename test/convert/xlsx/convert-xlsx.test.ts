@@ -65,21 +65,59 @@ describe('convertFile to xlsx', () => {
     expect((await readdir(tmp.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
-  it('keeps the JSON text of numbers a double cannot hold, in both engines', async () => {
+  it('writes numbers a double cannot hold as text, their JSON text, in both engines', async () => {
     const text =
-      '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890","a":[3761800.945730887]}]}';
+      '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890",' +
+      '"a":[3761800.945730887,1e400],"inf":1e400,"tiny":-1e-400,"over53":9007199254740993,' +
+      '"digits16":0.1234567890123456,"max15":999999999999999,"e":1.5e300,"zero":0.000}]}';
     const input = await tmp.file('big.json', text);
     for (const engine of ['fast', 'stream-json'] as const) {
       const out = new Collect();
       await convertFile(input, out, { format: 'xlsx', engine, tempDir: tmp.dir });
       const sheet = readXlsx(out.bytes()).sheets[0]!;
+      expect(sheet.rows[0]!.map((c) => c?.v)).toEqual([
+        'big',
+        'small',
+        'neg',
+        's',
+        'a',
+        'inf',
+        'tiny',
+        'over53',
+        'digits16',
+        'max15',
+        'e',
+        'zero',
+      ]);
       const row = sheet.rows[1]!;
-      expect(row.map((c) => c?.t)).toEqual(['n', 'n', 'n', 's', 's']);
-      expect(row[3]!.v).toBe('12345678901234567890');
-      expect(row[4]!.v).toBe('[3761800.945730887]');
-      if (engine === 'fast') expect(sheet.xml).toContain('<v>12345678901234567890</v>');
-      expect(row[1]!.v).toBe(0.1);
-      expect(row[2]!.v).toBe(-1.5e-7);
+      expect(row.map((c) => [c?.t, c?.v])).toEqual([
+        ['s', '12345678901234567890'],
+        ['n', 0.1],
+        ['n', -1.5e-7],
+        ['s', '12345678901234567890'],
+        ['s', '[3761800.945730887,1e400]'],
+        ['s', '1e400'],
+        ['s', '-1e-400'],
+        ['s', '9007199254740993'],
+        ['s', '0.1234567890123456'],
+        ['n', 999999999999999],
+        ['n', 1.5e300],
+        ['n', 0],
+      ]);
+      expect(sheet.xml).not.toContain('Infinity');
+    }
+  });
+
+  it('a money column that a double cannot hold is text in rubles, exactly', async () => {
+    const input = await tmp.file('big-money.json', '{"rows":[{"sellSum":1234567890123456789,"profit":1e400}]}');
+    for (const engine of ['fast', 'stream-json'] as const) {
+      const out = new Collect();
+      await convertFile(input, out, { format: 'xlsx', engine, report: profit, tempDir: tmp.dir });
+      const row = readXlsx(out.bytes()).sheets[0]!.rows[1]!;
+      expect(row.map((c) => [c?.t, c?.v])).toEqual([
+        ['s', '12345678901234567.89'],
+        ['s', '1e+398'],
+      ]);
     }
   });
 
@@ -129,11 +167,14 @@ describe('convertFile to xlsx', () => {
 });
 
 describe('markLongNumbers', () => {
-  it('marks numbers of more than 15 significant digits, outside strings only', () => {
+  it('marks numbers a number cell would change, outside strings only', () => {
     expect(markLongNumbers('[1,2.5,"1234567890123456789"]')).toBe('[1,2.5,"1234567890123456789"]');
     expect(markLongNumbers('[1234567890123456789,"x\\"1234567890123456789",-0.00000000000000000001]')).toBe(
       '["\\u00001234567890123456789","x\\"1234567890123456789",-0.00000000000000000001]',
     );
     expect(markLongNumbers('{"a":123456789012345.6}')).toBe('{"a":"\\u0000123456789012345.6"}');
+    expect(markLongNumbers('[1e400,-1e-400,1e300,0e999,2e-310,"1e400"]')).toBe(
+      '["\\u00001e400","\\u0000-1e-400",1e300,0e999,"\\u00002e-310","1e400"]',
+    );
   });
 });
