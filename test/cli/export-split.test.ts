@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { useCliSandbox } from '../helpers/cli-sandbox.js';
+import { readXlsx } from '../helpers/read-xlsx.js';
 
 const t = useCliSandbox('tok-SPLIT-99aa88bb77cc66dd55ee44ff', 'split', { rows: 20 });
 const MONTHS = Array.from({ length: 12 }, (_, m) => `2026-${String(m + 1).padStart(2, '0')}`);
@@ -105,6 +106,39 @@ describe('export --split', () => {
     const files = JSON.parse(await readFile(js, 'utf8')) as Array<{ rows: Array<Record<string, unknown>> }>;
     expect(files).toHaveLength(3);
     expect(files.flatMap((f) => f.rows)).toEqual(lines.map(({ period: _period, ...rest }) => rest));
+  });
+
+  it('XLSX: period.from/period.to are date-time cells, like the other moment columns', async () => {
+    const dir = await folder();
+    const out = join(dir, 'q.xlsx');
+    const r = await t.cli([
+      '-q',
+      'export',
+      'profit-byproduct',
+      '--period',
+      '2026-01..2026-02',
+      '--split',
+      'month',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    const rows = readXlsx(await readFile(out)).sheets[0]!.rows;
+    expect(rows[0]!.slice(0, 2).map((c) => c?.v)).toEqual(['period.from', 'period.to']);
+    expect(rows.length).toBeGreaterThan(2);
+    const seen = new Set<string>();
+    for (const row of rows.slice(1)) {
+      for (const cell of row.slice(0, 2)) {
+        expect(cell!.t).toBe('n');
+        seen.add(cell!.w!);
+      }
+    }
+    expect([...seen].sort()).toEqual([
+      '2026-01-01 00:00:00.000',
+      '2026-01-31 23:59:59.000',
+      '2026-02-01 00:00:00.000',
+      '2026-02-28 23:59:59.000',
+    ]);
   });
 
   it('a failing slice fails the export: exit 7, the old file stays, no temporary file is left', async () => {
