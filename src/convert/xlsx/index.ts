@@ -91,8 +91,8 @@ function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: numb
 }
 
 /**
- * Numbers a number cell would change (rows.ts fitsNumberCell: more than 15 significant digits,
- * `1e400`, `1e-400`) become strings `"\u0000<text>"` (a character JSON strings cannot hold raw),
+ * Numbers a number cell would change (rows.ts fitsNumberCell: `12345678901234567890`, `1e400`,
+ * `1e-400`) become strings `"\u0000<text>"` (a character JSON strings cannot hold raw),
  * so that XlsxRows writes the JSON text itself as text rather than the nearest double
  * (`12345678901234567890` stays that, not `12345678901234567000`; `1e400` not `Infinity`).
  */

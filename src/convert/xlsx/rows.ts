@@ -58,20 +58,31 @@ export function isMomentColumn(name: string): boolean {
 const MIN_NUMBER = 2.2250738585072014e-308;
 const MAX_NUMBER = 9.99999999999999e307;
 
+/** A number's text as `<significant digits>e<exponent>` (sign kept), to compare values exactly. */
+function decimalKey(text: string): string {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return text;
+  const [, sign = '', int = '', frac = '', exp = '0'] = m;
+  const all = int + frac;
+  const digits = all.replace(/^0+/, '');
+  const significant = digits.replace(/0+$/, '');
+  if (significant === '') return '0';
+  return `${sign}${significant}e${Number(exp) + int.length - (all.length - digits.length)}`;
+}
+
 /**
- * Whether a JSON number's text survives as a number cell: at most 15 significant digits (what a
- * double, and Excel, hold exactly as written) and within Excel's range — `1e400` is Infinity and
- * `1e-400` is 0 as a double. Such numbers are written as text, their JSON text (README.md, "XLSX").
+ * Whether a JSON number's text survives as a number cell: the double nearest to it prints back
+ * as the same value (`9007199254740993` and `12345678901234567890` do not; the API's 17-digit
+ * fractional prices, written from doubles, do) and lies within Excel's range — `1e400` is
+ * Infinity and `1e-400` is 0 as a double. Other numbers are written as text, their JSON text
+ * (README.md, "XLSX").
  */
 export function fitsNumberCell(text: string): boolean {
-  const mantissa = text
-    .replace(/[eE].*$/, '')
-    .replace(/[-.]/g, '')
-    .replace(/^0+/, '')
-    .replace(/0+$/, '');
-  if (mantissa.length > 15) return false;
-  const v = Math.abs(Number(text));
-  return v === 0 ? mantissa === '' : v >= MIN_NUMBER && v <= MAX_NUMBER;
+  if (text.length <= 15 && !/[eE]/.test(text)) return true;
+  const v = Number(text);
+  const a = Math.abs(v);
+  if (a === 0 ? decimalKey(text) !== '0' : a < MIN_NUMBER || a > MAX_NUMBER) return false;
+  return decimalKey(String(v)) === decimalKey(text);
 }
 
 export interface XlsxRowsOptions {

@@ -69,7 +69,7 @@ describe('convertFile to xlsx', () => {
     const text =
       '{"rows":[{"big":12345678901234567890,"small":0.1,"neg":-1.5e-7,"s":"12345678901234567890",' +
       '"a":[3761800.945730887,1e400],"inf":1e400,"tiny":-1e-400,"over53":9007199254740993,' +
-      '"digits16":0.1234567890123456,"max15":999999999999999,"e":1.5e300,"zero":0.000}]}';
+      '"digits20":0.12345678901234567890,"price":2243.0003348441933,"max15":999999999999999,"e":1.5e300,"zero":0.000}]}';
     const input = await tmp.file('big.json', text);
     for (const engine of ['fast', 'stream-json'] as const) {
       const out = new Collect();
@@ -84,7 +84,8 @@ describe('convertFile to xlsx', () => {
         'inf',
         'tiny',
         'over53',
-        'digits16',
+        'digits20',
+        'price',
         'max15',
         'e',
         'zero',
@@ -99,7 +100,9 @@ describe('convertFile to xlsx', () => {
         ['s', '1e400'],
         ['s', '-1e-400'],
         ['s', '9007199254740993'],
-        ['s', '0.1234567890123456'],
+        ['s', '0.12345678901234567890'],
+        // 17 digits that a double holds as written (its shortest text): a number, as such prices are.
+        ['n', 2243.0003348441933],
         ['n', 999999999999999],
         ['n', 1.5e300],
         ['n', 0],
@@ -167,12 +170,14 @@ describe('convertFile to xlsx', () => {
 });
 
 describe('markLongNumbers', () => {
-  it('marks numbers a number cell would change, outside strings only', () => {
+  it('marks numbers a number cell would change (value or range), outside strings only', () => {
     expect(markLongNumbers('[1,2.5,"1234567890123456789"]')).toBe('[1,2.5,"1234567890123456789"]');
     expect(markLongNumbers('[1234567890123456789,"x\\"1234567890123456789",-0.00000000000000000001]')).toBe(
       '["\\u00001234567890123456789","x\\"1234567890123456789",-0.00000000000000000001]',
     );
-    expect(markLongNumbers('{"a":123456789012345.6}')).toBe('{"a":"\\u0000123456789012345.6"}');
+    expect(markLongNumbers('{"a":123456789012345.67891,"b":123456789012345.6}')).toBe(
+      '{"a":"\\u0000123456789012345.67891","b":123456789012345.6}',
+    );
     expect(markLongNumbers('[1e400,-1e-400,1e300,0e999,2e-310,"1e400"]')).toBe(
       '["\\u00001e400","\\u0000-1e-400",1e300,0e999,"\\u00002e-310","1e400"]',
     );
