@@ -6,8 +6,15 @@
  * columns in rubles with a money format, moment columns as date-times, booleans as booleans, every
  * string as text.
  */
-import { formatRubles } from '../csv.js';
-import { COLLECTION_SIZE, isCollectionMeta, JsonNumber, rublesText } from '../csv-rules.js';
+import {
+  COLLECTION_SIZE,
+  columnName,
+  formatRubles,
+  hrefId,
+  isCollectionMeta,
+  JsonNumber,
+  rublesText,
+} from '../csv-rules.js';
 import { stringifyExact } from '../exact-json.js';
 import type { XlsxWriter } from './workbook.js';
 
@@ -91,17 +98,6 @@ export interface XlsxRowsOptions {
   rubles: boolean;
 }
 
-function hrefId(href: unknown): string {
-  if (typeof href !== 'string') return '';
-  let end = href.length;
-  const q = href.indexOf('?');
-  if (q >= 0) end = q;
-  const h = href.indexOf('#');
-  if (h >= 0 && h < end) end = h;
-  while (end > 0 && href.charCodeAt(end - 1) === 0x2f) end--;
-  return href.slice(href.lastIndexOf('/', end - 1) + 1, end);
-}
-
 export class XlsxRows {
   /** Column names by slot. */
   readonly names: string[] = [];
@@ -163,7 +159,7 @@ export class XlsxRows {
     const children = (parent.children ??= new Map());
     let node = children.get(key);
     if (node === undefined) {
-      const name = parent === this.root ? key : `${parent.name}.${key}`;
+      const name = columnName(parent === this.root ? null : parent.name, key);
       node = { name, slot: -1, money: false, moment: false, children: null, latin1Children: null };
       children.set(key, node);
     }
