@@ -74,13 +74,6 @@ export interface LoadJobsOptions {
   commandLine: Record<string, unknown>;
 }
 
-/** Reads, parses and checks the job file; every problem found is listed in one UsageError. */
-export async function loadJobFile(path: string, options: LoadJobsOptions): Promise<BatchJob[]> {
-  const { jobs, problems } = await readJobFile(path, options);
-  if (problems.length > 0) throw jobFileError(problems);
-  return jobs;
-}
-
 /**
  * Reads and parses the job file and checks its keys, returning the problems found rather than
  * throwing them: the batch adds the problems of its later checks (report, period, columns, the
@@ -129,12 +122,6 @@ async function parseDocument(text: string, path: string): Promise<unknown> {
     throw new UsageError(`the job file ${path} is not valid YAML: ${document.errors[0]?.message ?? ''}`.trim());
   }
   return document.toJS() as unknown;
-}
-
-export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDir: string }): BatchJob[] {
-  const { jobs, problems } = collectJobs(document, options);
-  if (problems.length > 0) throw jobFileError(problems);
-  return jobs;
 }
 
 function collectJobs(document: unknown, options: LoadJobsOptions & { baseDir: string }): CheckedJobs {
