@@ -74,8 +74,12 @@ export interface LoadJobsOptions {
   commandLine: Record<string, unknown>;
 }
 
-/** Reads, parses and checks the job file; every problem found is listed in one UsageError. */
-export async function loadJobFile(path: string, options: LoadJobsOptions): Promise<BatchJob[]> {
+/**
+ * Reads and parses the job file and checks its keys, returning the problems found rather than
+ * throwing them: the batch adds the problems of its later checks (report, period, columns, the
+ * folder of `out`) and reports them all in one run (README "Batch").
+ */
+export async function readJobFile(path: string, options: LoadJobsOptions): Promise<CheckedJobs> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -83,7 +87,25 @@ export async function loadJobFile(path: string, options: LoadJobsOptions): Promi
     throw new UsageError(`cannot read the job file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const document = await parseDocument(text, path);
-  return checkJobs(document, { ...options, baseDir: dirname(resolve(path)) });
+  return collectJobs(document, { ...options, baseDir: dirname(resolve(path)) });
+}
+
+export interface CheckedJobs {
+  /** The jobs that have an `out`, even those with problems (so that their later checks run too). */
+  jobs: BatchJob[];
+  problems: string[];
+}
+
+/** One UsageError listing every problem of the job file, one line each. */
+export function jobFileError(problems: readonly string[]): UsageError {
+  return new UsageError(
+    problems.length === 1
+      ? `job file: ${problems[0]}`
+      : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+    {
+      hint: 'job keys are the export options in camelCase (see `ms-async export --help`), plus report, params and profile',
+    },
+  );
 }
 
 async function parseDocument(text: string, path: string): Promise<unknown> {
@@ -102,7 +124,7 @@ async function parseDocument(text: string, path: string): Promise<unknown> {
   return document.toJS() as unknown;
 }
 
-export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDir: string }): BatchJob[] {
+function collectJobs(document: unknown, options: LoadJobsOptions & { baseDir: string }): CheckedJobs {
   const problems: string[] = [];
   if (!isObject(document)) throw new UsageError('the job file must hold an object with a "jobs" list');
   for (const key of Object.keys(document)) {
@@ -129,18 +151,19 @@ export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDi
       ...((defaultFlags.param as Array<[string, string]>) ?? []),
       ...((own.param as Array<[string, string]>) ?? []),
     ];
-    if (typeof merged.report !== 'string' || merged.report === '') problems.push(`${name}: "report" is required`);
+    if (typeof merged.report !== 'string' || merged.report === '')
+      problems.push(`${name}: field "report": is required`);
     if (typeof merged.out !== 'string' || merged.out === '') {
-      problems.push(`${name}: "out" is required (a path, relative to the job file's folder)`);
+      problems.push(`${name}: field "out": is required (a path, relative to the job file's folder)`);
       continue;
     }
     if (merged.out === '-') {
-      problems.push(`${name} field "out": "-" (stdout) cannot be used in a batch; name a file`);
+      problems.push(`${name}: field "out": "-" (stdout) cannot be used in a batch; name a file`);
       continue;
     }
     const out = resolve(options.baseDir, merged.out);
     const previous = outs.get(out);
-    if (previous !== undefined) problems.push(`${name} field "out": job ${previous} writes ${merged.out} too`);
+    if (previous !== undefined) problems.push(`${name}: field "out": job ${previous} writes ${merged.out} too`);
     outs.set(out, i + 1);
     jobs.push({
       index: i + 1,
@@ -150,17 +173,7 @@ export function checkJobs(document: unknown, options: LoadJobsOptions & { baseDi
       flags: { ...merged, out, param: merged.param as Array<[string, string]> },
     });
   }
-  if (problems.length > 0) {
-    throw new UsageError(
-      problems.length === 1
-        ? `job file: ${problems[0]}`
-        : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-      {
-        hint: 'job keys are the export options in camelCase (see `ms-async export --help`), plus report, params and profile',
-      },
-    );
-  }
-  return jobs;
+  return { jobs, problems };
 }
 
 /** The keys of a job (or of defaults) checked and parsed as the export command would. */
@@ -168,7 +181,7 @@ function readKeys(raw: Record<string, unknown>, name: string, problems: string[]
   const keys = jobKeys();
   const flags: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    const field = `${name} field "${key}"`;
+    const field = `${name}: field "${key}"`;
     if (SECRET_KEYS.has(key.toLowerCase())) {
       problems.push(`${field}: credentials do not belong in a job file; use a profile (ms-async login) or MS_TOKEN`);
       continue;
@@ -190,7 +203,7 @@ function readKeys(raw: Record<string, unknown>, name: string, problems: string[]
     const spec = keys.get(key);
     if (!spec) {
       const near = closestKey(key, [...keys.keys(), ...EXTRA_KEYS]);
-      problems.push(`${name}: unknown key "${key}"${near ? `; did you mean "${near}"?` : ''}`);
+      problems.push(`${field}: unknown key${near ? `; did you mean "${near}"?` : ''}`);
       continue;
     }
     if (spec.kind === 'boolean') {

@@ -44,9 +44,9 @@ interface PreparedJob {
 }
 
 export async function runBatch(ctx: CommandContext, file: string, flags: BatchFlags): Promise<void> {
-  const { loadJobFile } = await import('./batch-jobs.js');
-  const jobs = await loadJobFile(file, { commandLine: flags.commandLine });
-  const prepared = await prepareJobs(ctx, jobs);
+  const { readJobFile } = await import('./batch-jobs.js');
+  const { jobs, problems } = await readJobFile(file, { commandLine: flags.commandLine });
+  const prepared = await prepareJobs(ctx, jobs, problems);
   const { createAccountPool } = await import('../core/accounts.js');
   const log = createLog(ctx.deps.io, ctx.mode);
   const pool = createAccountPool(
@@ -73,41 +73,76 @@ export async function runBatch(ctx: CommandContext, file: string, flags: BatchFl
   await runPrepared(ctx, prepared, pool, flags.failFast === true);
 }
 
-async function prepareJobs(ctx: CommandContext, jobs: readonly BatchJob[]): Promise<PreparedJob[]> {
-  const [{ planExport }, { resolveOutputTarget }, { resolveCsvOptions }] = await Promise.all([
+/**
+ * The checks `export` makes before its first request, for every job: each check runs even when an
+ * earlier one (or the file's own, in `problems`) failed, so that one run lists every problem.
+ */
+async function prepareJobs(
+  ctx: CommandContext,
+  jobs: readonly BatchJob[],
+  fileProblems: readonly string[],
+): Promise<PreparedJob[]> {
+  const [
+    { planExport },
+    { resolveOutputTarget, refuseColumnsWithoutCsv },
+    { resolveCsvOptions },
+    { jobFileError },
+    { checkColumns },
+  ] = await Promise.all([
     import('../core/export-plan.js'),
     import('../core/output.js'),
     import('../convert/csv.js'),
+    import('./batch-jobs.js'),
+    import('./run-transfer.js'),
   ]);
-  const problems: string[] = [];
+  const problems: string[] = [...fileProblems];
   const prepared: PreparedJob[] = [];
   for (const job of jobs) {
     const f = job.flags;
-    try {
-      const csv = csvOptionsFrom(f as OutputFlags);
-      resolveCsvOptions(csv);
-      const plan = planExport({
-        report: job.report,
-        params: f.param,
-        period: f.period as string | undefined,
-        split: f.split as string | undefined,
-        now: ctx.deps.now(),
-      });
-      const target = await resolveOutputTarget(f.out, f.format as string | undefined);
+    const failures: string[] = [];
+    const check = async <T>(field: string, work: () => T | Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        const { name, message } = fieldOf(error.message, field);
+        failures.push(`job ${job.index} (${job.report}): field "${name}": ${message}`);
+        return undefined;
+      }
+    };
+    const csv = csvOptionsFrom(f as OutputFlags);
+    await check('columns', () => resolveCsvOptions(csv));
+    const period = f.period as string | undefined;
+    const split = f.split as string | undefined;
+    // An empty report was named by the file check already; the report alone first, so that a bad
+    // period is told apart from an unknown report.
+    const bare = job.report
+      ? await check('report', () => planExport({ report: job.report, params: f.param, now: ctx.deps.now() }))
+      : undefined;
+    const plan =
+      bare && (period !== undefined || split !== undefined)
+        ? await check(split !== undefined && period === undefined ? 'split' : 'period', () =>
+            planExport({ report: job.report, params: f.param, period, split, now: ctx.deps.now() }),
+          )
+        : bare;
+    if (bare) await check('columns', () => checkColumns(job.report, bare.spec, csv.columns));
+    const target = await check('out', () => resolveOutputTarget(f.out, f.format as string | undefined));
+    if (target) await check('columns', () => refuseColumnsWithoutCsv(target, csv));
+    problems.push(...failures);
+    if (plan && target && failures.length === 0) {
       prepared.push({ job, plan, target, csv, timeoutMs: Number(f.timeout ?? 0) });
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      problems.push(`job ${job.index} (${job.report}): ${error.message}`);
     }
   }
-  if (problems.length > 0) {
-    throw new UsageError(
-      problems.length === 1
-        ? `job file: ${problems[0]}`
-        : `job file: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-    );
-  }
+  if (problems.length > 0) throw jobFileError(problems);
   return prepared;
+}
+
+/** A message that starts with the flag it is about (`--split needs …`) names the job's field. */
+function fieldOf(message: string, fallback: string): { name: string; message: string } {
+  const flag = /^--([a-z][a-z-]*)(:?)\s/.exec(message);
+  if (!flag?.[1]) return { name: fallback, message };
+  const name = flag[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return { name, message: flag[2] ? message.slice(flag[0].length) : message };
 }
 
 function requestsOf(plan: ExportPlan): string[] {

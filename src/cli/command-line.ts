@@ -36,12 +36,15 @@ export interface CommandLineTarget {
   words: readonly string[];
   /** Flags the hint needs whatever was typed: `['--wait']`. */
   extra?: readonly string[];
+  /** Typed flags the hint must not repeat: `['--timeout']` after that timeout was reached. */
+  drop?: readonly string[];
 }
 
 /**
  * `ms-async <global options> <words> <extra> <options>`: the options typed on `from` (and its
  * parents) that the target command also accepts, shell-quoted, secrets left out. Options the
- * target does not know (`--reuse`, `-p` for a fetch) are dropped; so are flags already in `extra`.
+ * target does not know (`--reuse`, `-p` for a fetch) are dropped; so are flags already in `extra`
+ * and those in `drop`.
  */
 export function buildCommandLine(from: Command, target: CommandLineTarget): string {
   const chain: Command[] = [];
@@ -49,13 +52,14 @@ export function buildCommandLine(from: Command, target: CommandLineTarget): stri
   const root = chain[0] ?? from;
   const targetCommand = findCommand(root, target.words);
   const extra = new Set(target.extra ?? []);
+  const drop = new Set(target.drop ?? []);
   const globals: string[] = [];
   const locals: string[] = [];
   for (const command of chain) {
     const isRoot = command === root;
     for (const { option, raw } of typedByCommand.get(command) ?? []) {
       const flag = option.long ?? option.short;
-      if (!flag || SECRET_OPTIONS.has(flag) || extra.has(flag)) continue;
+      if (!flag || SECRET_OPTIONS.has(flag) || extra.has(flag) || drop.has(flag)) continue;
       if (!isRoot && !targetCommand?.options.some((o) => o.long === option.long)) continue;
       (isRoot ? globals : locals).push(...(raw === undefined ? [flag] : [flag, shellQuote(raw)]));
     }

@@ -39,32 +39,73 @@ export function configureHelpEverywhere(program: Command, io: Io): void {
 }
 
 /**
- * Wraps lines longer than `width` at spaces. Continuation lines keep the line's indent (the usage
- * line's hang by two); an example command (`  $ …`) continues with ` \` so that it still pastes.
+ * Re-flows help text to `width`. The help's texts carry hard line breaks, so lines are first joined
+ * back into their paragraphs: a flush-left line continues the flush-left line above it (unless
+ * that one is a heading ending in `:`, the usage line or an example), and a line indented to a
+ * list entry's description column continues that entry. Blank lines, examples (`$ …`) and indented
+ * lists keep their structure. Continuation lines hang under the description column of a list
+ * entry (`term  description`), under the indent otherwise (the usage line's by two); an example
+ * command continues with ` \` so that it still pastes.
  */
 export function wrapText(text: string, width: number): string {
-  return text
-    .split('\n')
-    .map((line) => wrapLine(line, width))
+  return paragraphs(text.split('\n'))
+    .map((p) => wrapLine(p.line, width, p.hang))
     .join('\n');
 }
 
-function wrapLine(line: string, width: number): string {
+interface Paragraph {
+  line: string;
+  /** The description column of a `term  description` list entry. */
+  hang?: number;
+}
+
+function paragraphs(lines: string[]): Paragraph[] {
+  const out: Paragraph[] = [];
+  for (const line of lines) {
+    const prev = out.at(-1);
+    const indent = /^ */.exec(line)?.[0].length ?? 0;
+    const text = line.trim();
+    if (prev !== undefined && text !== '' && !text.startsWith('$ ') && continues(prev, indent)) {
+      prev.line = `${prev.line.trimEnd()} ${text}`;
+      continue;
+    }
+    out.push({ line, hang: text.startsWith('$ ') ? undefined : entryColumn(line) });
+  }
+  return out;
+}
+
+function continues(prev: Paragraph, indent: number): boolean {
+  const above = prev.line.trim();
+  if (above === '' || above.startsWith('$ ')) return false;
+  if (indent === 0) return !/^\s/.test(prev.line) && !above.endsWith(':') && !above.startsWith('Usage:');
+  return prev.hang === indent;
+}
+
+/** `  term   description` → the column where the description starts; none for other lines. */
+function entryColumn(line: string): number | undefined {
+  const match = /^ +\S+(?: \S+)*? {2,}(?=\S)/.exec(line);
+  return match === null ? undefined : match[0].length;
+}
+
+function wrapLine(line: string, width: number, hang?: number): string {
   if (line.length <= width) return line;
   const indent = /^\s*/.exec(line)?.[0] ?? '';
-  const isExample = line.trimStart().startsWith('$ ');
+  const isExample = line.trimStart().startsWith('$ ') || (hang !== undefined && line.startsWith('$ ', hang));
   const comment = isExample ? line.indexOf('  # ') : -1;
   // A trailing `# comment` after an example is dropped to its own line rather than split.
   if (comment > 0) {
     const command = line.slice(0, comment).trimEnd();
-    return `${wrapLine(command, width)}\n${wrapLine(`${indent}  ${line.slice(comment).trim()}`, width)}`;
+    return `${wrapLine(command, width, hang)}\n${wrapLine(`${indent}  ${line.slice(comment).trim()}`, width)}`;
   }
-  const next = `${indent}${isExample ? '    ' : line.startsWith('Usage:') ? '  ' : ''}`;
+  const base = hang !== undefined ? ' '.repeat(hang) : indent;
+  const next = `${base}${isExample ? '    ' : line.startsWith('Usage:') ? '  ' : ''}`;
   const suffix = isExample ? ' \\' : '';
+  // A list entry's term and its padding stay as they are; only the description is re-flowed.
+  const first = hang !== undefined ? line.slice(0, hang) : indent;
   const lines: string[] = [];
   let current = '';
-  for (const word of splitWords(line.slice(indent.length))) {
-    const prefix = lines.length === 0 ? indent : next;
+  for (const word of splitWords(line.slice(first.length))) {
+    const prefix = lines.length === 0 ? first : next;
     const candidate = current === '' ? word : `${current} ${word}`;
     if (current !== '' && prefix.length + candidate.length + suffix.length > width) {
       lines.push(`${prefix}${current}${suffix}`);
@@ -73,11 +114,14 @@ function wrapLine(line: string, width: number): string {
       current = candidate;
     }
   }
-  lines.push(`${lines.length === 0 ? indent : next}${current}`);
+  lines.push(`${lines.length === 0 ? first : next}${current}`);
   return lines.join('\n');
 }
 
-/** Words split at spaces, but not inside quotes: `-p momentFrom="2026-11-01 00:00:00"` stays whole. */
+/**
+ * Words split at spaces, but not inside quotes: `-p momentFrom="2026-11-01 00:00:00"` stays whole.
+ * An apostrophe after a letter (`task's`) is no quote.
+ */
 function splitWords(text: string): string[] {
-  return text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+  return text.match(/(?:[^\s"']+|"[^"]*"|(?<![A-Za-z])'[^']*'|')+/g) ?? [];
 }

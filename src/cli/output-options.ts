@@ -38,7 +38,7 @@ export function addOutputOptions(command: Command): Command {
       'CSV for Excel/LibreOffice in Russian locales: --delimiter ";" --bom --crlf --decimal-comma --rubles',
     )
     .option('--rubles', 'CSV: money columns in rubles instead of kopecks')
-    .option('--no-rubles', 'CSV: keep money in kopecks (with --excel)')
+    .option('--no-rubles', 'CSV (with --excel) and XLSX: keep money in kopecks')
     .option('--decimal-comma', "CSV: a decimal comma in numbers (234,392) and in moments' milliseconds");
 }
 

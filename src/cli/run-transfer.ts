@@ -94,6 +94,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
     const steps = await createTaskSteps(sessionCtx, client, {
       timeoutMs: request.timeout,
       resumeHint: hints.resume,
+      timeoutHint: hints.resumeAfterTimeout,
       onTaskUpdate: (task) => tracker.state(task.state),
     });
     if (request.kind === 'fetch') tracker.task(request.taskId, false);
@@ -194,7 +195,10 @@ export function checkColumns(
  * The hints of a transfer: under `--sandbox` the task lived in a sandbox that is gone, so the only
  * useful command is the whole export again; otherwise a fetch that keeps every output flag typed.
  */
-function transferHints(ctx: CommandContext, request: FetchTransfer | ExportTransfer): TaskHints {
+function transferHints(
+  ctx: CommandContext,
+  request: FetchTransfer | ExportTransfer,
+): TaskHints & { resumeAfterTimeout?: (taskId: string) => string } {
   if (request.kind === 'export' && request.sandbox) {
     const again = `the task lived in this run's sandbox, which is gone; run it again: ${buildCommandLine(ctx.command, {
       words: ['export', request.report],
@@ -203,6 +207,9 @@ function transferHints(ctx: CommandContext, request: FetchTransfer | ExportTrans
   }
   return {
     resume: (id) => `resume with: ${buildCommandLine(ctx.command, { words: ['fetch', id], extra: ['--wait'] })}`,
+    // The --timeout just reached would only be reached again: the hint waits with fetch's default.
+    resumeAfterTimeout: (id) =>
+      `resume with: ${buildCommandLine(ctx.command, { words: ['fetch', id], extra: ['--wait'], drop: ['--timeout'] })}`,
     fetchLater: (id) => `fetch it later with: ${buildCommandLine(ctx.command, { words: ['fetch', id] })}`,
   };
 }

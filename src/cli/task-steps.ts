@@ -15,6 +15,8 @@ export interface TaskStepOptions {
   timeoutMs: number;
   /** The command that resumes the wait, for timeout and Ctrl-C hints. */
   resumeHint: (taskId: string) => string;
+  /** The command that resumes after `timeoutMs` was reached; default `resumeHint`. */
+  timeoutHint?: ((taskId: string) => string) | undefined;
   /** Every task read while waiting (the summary keeps the last state). */
   onTaskUpdate?: ((task: AsyncTask) => void) | undefined;
 }
@@ -53,6 +55,7 @@ export async function createTaskSteps(
           now: deps.now,
           signal: deps.signal,
           resumeHint: options.resumeHint(taskId),
+          timeoutHint: (options.timeoutHint ?? options.resumeHint)(taskId),
           onUpdate: (task, elapsed) => {
             options.onTaskUpdate?.(task);
             watcher.onUpdate(task, elapsed);

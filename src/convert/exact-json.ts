@@ -6,18 +6,31 @@
  * numbers from the bytes. Input must be valid JSON (the scanner or a failed JSON.parse says where
  * it is not).
  */
+import { BadResultError } from '../errors.js';
 import { JsonNumber } from './csv-rules.js';
+
+/**
+ * Deeper nesting is no MoySklad result (their rows nest a few levels): refused with a clear error
+ * instead of overflowing the stack of this recursive parser (issue 14 item 6).
+ */
+const MAX_DEPTH = 1000;
 
 /** Parses valid JSON text like JSON.parse, numbers as JsonNumber. */
 export function parseExact(text: string): unknown {
-  const p = { text, i: 0 };
-  const v = value(p);
-  return v;
+  const p = { text, i: 0, depth: 0 };
+  return value(p);
 }
 
 interface Cursor {
   text: string;
   i: number;
+  depth: number;
+}
+
+function enter(p: Cursor): void {
+  if (++p.depth > MAX_DEPTH) {
+    throw new BadResultError(`a record nests deeper than ${MAX_DEPTH} levels: this is not a MoySklad result`);
+  }
 }
 
 function ws(p: Cursor): number {
@@ -38,9 +51,11 @@ function value(p: Cursor): unknown {
   const t = p.text;
   if (c === 0x7b) {
     p.i++;
+    enter(p);
     const obj: Record<string, unknown> = {};
     if (ws(p) === 0x7d) {
       p.i++;
+      p.depth--;
       return obj;
     }
     for (;;) {
@@ -55,21 +70,29 @@ function value(p: Cursor): unknown {
       else obj[key] = v;
       const d = ws(p);
       p.i++;
-      if (d === 0x7d) return obj;
+      if (d === 0x7d) {
+        p.depth--;
+        return obj;
+      }
     }
   }
   if (c === 0x5b) {
     p.i++;
+    enter(p);
     const arr: unknown[] = [];
     if (ws(p) === 0x5d) {
       p.i++;
+      p.depth--;
       return arr;
     }
     for (;;) {
       arr.push(value(p));
       const d = ws(p);
       p.i++;
-      if (d === 0x5d) return arr;
+      if (d === 0x5d) {
+        p.depth--;
+        return arr;
+      }
     }
   }
   if (c === 0x22) return string(p);

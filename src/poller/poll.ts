@@ -32,6 +32,8 @@ export interface PollOptions {
   factor?: number;
   /** The next command to run, for the TimeoutError and InterruptedError hints. */
   resumeHint?: string;
+  /** The TimeoutError's hint when it differs from `resumeHint` (without the timeout just reached). */
+  timeoutHint?: string;
 }
 
 export function isFinalState(state: string): boolean {
@@ -53,6 +55,7 @@ export async function pollTask(
   const cap = options.maxDelayMs ?? 10_000;
   const factor = options.factor ?? 1.6;
   const hint = options.resumeHint;
+  const timeoutHint = options.timeoutHint ?? hint;
   const started = options.now();
   const deadline = options.timeoutMs > 0 ? started + options.timeoutMs : undefined;
   const interrupted = (): InterruptedError =>
@@ -69,7 +72,7 @@ export async function pollTask(
       // The read itself ran into the deadline (a stalled or trickling answer, a long rate-limit pause).
       if (error instanceof TimeoutError) {
         throw new TimeoutError(`gave up waiting after ${formatSeconds(options.timeoutMs)}: ${error.message}`, {
-          ...(hint ? { hint } : {}),
+          ...(timeoutHint ? { hint: timeoutHint } : {}),
           cause: error,
         });
       }
@@ -89,7 +92,7 @@ export async function pollTask(
     if (options.timeoutMs > 0 && elapsed >= options.timeoutMs) {
       throw new TimeoutError(
         `gave up waiting after ${formatSeconds(options.timeoutMs)}: task ${task.id} is still ${task.state}`,
-        hint ? { hint } : {},
+        timeoutHint ? { hint: timeoutHint } : {},
       );
     }
     // Equal jitter: between 75% and 125% of the nominal pause, so parallel pollers drift apart.

@@ -325,40 +325,40 @@ describe('batch: the job file is checked before anything is sent', () => {
   it.each([
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv, formt: csv }\n',
-      /job 1 \(stock-bystore\): unknown key "formt"; did you mean "format"\?/,
+      /job 1 \(stock-bystore\): field "formt": unknown key; did you mean "format"\?/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv, format: xls }\n',
-      /job 1 \(stock-bystore\) field "format": "xls" is not one of/,
+      /job 1 \(stock-bystore\): field "format": "xls" is not one of/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: b.csv, timeout: soon }\n',
-      /job 2 \(stock-all\) field "timeout": "soon" is not a duration/,
+      /job 2 \(stock-all\): field "timeout": "soon" is not a duration/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv, excel: yes please }\n',
-      /job 1 \(stock-bystore\) field "excel": must be true or false/,
+      /job 1 \(stock-bystore\): field "excel": must be true or false/,
     ],
-    ['jobs:\n  - { report: stock-bystore }\n', /job 1 \(stock-bystore\): "out" is required/],
+    ['jobs:\n  - { report: stock-bystore }\n', /job 1 \(stock-bystore\): field "out": is required/],
     [
       'jobs:\n  - { report: stock-bystre, out: a.csv }\n',
-      /job 1 \(stock-bystre\): unknown report "stock-bystre"; did you mean "stock-bystore"\?/,
+      /job 1 \(stock-bystre\): field "report": unknown report "stock-bystre"; did you mean "stock-bystore"\?/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv, period: last-month }\n',
-      /job 1 \(stock-bystore\): stock-bystore takes no period/,
+      /job 1 \(stock-bystore\): field "period": stock-bystore takes no period/,
     ],
     [
       'jobs:\n  - { report: profit-byproduct, out: a.csv, split: month }\n',
-      /job 1 \(profit-byproduct\): --split needs --period/,
+      /job 1 \(profit-byproduct\): field "split": --split needs --period/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: ./a.csv }\n',
-      /job 2 \(stock-all\) field "out": job 1 writes \.\/a\.csv too/,
+      /job 2 \(stock-all\): field "out": job 1 writes \.\/a\.csv too/,
     ],
     [
       'jobs:\n  - { report: stock-bystore, out: missing/a.csv }\n',
-      /job 1 \(stock-bystore\): the folder of --out does not exist/,
+      /job 1 \(stock-bystore\): field "out": the folder of --out does not exist/,
     ],
     ['jobs:\n  - { report: stock-bystore, out: a.csv, token: abc }\n', /credentials do not belong in a job file/],
     ['defaults: { columns: 7 }\njobs: []\n', /"jobs" must be a non-empty list/],
@@ -385,8 +385,61 @@ describe('batch: the job file is checked before anything is sent', () => {
     );
     const r = await cli(sb, ['batch', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/job 1 \(stock-bystore\) field "rubles": must be true or false/);
+    expect(r.stderr).toMatch(/job 1 \(stock-bystore\): field "rubles": must be true or false/);
     expect(sb.requests).toHaveLength(0);
+  });
+
+  it("a job's columns are checked against the report's catalogue, as export --columns is", async () => {
+    const sb = await start();
+    const file = await jobFile(
+      'jobs.yaml',
+      'jobs:\n  - { report: stock-bystore, out: a.csv }\n  - { report: stock-all, out: b.csv, columns: "name,stok" }\n',
+    );
+    const r = await cli(sb, ['batch', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /job file: job 2 \(stock-all\): field "columns": stock-all has no column "stok" \(did you mean "stock"\?\)/,
+    );
+    expect(r.stderr).not.toMatch(/job 1/);
+    expect(sb.requests).toHaveLength(0);
+    expect(await readdir(dir)).toEqual(['jobs.yaml']);
+  });
+
+  it('every problem of every job is listed in one run, one line each, and nothing is sent', async () => {
+    const sb = await start();
+    const file = await jobFile(
+      'jobs.yaml',
+      `
+jobs:
+  - { report: stock-bystore, out: a.csv, format: xls }
+  - { report: stock-all, out: ./a.csv, columns: "name,stok" }
+  - { report: profit-byproduct, out: p.csv, period: 2026-13 }
+  - { report: nosuch, out: n.csv }
+  - { report: counterparty, out: nofolder/x.csv }
+  - { report: assortment, out: t.csv, token: abc }
+  - { report: money-byaccount, out: m.csv, colums: name }
+`,
+    );
+    const r = await cli(sb, ['batch', file]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((line) => /^\s+job \d/.test(line));
+    const expectedLines = [
+      /^job 1 \(stock-bystore\): field "format": "xls" is not one of/,
+      /^job 2 \(stock-all\): field "out": job 1 writes \.\/a\.csv too/,
+      /^job 6 \(assortment\): field "token": credentials do not belong in a job file/,
+      /^job 7 \(money-byaccount\): field "colums": unknown key; did you mean "columns"\?/,
+      /^job 2 \(stock-all\): field "columns": stock-all has no column "stok"/,
+      /^job 3 \(profit-byproduct\): field "period": /,
+      /^job 4 \(nosuch\): field "report": unknown report "nosuch"/,
+      /^job 5 \(counterparty\): field "out": the folder of --out does not exist/,
+    ];
+    expect(r.stderr).toMatch(new RegExp(`job file: ${expectedLines.length} problems:`));
+    expect(lines).toHaveLength(expectedLines.length);
+    for (const pattern of expectedLines)
+      expect(lines.map((line) => line.trim())).toContainEqual(expect.stringMatching(pattern));
+    expect(r.stderr).not.toContain('abc');
+    expect(sb.requests).toHaveLength(0);
+    expect(await readdir(dir)).toEqual(['jobs.yaml']);
   });
 
   it("--dry-run prints each job's requests and sends nothing", async () => {

@@ -108,3 +108,33 @@ describe('ms-async convert', () => {
     expect(await readFile(out, 'utf8')).toBe('old\n');
   });
 });
+
+describe('ms-async convert: records nested thousands of levels deep (issue 14 item 6)', () => {
+  const deepArray = `{"rows":[{"a":${'['.repeat(5000)}${']'.repeat(5000)}}]}`;
+  const deepObject = `{"rows":[{"a":${'{"b":'.repeat(5000)}1${'}'.repeat(5000)}}]}`;
+  it.each([
+    ['array', 'csv', deepArray],
+    ['object', 'csv', deepObject],
+    ['array', 'xlsx', deepArray],
+    ['object', 'xlsx', deepObject],
+  ])('a deep %s to %s is exit 7 with one clear line, not a stack trace', async (_kind, format, text) => {
+    const input = join(dir, 'deep.json');
+    await writeFile(input, text);
+    const out = join(dir, `deep.${format}`);
+    await writeFile(out, 'OLD');
+    const r = await runCli(['convert', input, '--out', out]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^ms-async: error: a record nests (deeper than 1000 levels|too deeply to flatten)/m);
+    expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+    expect(await readFile(out, 'utf8')).toBe('OLD');
+    expect((await readdir(dir)).sort()).toEqual(['deep.json', `deep.${format}`].sort());
+  });
+  it('nesting a real result could have stays a JSON cell', async () => {
+    const input = join(dir, 'ok.json');
+    await writeFile(input, `{"rows":[{"a":${'['.repeat(50)}1${']'.repeat(50)}}]}`);
+    const out = join(dir, 'ok.csv');
+    const r = await runCli(['convert', input, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(`a\n${'['.repeat(50)}1${']'.repeat(50)}\n`);
+  });
+});

@@ -55,6 +55,78 @@ describe('help', () => {
     expect(lines.join(' ').replace(/ \\ +/g, ' ')).toBe(text);
   });
 
+  it.each([[], ...commandPaths()].map((p) => [p.join(' ') || 'ms-async', p]))(
+    '%s --help at 80 columns: no line broken before it is full',
+    async (_name, path) => {
+      const lines = (await runCli([...path, '--help'])).stdout.split('\n');
+      const indent = (line: string): number => /^ */.exec(line)?.[0].length ?? 0;
+      for (const [i, line] of lines.slice(0, -1).entries()) {
+        const below = lines[i + 1] as string;
+        // `below` continues `line`'s sentence: both flush left (not after a heading), or `below`
+        // hangs deeper than `line` (a list entry's description, the usage line). An example's
+        // continuation (after a backslash) and its `# comment` on a line of its own are left out.
+        const flush = indent(line) === 0 && indent(below) === 0;
+        const hangs = indent(below) > indent(line) && !line.endsWith(' \\');
+        if (line.trim() === '' || below.trim() === '' || line.endsWith(':') || !(flush || hangs)) continue;
+        if (below.trim().startsWith('# ')) continue;
+        const word = below.trim().split(' ')[0] as string;
+        expect(`${line} ${word}`.length, `${path.join(' ')}: ${JSON.stringify(line)} then ${word}`).toBeGreaterThan(80);
+      }
+    },
+  );
+
+  it('re-flows a paragraph written with hard line breaks, keeping lists and examples', async () => {
+    const convert = await runCli(['convert', '--help']);
+    expect(convert.stdout).toContain(
+      [
+        'Convert an async task result file already on disk to CSV, NDJSON, JSON or XLSX,',
+        'with the same rules and code as fetch/export. --report names the catalogue',
+        'report the file came from, which says where its records are and which array CSV',
+        'explodes.',
+      ].join('\n'),
+    );
+    const completion = await runCli(['completion', '--help']);
+    expect(completion.stdout).toContain(
+      [
+        'Install:',
+        '  bash  $ ms-async completion bash > \\',
+        '            ~/.local/share/bash-completion/completions/ms-async',
+        '  zsh   $ ms-async completion zsh > ',
+      ].join('\n'),
+    );
+    const sandbox = await runCli(['sandbox', '--help']);
+    expect(sandbox.stdout).toContain(
+      [
+        '  status429=N[+K][:F]     requests N..N+K answer 429: F=rate (code 1049,',
+        '                          X-Lognex-Retry-After; default), parallel',
+        '                          (X-Lognex-Auth: 429005, body {}), bare (no header, no',
+        '                          body)',
+        '  status5xx=N[+K][:S]     requests N..N+K answer status S (default 503)',
+      ].join('\n'),
+    );
+    const text = [
+      'One paragraph, broken',
+      'by hand.',
+      '',
+      'Faults:',
+      '  slow=MS    every answer waits MS ms first, so a client can be seen to wait',
+      '             (and not give up)',
+      '  $ ms-async sandbox --fault slow=100',
+    ].join('\n');
+    expect(wrapText(text, 40)).toBe(
+      [
+        'One paragraph, broken by hand.',
+        '',
+        'Faults:',
+        '  slow=MS    every answer waits MS ms',
+        '             first, so a client can be',
+        '             seen to wait (and not give',
+        '             up)',
+        '  $ ms-async sandbox --fault slow=100',
+      ].join('\n'),
+    );
+  });
+
   it("commander's errors: our prefix, exit 2, and JSON on stdout under --json", async () => {
     const plain = await runCli(['export', 'stock-all']);
     expect(plain.code).toBe(2);

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InterruptSignal } from '../../src/main.js';
 import { useCliSandbox } from '../helpers/cli-sandbox.js';
 
 const TOKEN = 'tok-HINTS-0123456789abcdef0123456789abcdef';
@@ -35,7 +36,7 @@ describe('resume hints', () => {
   // Waits end on the test's virtual clock long before a task leaves PENDING in real time.
   const t = useCliSandbox(TOKEN, 'hints', { pendingMs: 2500, rows: 30 });
 
-  it('carry every output flag, the profile and the timeout; pasted, they write the same CSV', async () => {
+  it('carry every output flag and the profile, not the --timeout reached; pasted, they write the same CSV', async () => {
     const out = join(dir, "p's.csv");
     const r = await t.cli([
       '--profile',
@@ -59,7 +60,7 @@ describe('resume hints', () => {
     const id = /fetch ([0-9a-f-]{36})/.exec(hint)?.[1];
     expect(hint).toBe(
       `ms-async --profile shop2 fetch ${id} --wait --out '${out.replace(/'/g, `'\\''`)}' --excel --rubles ` +
-        '--columns assortment.meta.id,sellSum --timeout 20s',
+        '--columns assortment.meta.id,sellSum',
     );
     const words = shellWords(hint);
     expect(words.slice(0, 4)).toEqual(['ms-async', '--profile', 'shop2', 'fetch']);
@@ -77,7 +78,19 @@ describe('resume hints', () => {
     const r = await t.cli(['--token', TOKEN, '-q', 'export', 'stock-all', '--out', out, '--timeout', '10s']);
     expect(r.code).toBe(6);
     expect(r.stderr).not.toContain('--token');
-    expect(hintOf(r.stderr)).toMatch(/^ms-async --quiet fetch [0-9a-f-]{36} --wait --out '.*x\.ndjson' --timeout 10s$/);
+    expect(hintOf(r.stderr)).toMatch(/^ms-async --quiet fetch [0-9a-f-]{36} --wait --out '.*x\.ndjson'$/);
+  });
+
+  it('after Ctrl-C keep the --timeout typed: it was not what ended the wait', async () => {
+    const controller = new AbortController();
+    const r = await t.cli(['export', 'stock-all', '--out', join(dir, 'c.csv'), '--timeout', '10m'], {
+      signal: controller.signal,
+      onSleep: (_ms, count) => {
+        if (count === 2) controller.abort(new InterruptSignal());
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(hintOf(r.stderr)).toMatch(/^ms-async fetch [0-9a-f-]{36} --wait --out '.*c\.csv' --timeout 10m$/);
   });
 
   it('--json: the error carries the summary of the task that exists', async () => {

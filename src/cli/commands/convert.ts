@@ -14,9 +14,9 @@ interface ConvertFlags extends OutputFlags {
 export function registerConvert(program: Command, deps: CliDeps): void {
   const command = program
     .command('convert')
-    .summary('convert a result file already on disk (e.g. fetched with curl) to CSV/NDJSON/JSON')
+    .summary('convert a result file already on disk (e.g. fetched with curl) to CSV/NDJSON/JSON/XLSX')
     .description(
-      'Convert an async task result file already on disk to CSV, NDJSON or JSON, with the same\n' +
+      'Convert an async task result file already on disk to CSV, NDJSON, JSON or XLSX, with the same\n' +
         'rules and code as fetch/export. --report names the catalogue report the file came from,\n' +
         'which says where its records are and which array CSV explodes.',
     )

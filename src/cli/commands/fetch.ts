@@ -14,7 +14,7 @@ interface FetchFlags extends OutputFlags {
 export function registerFetch(program: Command, deps: CliDeps): void {
   const command = program
     .command('fetch')
-    .description("download a DONE task's result and convert it (CSV, NDJSON or JSON); --wait polls first")
+    .description("download a DONE task's result and convert it (CSV, NDJSON, JSON or XLSX); --wait polls first")
     .usage('<id> --out <file> [--format <format>] [--wait] [--timeout <duration>]')
     .argument('<id>', 'task id (printed by `ms-async start`, listed by `ms-async list`)', parseTaskId)
     .option('--wait', 'poll until the task is DONE first')

@@ -4,6 +4,7 @@
  * file), and finish() zips the workbook into the output at the end.
  */
 import { basename } from 'node:path';
+import { BadResultError } from '../../errors.js';
 import type { ReportSpec } from '../../reports/catalog.js';
 import type { RecordWriter } from '../output.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from '../scan.js';
@@ -27,6 +28,21 @@ export interface XlsxOutput {
   dispose(): Promise<void>;
 }
 
+/**
+ * XlsxRows walks a record recursively: a record nested thousands of levels deep (no MoySklad
+ * result is) ends with a clear error instead of a stack overflow (issue 14 item 6).
+ */
+function addRecord(rows: XlsxRows, record: unknown, latin1?: boolean): void {
+  try {
+    rows.add(record, latin1);
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new BadResultError('a record nests too deeply to flatten: this is not a MoySklad result', { cause: error });
+    }
+    throw error;
+  }
+}
+
 export async function createXlsxOutput(options: XlsxOutputOptions): Promise<XlsxOutput> {
   const body = await XlsxWriter.create({
     dir: options.dir,
@@ -38,7 +54,7 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
   const sink: RecordBatchSink = {
     records(b, starts, ends, _spaced, count) {
       const latin1 = !hasWideEscape(b, starts[0]!, ends[count - 1]!);
-      for (const record of parseBatch(b, starts, ends, count, latin1)) rows.add(record, latin1);
+      for (const record of parseBatch(b, starts, ends, count, latin1)) addRecord(rows, record, latin1);
       w.lines = rows.lines;
     },
   };
@@ -49,7 +65,7 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
     // Boundaries only (JSON.parse validates), in batches of about 64 KiB.
     createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: false, sink, batchBytes: 64 << 10 }),
     values(records) {
-      for (const r of records) rows.add(r);
+      for (const r of records) addRecord(rows, r);
       w.lines = rows.lines;
     },
     take: () => body.take(),
