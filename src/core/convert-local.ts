@@ -8,7 +8,7 @@ import { BadResultError, UsageError } from '../errors.js';
 import type { ConvertResult, CsvOptions } from '../convert/index.js';
 import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { closestAlias } from '../reports/request.js';
-import { convertToTarget } from './fetch-result.js';
+import { convertToTarget } from './convert-to-target.js';
 import { refuseColumnsWithoutCsv, removeAll, resolveOutputTarget, temporaryPath } from './output.js';
 
 export interface ConvertLocalOptions {

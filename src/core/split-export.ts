@@ -20,7 +20,7 @@ import { InterruptedError } from '../errors.js';
 import type { CsvOptions } from '../convert/index.js';
 import { periodParams, type Period } from '../reports/period.js';
 import { exportReport, type ExportOptions, type ExportSummary, type TaskSteps } from './export.js';
-import { convertToTarget } from './fetch-result.js';
+import { convertToTarget } from './convert-to-target.js';
 import { removeAll, temporaryPath } from './output.js';
 import type { PlannedSlice } from './export-plan.js';
 

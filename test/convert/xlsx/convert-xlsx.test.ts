@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertFile } from '../../../src/convert/index.js';
 import { markLongNumbers } from '../../../src/convert/xlsx/index.js';
-import { convertToTarget } from '../../../src/core/fetch-result.js';
+import { convertToTarget } from '../../../src/core/convert-to-target.js';
 import { findReportByAlias } from '../../../src/reports/catalog.js';
 import { readXlsx } from '../../helpers/read-xlsx.js';
 import { Collect, makeTmp } from '../helpers.js';
