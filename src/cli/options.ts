@@ -76,3 +76,17 @@ export function wholeNumber(text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`"${text}" is not a whole number`);
   return Number(text);
 }
+
+/**
+ * Rows of a generated sandbox result: 5 million stock-by-store rows are already ~6 GB on disk;
+ * more once filled TMPDIR with 55 GB (issue 14 item 4).
+ */
+export const MAX_SANDBOX_ROWS = 5_000_000;
+
+export function sandboxRows(text: string): number {
+  const rows = wholeNumber(text);
+  if (rows > MAX_SANDBOX_ROWS) {
+    throw new InvalidArgumentError(`"${text}" is more than the sandbox generates (at most ${MAX_SANDBOX_ROWS})`);
+  }
+  return rows;
+}

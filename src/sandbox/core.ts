@@ -61,6 +61,8 @@ export class SandboxCore {
   readonly maxActiveTasksByUser = new Map<string, number>();
   private clockOffset = 0;
   private readonly buckets = new Map<string, Bucket>();
+  /** Aborted by close(): result files still being generated stop between chunks. */
+  private readonly generation = new AbortController();
   private readonly spanCounters = new Map<keyof Faults, SpanCounter>();
   private answersSent = 0;
   private readonly secret = randomBytes(20);
@@ -326,6 +328,7 @@ export class SandboxCore {
       baseUrl: this.baseUrl,
       assortmentWithoutStock: task.withoutStock,
       fieldForms: this.options.fieldForms,
+      signal: this.generation.signal,
     });
     task.file = path;
     task.fileBytes = bytes;
@@ -441,6 +444,8 @@ export class SandboxCore {
 
   async close(removeDataDir: boolean): Promise<void> {
     this.closed = true;
+    // A large result may be half generated: stop it rather than wait for gigabytes to be written.
+    this.generation.abort();
     clearInterval(this.sweeper);
     for (const task of this.tasks.values()) for (const timer of task.timers) clearTimeout(timer);
     await Promise.allSettled([...this.tasks.values()].map((t) => t.filePromise));

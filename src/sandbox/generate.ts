@@ -36,6 +36,8 @@ export interface GenerateOptions {
 
 export interface WriteResultOptions extends GenerateOptions {
   report: string;
+  /** Stops the generation between chunks (the sandbox closing on a signal, issue 14 item 4). */
+  signal?: AbortSignal | undefined;
   /** 2-space pretty print, byte-identical to JSON.stringify(body, null, 2). */
   pretty?: boolean;
   /** Write `meta` after the records (key order is not specified by the API). */
@@ -927,6 +929,7 @@ export async function writeResultFile(
   let count = 0;
   let chunk = '';
   const flush = async (): Promise<void> => {
+    opts.signal?.throwIfAborted();
     if (chunk.length === 0) return;
     const buffer = Buffer.from(chunk, 'utf8');
     chunk = '';

@@ -250,4 +250,17 @@ describe('usage mistakes are exit 2 before anything is sent', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--sandbox-rows only sizes the report of --sandbox/);
   });
+
+  it('a sandbox larger than it generates is exit 2 at once, before any file is written (issue 14 item 4)', async () => {
+    for (const argv of [
+      ['export', 'stock-all', '--sandbox', '--sandbox-rows', '99999999999999999999', '--out', join(dir, 'x.csv')],
+      ['export', 'stock-all', '--sandbox', '--sandbox-rows', '5000001', '--out', join(dir, 'x.csv')],
+      ['sandbox', '--rows', '99999999999999999999'],
+    ]) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/is more than the sandbox generates \(at most 5000000\)/);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { commandContext, type CliDeps } from '../context.js';
-import { collectParam, wholeNumber } from '../options.js';
+import { collectParam, sandboxRows } from '../options.js';
 import { addOutputOptions, type OutputFlags } from '../output-options.js';
 import { timeoutOption } from './start.js';
 
@@ -41,8 +41,8 @@ export function registerExport(program: Command, deps: CliDeps): void {
     .option('--cancel-on-interrupt', 'on Ctrl-C while waiting, cancel the task instead of leaving it running')
     .option('--sandbox', 'export from a local sandbox started for this run (no account needed)')
     .addOption(
-      new Option('--sandbox-rows <n>', 'with --sandbox: how many rows its report has')
-        .argParser(wholeNumber)
+      new Option('--sandbox-rows <n>', 'with --sandbox: how many rows its report has (at most 5,000,000)')
+        .argParser(sandboxRows)
         .default(1000),
     );
   addOutputOptions(command)

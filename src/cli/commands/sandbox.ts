@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandContext, type CliDeps } from '../context.js';
-import { collectValue, parseDuration, wholeNumber } from '../options.js';
+import { collectValue, parseDuration, sandboxRows, wholeNumber } from '../options.js';
 // Type-only: the sandbox itself is imported when the command runs.
 import type { Faults, SandboxOptions } from '../../sandbox/index.js';
 import { FAULT_HELP, parseFaultSpec } from '../../sandbox/faults.js';
@@ -97,7 +97,7 @@ export function registerSandbox(program: Command, deps: CliDeps): void {
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .option('--port <n>', 'API port (0 = any free port)', wholeNumber, 0)
     .option('--storage-port <n>', 'storage origin port (0 = any free port)', wholeNumber, 0)
-    .option('--rows <n>', 'records in each generated result', wholeNumber, 1000)
+    .option('--rows <n>', 'records in each generated result (at most 5,000,000)', sandboxRows, 1000)
     .option('--seed <n>', 'seed of the generated data (same seed, same data)', wholeNumber, 1)
     .option('--stores <n>', 'stores in the account (stockByStore elements)', wholeNumber, 3)
     .option('--pending-ms <n>', 'how long a task stays PENDING', wholeNumber, 1000)
