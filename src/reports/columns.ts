@@ -5,6 +5,7 @@
  * test/reports/columns.test.ts checks this table against the sandbox generator, so they cannot drift.
  */
 import type { ReportSpec } from './catalog.js';
+import { editDistance } from './request.js';
 
 const IMAGE = (prefix: string): string[] =>
   [
@@ -384,17 +385,4 @@ function closestNames(name: string, known: readonly string[]): string[] {
     .sort((a, b) => a.d - b.d)
     .slice(0, 3)
     .map((s) => s.k);
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -111,7 +111,8 @@ export function closestAlias(text: string): string | undefined {
   return bestDistance <= Math.max(3, Math.floor(text.length / 2)) ? best : undefined;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, for "did you mean" suggestions of aliases and columns. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
