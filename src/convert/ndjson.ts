@@ -1,6 +1,7 @@
 /**
- * NDJSON (cli-contract.md): one record per line, equal in value to the API's record. The fast
- * scanner passes the record's own bytes through (minified); stream-json's values are stringified.
+ * NDJSON (README.md, "Output formats"): one record per line, equal in value to the API's record.
+ * The fast scanner passes the record's own bytes through (minified); stream-json's values are
+ * stringified.
  */
 import type { RecordWriter } from './output.js';
 import { createRecordScanner, type CopyTarget } from './scan.js';
