@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { BadResultError, UsageError } from '../errors.js';
-import type { ConvertResult, CsvOptions } from '../convert/index.js';
+import { resolveCsvOptions, type ConvertResult, type CsvOptions } from '../convert/index.js';
 import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
 import { closestAlias } from '../reports/request.js';
 import { convertToTarget } from './convert-to-target.js';
@@ -37,6 +37,7 @@ export async function convertLocalFile(options: ConvertLocalOptions): Promise<Co
   if (!inputStat.isFile()) throw new UsageError(`${options.input} is not a regular file`);
   const target = await resolveOutputTarget(options.out, options.format);
   refuseColumnsWithoutCsv(target, options.csv);
+  if (target.format === 'csv') resolveCsvOptions(options.csv); // a bad --delimiter is exit 2 before any file is made
   const partPath = temporaryPath(target, 'part');
   const plainPath = temporaryPath(target, 'gunzip.json');
   try {

@@ -69,7 +69,12 @@ export async function convertToTarget(
       if (!output.writableEnded) output.end();
       await finished(output);
     } catch (error) {
-      output.destroy();
+      // Waits for the close: a stream destroyed before its open completes still creates the file,
+      // and the caller's removal of the part file must come after that, not race it.
+      await new Promise<void>((resolve) => {
+        if (output.closed) resolve();
+        else output.once('close', () => resolve()).destroy();
+      });
       throw error;
     }
     await chmod(partPath, await finalMode(options.target.path));
