@@ -11,7 +11,7 @@ import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } f
 import { BadResultError, InterruptedError } from '../errors.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { localFileError } from './local-file.js';
-import { finalMode, type OutputTarget } from './output.js';
+import { discardStream, finalMode, type OutputTarget } from './output.js';
 
 export interface ConvertToTargetOptions {
   target: OutputTarget;
@@ -69,12 +69,7 @@ export async function convertToTarget(
       if (!output.writableEnded) output.end();
       await finished(output);
     } catch (error) {
-      // Waits for the close: a stream destroyed before its open completes still creates the file,
-      // and the caller's removal of the part file must come after that, not race it.
-      await new Promise<void>((resolve) => {
-        if (output.closed) resolve();
-        else output.once('close', () => resolve()).destroy();
-      });
+      await discardStream(output);
       throw error;
     }
     await chmod(partPath, await finalMode(options.target.path));

@@ -4,7 +4,7 @@
  * (README.md "Command reference", fetch).
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type WriteStream } from 'node:fs';
 import { access, lstat, readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -132,4 +132,13 @@ function isAlive(pid: number): boolean {
 /** Removes temporary files, ignoring ones that are already gone. */
 export async function removeAll(paths: readonly string[]): Promise<void> {
   await Promise.all(paths.map((p) => rm(p, { force: true })));
+}
+
+/**
+ * Destroys a file stream and waits for it to close. A stream destroyed before its open completed
+ * still creates the file, so removing the file must wait for this, or it races the open.
+ */
+export async function discardStream(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  await new Promise<void>((resolve) => stream.once('close', () => resolve()).destroy());
 }

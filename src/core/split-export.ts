@@ -21,7 +21,7 @@ import type { CsvOptions } from '../convert/index.js';
 import { periodParams, type Period } from '../reports/period.js';
 import { exportReport, type ExportOptions, type ExportSummary, type TaskSteps } from './export.js';
 import { convertToTarget } from './convert-to-target.js';
-import { removeAll, temporaryPath } from './output.js';
+import { discardStream, removeAll, temporaryPath } from './output.js';
 import type { PlannedSlice } from './export-plan.js';
 
 export interface SplitExportOptions extends Omit<ExportOptions, 'pathAndQuery' | 'onTaskStarted'> {
@@ -172,7 +172,7 @@ async function writeMerged(
       out.once('error', reject);
     });
   } catch (error) {
-    out.destroy();
+    await discardStream(out);
     throw error;
   }
 }
@@ -285,7 +285,7 @@ async function writeEnvelope(
       out.once('error', reject);
     });
   } catch (error) {
-    out.destroy();
+    await discardStream(out);
     throw error;
   }
 }
