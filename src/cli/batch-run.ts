@@ -21,6 +21,7 @@ import type { CommandContext } from './context.js';
 import { printJson } from './session.js';
 import { csvOptionsFrom, type OutputFlags } from './output-options.js';
 import { TASKS_PER_ACCOUNT } from './split-run.js';
+import { formatCount } from '../count.js';
 
 export interface BatchFlags {
   failFast?: boolean;
@@ -274,7 +275,7 @@ async function runPrepared(
       });
     }
     const json = await exportSummaryJson(summary, { format: p.target.format, durationMs: deps.now() - started });
-    view.update(i, { state: 'written', progress: undefined, note: `${json.rows.toLocaleString('en-US')} rows` });
+    view.update(i, { state: 'written', progress: undefined, note: `${formatCount(json.rows)} rows` });
     return json;
   };
 

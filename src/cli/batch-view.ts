@@ -6,6 +6,7 @@
 import type { Io, TerminalMode } from '../ui/io.js';
 import { formatDuration, palette } from '../ui/format.js';
 import { formatBytes } from '../ui/progress.js';
+import { formatCount } from '../count.js';
 
 export interface JobLine {
   state: string;
@@ -103,6 +104,6 @@ export function downloadProgress(transferred: number, total: number | undefined)
 }
 
 export function recordProgress(records: number, total: number | undefined): string {
-  const n = records.toLocaleString('en-US');
-  return total ? `${n} of ${total.toLocaleString('en-US')} records` : `${n} records`;
+  const n = formatCount(records);
+  return total ? `${n} of ${formatCount(total)} records` : `${n} records`;
 }

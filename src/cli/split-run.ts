@@ -12,6 +12,7 @@ import { createCoreTaskSteps } from '../core/task-steps.js';
 import { periodParams } from '../reports/period.js';
 import { createLog } from '../ui/log.js';
 import type { CommandContext } from './context.js';
+import { formatCount } from '../count.js';
 
 /** Our tasks queued or running at once, per account (the API's queue holds 4). */
 export const TASKS_PER_ACCOUNT = 4;
@@ -57,6 +58,6 @@ export async function runSplit(
       sliceOf.set(task.id, i);
       log.info(`${label(i)}: ${task.reused ? 'reusing' : 'created'} task ${task.id}`);
     },
-    onSliceDone: (i, records) => log.info(`${label(i)}: ${records.toLocaleString('en-US')} records`),
+    onSliceDone: (i, records) => log.info(`${label(i)}: ${formatCount(records)} records`),
   });
 }

@@ -12,6 +12,7 @@ import { BadResultError, InterruptedError } from '../errors.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { localFileError } from './local-file.js';
 import { discardStream, finalMode, type OutputTarget } from './output.js';
+import { formatCount } from '../count.js';
 
 export interface ConvertToTargetOptions {
   target: OutputTarget;
@@ -94,7 +95,7 @@ function warnAbout(result: ConvertResult, onWarning: ((line: string) => void) | 
   }
   if (result.sheets !== undefined && result.sheets > 1) {
     onWarning?.(
-      `${(result.lines ?? result.records).toLocaleString('en-US')} rows do not fit one Excel sheet: ` +
+      `${formatCount(result.lines ?? result.records)} rows do not fit one Excel sheet: ` +
         `written on ${result.sheets} sheets, the header repeated on each`,
     );
   }

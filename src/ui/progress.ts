@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { TerminalMode } from './io.js';
+import { formatCount } from '../count.js';
 
 export interface ProgressBar {
   update(value: number, total: number | undefined): void;
@@ -22,7 +23,7 @@ export async function createProgressBar(
 ): Promise<ProgressBar | null> {
   if (!mode.interactive) return null;
   const { default: cliProgress } = await import('cli-progress');
-  const show = unit === 'bytes' ? formatBytes : (n: number) => n.toLocaleString('en-US');
+  const show = unit === 'bytes' ? formatBytes : formatCount;
   const speed = createSpeed(now);
   const bar = new cliProgress.SingleBar(
     {
@@ -88,8 +89,7 @@ function createSpeed(now: () => number): Speed {
       if (elapsed < RATE_AFTER_MS || moved <= 0) return {};
       // The average since the bar started: steady, unlike the last tick's jumpy rate.
       const perSecond = (moved * 1000) / elapsed;
-      const rate =
-        unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+      const rate = unit === 'bytes' ? `${formatBytes(perSecond)}/s` : `${formatCount(Math.round(perSecond))}/s`;
       const remaining = total > 0 ? Math.max(0, total - value) : undefined;
       if (elapsed < ETA_AFTER_MS || remaining === undefined || remaining === 0) return { rate };
       return { rate, eta: formatSeconds(remaining / perSecond) };

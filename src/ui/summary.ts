@@ -1,13 +1,14 @@
 /** The last line of a transfer, from its summary (pure). */
 import type { TransferSummary } from '../core/summary.js';
 import { formatBytes } from './progress.js';
+import { formatCount } from '../count.js';
 
 /**
  * `wrote 3,000 rows (1,000 records) to stock.csv in 3.4s (120 KiB csv, from a 1.1 MiB result)`:
  * the last line of a transfer.
  */
 export function describeSummary(summary: TransferSummary, outArgument: string): string {
-  const n = (value: number): string => value.toLocaleString('en-US');
+  const n = formatCount;
   const records = summary.records ?? 0;
   const rows = summary.rows ?? records;
   const what =
