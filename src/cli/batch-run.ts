@@ -94,7 +94,7 @@ async function prepareJobs(
     import('../core/output.js'),
     import('../convert/csv.js'),
     import('./batch-jobs.js'),
-    import('./run-transfer.js'),
+    import('./transfer-checks.js'),
   ]);
   const problems: string[] = [...fileProblems];
   const prepared: PreparedJob[] = [];

@@ -17,16 +17,16 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { BadResultError } from '../errors.js';
 import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
-import { CsvBody, csvWriter } from './csv-output.js';
-import { CsvFlattener, resolveCsvOptions, type CsvOptions } from './csv.js';
+import type { CsvFlattener } from './csv.js';
+import { resolveCsvOptions, type CsvOptions } from './csv-rules.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
 export type { GrowingInput } from './output.js';
 import { JsonSyntaxError, NotAnEnvelopeError, createRecordScanner, checkUtf8 } from './scan.js';
 import { inspectResult } from './shape.js';
 
-export type { CsvOptions } from './csv.js';
-export { formatRubles, resolveCsvOptions } from './csv.js';
+export type { CsvOptions } from './csv-rules.js';
+export { formatRubles, resolveCsvOptions } from './csv-rules.js';
 
 export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'xlsx';
 
@@ -185,6 +185,8 @@ async function convert(
 
   if (options.format === 'xlsx') return convertXlsx(run, sink, options);
 
+  // The CSV modules load only for CSV: an NDJSON run starts without them (start-up time).
+  const [{ CsvFlattener }, { CsvBody, csvWriter }] = await Promise.all([import('./csv.js'), import('./csv-output.js')]);
   const flattener = new CsvFlattener(csv!, options.report ?? {});
   const writer = csvWriter(flattener);
   const bom = csv!.bom ? '\uFEFF' : '';

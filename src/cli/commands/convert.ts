@@ -30,7 +30,7 @@ export function registerConvert(program: Command, deps: CliDeps): void {
       const { convertLocalFile, reportFromArgument } = await import('../../core/convert-local.js');
       const { createSummaryTracker } = await import('../../core/summary.js');
       const { describeSummary } = await import('../../ui/summary.js');
-      const { checkColumns, assertJsonHasStdout } = await import('../run-transfer.js');
+      const { checkColumns, assertJsonHasStdout } = await import('../transfer-checks.js');
       const csv = csvOptionsFrom(flags);
       checkColumns(
         flags.report,
