@@ -12,7 +12,7 @@ import type { CsvOptions, CsvReportRules } from './csv-rules.js';
 import type { CopyTarget } from './scan.js';
 
 export type { CsvOptions } from './csv-rules.js';
-export { DEFAULT_CSV, formatRubles, resolveCsvOptions } from './csv-rules.js';
+export { DEFAULT_CSV, resolveCsvOptions } from './csv-rules.js';
 
 /**
  * Flattens records into CSV lines, encoded into `out` (the caller takes and resets it). Without
