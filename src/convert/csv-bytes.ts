@@ -258,7 +258,7 @@ export class ByteFlattener {
     if (depth > 64) return -1;
     const stamp = ++this.stampCounter;
     i++;
-    i = this.ws(b, i, end);
+    if (b[i]! <= 0x20) i = this.ws(b, i, end);
     if (i >= end) return -1;
     if (b[i] === 0x7d) return i + 1;
     let prev: ColumnNode | null = null;
@@ -272,10 +272,10 @@ export class ByteFlattener {
       nb.stamp = stamp;
       prev = child;
       i = ke + 1;
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end || b[i] !== 0x3a) return -1;
       i++;
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end) return -1;
       const c = b[i]!;
       if (c === 0x7b) {
@@ -290,12 +290,12 @@ export class ByteFlattener {
         i = this.bScalar(b, i, end, child);
       }
       if (i < 0) return -1;
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end) return -1;
       const d = b[i++]!;
       if (d === 0x7d) return i;
       if (d !== 0x2c) return -1;
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end) return -1;
     }
   }
@@ -370,7 +370,7 @@ export class ByteFlattener {
     let sizeS = -1;
     let sizeE = -1;
     i++;
-    i = this.ws(b, i, end);
+    if (b[i]! <= 0x20) i = this.ws(b, i, end);
     if (i >= end) return -1;
     if (b[i] !== 0x7d) {
       for (;;) {
@@ -380,10 +380,10 @@ export class ByteFlattener {
         const key = this.sEsc ? (JSON.parse(b.toString('utf8', i, ke + 1)) as string) : keyOf(b, i + 1, ke);
         // (keyOf gives '' for keys other than href, type and size, which are only validated)
         i = ke + 1;
-        i = this.ws(b, i, end);
+        if (b[i]! <= 0x20) i = this.ws(b, i, end);
         if (i >= end || b[i] !== 0x3a) return -1;
         i++;
-        i = this.ws(b, i, end);
+        if (b[i]! <= 0x20) i = this.ws(b, i, end);
         if (i >= end) return -1;
         if (key === 'href') {
           if (hrefSeen) return -1; // a duplicate: the last one wins in JSON.parse
@@ -417,12 +417,12 @@ export class ByteFlattener {
           i = this.bSkip(b, i, end);
         }
         if (i < 0) return -1;
-        i = this.ws(b, i, end);
+        if (b[i]! <= 0x20) i = this.ws(b, i, end);
         if (i >= end) return -1;
         const d = b[i++]!;
         if (d === 0x7d) break;
         if (d !== 0x2c) return -1;
-        i = this.ws(b, i, end);
+        if (b[i]! <= 0x20) i = this.ws(b, i, end);
         if (i >= end) return -1;
       }
     } else {
@@ -464,7 +464,7 @@ export class ByteFlattener {
   /** The exploded array at b[i] ('['): each item's ops and a line end, or one line if empty. */
   private bItems(b: Buffer, i: number, end: number, node: ColumnNode): number {
     i++;
-    i = this.ws(b, i, end);
+    if (b[i]! <= 0x20) i = this.ws(b, i, end);
     if (i >= end) return -1;
     if (b[i] === 0x5d) {
       this.op(null, K_LINE, 0, 0, null);
@@ -474,12 +474,12 @@ export class ByteFlattener {
       i = b[i] === 0x7b ? this.bObject(b, i, end, node, 1) : this.bScalar(b, i, end, node);
       if (i < 0) return -1;
       this.op(null, K_LINE, 0, 0, null);
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end) return -1;
       const d = b[i++]!;
       if (d === 0x5d) return i;
       if (d !== 0x2c) return -1;
-      i = this.ws(b, i, end);
+      if (b[i]! <= 0x20) i = this.ws(b, i, end);
       if (i >= end) return -1;
     }
   }
