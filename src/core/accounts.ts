@@ -27,7 +27,9 @@ export function createAccountPool(input: SessionInput, tasksPerAccount: number):
   const accounts = new Map<string, Account>();
   const connection = async (profile: string | undefined): Promise<Connection> => {
     stored ??=
-      needsStoredProfiles(input) || profile !== undefined ? loadProfiles(input.configDir) : Promise.resolve(undefined);
+      needsStoredProfiles(input) || profile !== undefined
+        ? loadProfiles(input.configDir, input.env)
+        : Promise.resolve(undefined);
     return resolveConnection({
       flags: { ...input.globals, ...(profile === undefined ? {} : { profile }) },
       env: input.env,

@@ -65,7 +65,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let connection: Connection;
   let stored: Record<string, StoredProfile> | undefined;
   try {
-    stored = await loadProfiles(options.configDir);
+    stored = await loadProfiles(options.configDir, options.env);
     connection = resolveConnection({ flags: options.globals, env: options.env, stored });
   } catch (error) {
     if (!(error instanceof MsAsyncError)) throw error;

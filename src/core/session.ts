@@ -3,8 +3,6 @@
  * the stored profile (via resolveConnection). The config file is opened only when flags and
  * environment do not already say everything (or when it exists and may hold precise-money).
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Request } from 'got';
 import { createAccountGate } from '../api/account-gate.js';
@@ -39,9 +37,10 @@ export interface Session {
 }
 
 export async function createSession(input: SessionInput): Promise<Session> {
+  // The stored precise-money counts even when flags and environment give the credentials.
   const stored =
-    needsStoredProfiles(input) || (input.globals.preciseMoney !== true && storeExists(input))
-      ? await loadProfiles(input.configDir)
+    needsStoredProfiles(input) || input.globals.preciseMoney !== true
+      ? await loadProfiles(input.configDir, input.env)
       : undefined;
   const connection = resolveConnection({ flags: input.globals, env: input.env, stored });
   await assertSafeTransport(connection.baseUrl);
@@ -99,25 +98,11 @@ export function needsStoredProfiles(input: SessionInput): boolean {
   return !(auth && base);
 }
 
-/**
- * Whether a config file exists where conf keeps it (its env-paths rule, or `configDir`): the
- * stored `precise-money` counts even when the environment gives the credentials, but opening conf
- * would create the file, so it is opened only when there is one.
- */
-function storeExists(input: SessionInput): boolean {
-  const env = input.env;
-  const home = env.HOME || homedir();
-  let folder = input.configDir;
-  if (!folder) {
-    if (process.platform === 'darwin') folder = join(home, 'Library', 'Preferences', 'ms-async');
-    else if (process.platform === 'win32')
-      folder = join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'ms-async', 'Config');
-    else folder = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'ms-async');
-  }
-  return existsSync(join(folder, 'config.json'));
-}
-
-export async function loadProfiles(configDir: string | undefined): Promise<Record<string, StoredProfile>> {
-  const { openConfigStore } = await import('../config/store.js');
-  return (await openConfigStore({ cwd: configDir })).profiles();
+/** The stored profiles (none without a config file); conf itself loads only for a file it must judge. */
+export async function loadProfiles(
+  configDir: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, StoredProfile>> {
+  const { readStoredProfiles } = await import('../config/store.js');
+  return readStoredProfiles(configDir, env);
 }

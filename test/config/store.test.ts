@@ -1,8 +1,8 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openConfigStore } from '../../src/config/store.js';
+import { configFilePath, openConfigStore, readStoredProfiles } from '../../src/config/store.js';
 
 describe('config store', () => {
   let dir: string;
@@ -28,5 +28,34 @@ describe('config store', () => {
     expect(again.getProfile('default')).toEqual({ baseUrl: 'https://x.example/api' });
     again.setProfile('shop.two', {});
     expect(Object.keys(again.profiles())).toEqual(['default']);
+  });
+
+  it('is read without conf where conf writes it, and reading creates no file', async () => {
+    expect(await readStoredProfiles(dir, {})).toEqual({});
+    expect(await readdir(dir)).toEqual([]);
+    const store = await openConfigStore({ cwd: dir });
+    store.setProfile('shop.two', { token: 'secret-token-2', preciseMoney: 'true' });
+    expect(configFilePath(dir, {})).toBe(store.path);
+    expect(await readStoredProfiles(dir, {})).toEqual({ 'shop.two': { token: 'secret-token-2', preciseMoney: 'true' } });
+  });
+
+  it('finds the file by XDG_CONFIG_HOME as conf does, when no folder is given', () => {
+    if (process.platform !== 'linux') return;
+    expect(configFilePath(undefined, { XDG_CONFIG_HOME: '/x/conf', HOME: '/home/u' })).toBe('/x/conf/ms-async/config.json');
+    expect(configFilePath(undefined, { HOME: '/home/u' })).toBe('/home/u/.config/ms-async/config.json');
+  });
+
+  it('a file that is not JSON fails as conf fails on it', async () => {
+    await writeFile(join(dir, 'config.json'), '{"profiles": {');
+    const viaConf = await openConfigStore({ cwd: dir }).then(
+      () => 'opened',
+      (error: Error) => error.name,
+    );
+    await writeFile(join(dir, 'config.json'), '{"profiles": {');
+    const read = await readStoredProfiles(dir, {}).then(
+      () => 'opened',
+      (error: Error) => error.name,
+    );
+    expect(read).toBe(viaConf);
   });
 });
