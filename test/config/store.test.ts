@@ -36,12 +36,16 @@ describe('config store', () => {
     const store = await openConfigStore({ cwd: dir });
     store.setProfile('shop.two', { token: 'secret-token-2', preciseMoney: 'true' });
     expect(configFilePath(dir, {})).toBe(store.path);
-    expect(await readStoredProfiles(dir, {})).toEqual({ 'shop.two': { token: 'secret-token-2', preciseMoney: 'true' } });
+    expect(await readStoredProfiles(dir, {})).toEqual({
+      'shop.two': { token: 'secret-token-2', preciseMoney: 'true' },
+    });
   });
 
   it('finds the file by XDG_CONFIG_HOME as conf does, when no folder is given', () => {
     if (process.platform !== 'linux') return;
-    expect(configFilePath(undefined, { XDG_CONFIG_HOME: '/x/conf', HOME: '/home/u' })).toBe('/x/conf/ms-async/config.json');
+    expect(configFilePath(undefined, { XDG_CONFIG_HOME: '/x/conf', HOME: '/home/u' })).toBe(
+      '/x/conf/ms-async/config.json',
+    );
     expect(configFilePath(undefined, { HOME: '/home/u' })).toBe('/home/u/.config/ms-async/config.json');
   });
 
