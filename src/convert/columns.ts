@@ -1,8 +1,8 @@
 /**
  * The column table both flattening paths fill (csv-objects.ts, csv-bytes.ts): a tree of column
  * nodes by key path, their output slots (register a column), one row of typed cells (set a cell)
- * and the hand-over of a finished row to a line writer (emit a line: CSV in csv-line.ts; any other
- * writer, XLSX say, implements LineWriter the same way). It knows no JSON and no CSV syntax.
+ * and the hand-over of a finished row to a line writer (emit a line: CSV in csv-line.ts, XLSX in
+ * xlsx/rows.ts; both implement LineWriter). It knows no JSON and no CSV syntax.
  */
 import { columnName, type CsvReportRules } from './csv-rules.js';
 
@@ -154,13 +154,18 @@ export class ColumnTable {
   register(node: ColumnNode): void {
     if (node.slot !== -1) return;
     this.discovered.push(node.name);
-    node.money = this.rubles && this.money.has(node.name);
+    node.money = this.rubles && this.isMoneyColumn(node.name);
     if (this.select) {
       node.slot = this.select.get(node.name) ?? -2;
       return;
     }
     node.slot = this.columnCount++;
     this.names.push(node.name);
+  }
+
+  /** A money column of the report (kopecks), whatever --rubles says (xlsx/rows.ts converts on its own). */
+  isMoneyColumn(name: string): boolean {
+    return this.money.has(name);
   }
 
   /** Sets a string-kind cell (the byte path sets byte kinds on `row` itself, inline). */

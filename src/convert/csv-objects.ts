@@ -2,7 +2,8 @@
  * The object path: records as exact-json.ts or stream-json give them (numbers as JsonNumber, their
  * JSON text; plain JS numbers are taken too) → rows of typed cells
  * (columns.ts) by the rules of csv-rules.ts. Used for what the byte path (csv-bytes.ts) declines,
- * for delimiters it cannot use, and for the stream-json engine (dashboards).
+ * for delimiters it cannot use, for the stream-json engine (dashboards), and for every XLSX record
+ * (xlsx/rows.ts).
  */
 import {
   CELL_EMPTY,
@@ -24,6 +25,22 @@ function fromLatin1(s: string): string {
 }
 const NON_ASCII = /[\x80-\xff]/;
 
+/**
+ * Whether the UTF-8 bytes b[start, end) may hold a \\u escape of a char ≥ U+0080, which
+ * latin1-decoded text would turn into a real char that fromLatin1 then mangles: such text is
+ * decoded as UTF-8 and added with latin1 false. False positives (an escaped backslash followed by u) only cost speed.
+ */
+export function hasWideEscape(b: Buffer, start: number, end: number): boolean {
+  const region = b.subarray(start, end);
+  let i = region.indexOf(BACKSLASH_U);
+  while (i >= 0) {
+    if (region[i + 2] !== 0x30 || region[i + 3] !== 0x30 || (region[i + 4] ?? 0) >= 0x38) return true;
+    i = region.indexOf(BACKSLASH_U, i + 2);
+  }
+  return false;
+}
+const BACKSLASH_U = Buffer.from('\\u');
+
 export class ObjectFlattener {
   /** The record being added was JSON.parse'd from latin1-decoded UTF-8 (see add). */
   private latin1 = false;
@@ -37,7 +54,7 @@ export class ObjectFlattener {
    * Adds one record: one line, or one per exploded element. `latin1`: the record was parsed from
    * UTF-8 bytes decoded as latin1 (each byte one char), which makes decoding and JSON.parse about
    * twice as fast; strings and keys are re-decoded here, only when they have non-ASCII chars. The
-   * caller guarantees no \\u escape ≥ U+0080 in such text.
+   * caller guarantees no \\u escape ≥ U+0080 in such text (hasWideEscape).
    */
   add(record: unknown, latin1 = false): void {
     this.latin1 = latin1;

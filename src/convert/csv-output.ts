@@ -6,6 +6,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
+import { hasWideEscape } from './csv-objects.js';
 import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
 import { parseExact } from './exact-json.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from './scan.js';
@@ -100,22 +101,6 @@ export function csvWriter(flattener: CsvFlattener): CsvRecordWriter {
   };
   return w;
 }
-
-/**
- * Whether b[start, end) may hold a \\u escape of a char ≥ U+0080, which would be ambiguous in
- * latin1-decoded text (then the batch is decoded as UTF-8). False positives (an escaped backslash
- * followed by u) only cost speed.
- */
-function hasWideEscape(b: Buffer, start: number, end: number): boolean {
-  const region = b.subarray(start, end);
-  let i = region.indexOf(BACKSLASH_U);
-  while (i >= 0) {
-    if (region[i + 2] !== 0x30 || region[i + 3] !== 0x30 || (region[i + 4] ?? 0) >= 0x38) return true;
-    i = region.indexOf(BACKSLASH_U, i + 2);
-  }
-  return false;
-}
-const BACKSLASH_U = Buffer.from('\\u');
 
 /** JSON.parse refused a batch: find the exact byte with the validating scanner. */
 function locateError(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, err: unknown): Error {

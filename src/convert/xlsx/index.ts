@@ -1,11 +1,13 @@
 /**
  * `--format xlsx` (README.md, "XLSX"): the converter's engines hand records to XlsxRows, which
- * sets typed cells on an XlsxWriter; the writer is also the Target its sheet XML goes to (the body
- * file), and finish() zips the workbook into the output at the end.
+ * flattens them by the CSV's rules (csv-objects.ts over columns.ts) and sets typed cells on an
+ * XlsxWriter; the writer is also the Target its sheet XML goes to (the body file), and finish()
+ * zips the workbook into the output at the end.
  */
 import { basename } from 'node:path';
 import { BadResultError } from '../../errors.js';
 import type { ReportSpec } from '../../reports/catalog.js';
+import { hasWideEscape } from '../csv-objects.js';
 import type { RecordWriter } from '../output.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from '../scan.js';
 import { fitsNumberCell, XlsxRows, type XlsxRowsOptions } from './rows.js';
@@ -29,7 +31,7 @@ export interface XlsxOutput {
 }
 
 /**
- * XlsxRows walks a record recursively: a record nested thousands of levels deep (no MoySklad
+ * The object path walks a record recursively: a record nested thousands of levels deep (no MoySklad
  * result is) ends with a clear error instead of a stack overflow (issue 14 item 6).
  */
 function addRecord(rows: XlsxRows, record: unknown, latin1?: boolean): void {
@@ -88,7 +90,8 @@ const LONG_NUMBER = /\d[\d.]{15}|\d[eE][+-]?\d{3}/;
 /**
  * The records of one scanner batch, parsed as one JSON array. `latin1`: decode the UTF-8 bytes as
  * latin1 (one char per byte), which makes decoding and JSON.parse about twice as fast (measured
- * for the CSV, csv-output.ts); XlsxRows re-decodes the strings and keys that have non-ASCII chars.
+ * for the CSV, csv-output.ts); the object path re-decodes the strings and keys that have non-ASCII
+ * chars (csv-objects.ts).
  */
 function parseBatch(b: Buffer, starts: Int32Array, ends: Int32Array, count: number, latin1: boolean): unknown[] {
   let text = `[${b.toString(latin1 ? 'latin1' : 'utf8', starts[0]!, ends[count - 1]!)}]`;
@@ -137,19 +140,3 @@ export function markLongNumbers(text: string): string {
   }
   return from === 0 ? text : out + text.slice(from);
 }
-
-/**
- * Whether b[start, end) may hold a \\u escape of a char ≥ U+0080, which latin1-decoded text would
- * turn into a real char that the UTF-8 re-decoding then mangles (then the batch is decoded as
- * UTF-8). False positives (an escaped backslash followed by u) only cost speed.
- */
-function hasWideEscape(b: Buffer, start: number, end: number): boolean {
-  const region = b.subarray(start, end);
-  let i = region.indexOf(BACKSLASH_U);
-  while (i >= 0) {
-    if (region[i + 2] !== 0x30 || region[i + 3] !== 0x30 || (region[i + 4] ?? 0) >= 0x38) return true;
-    i = region.indexOf(BACKSLASH_U, i + 2);
-  }
-  return false;
-}
-const BACKSLASH_U = Buffer.from('\\u');
