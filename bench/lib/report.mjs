@@ -1,4 +1,4 @@
-// Turning measurements into the table and the verdicts of issue #5's targets.
+// Turning measurements into the table and the verdicts of the targets of issues 5 and 13.
 
 const fmt = (n, digits = 2) => (n === undefined || n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits));
 const sizeLabel = (mb) => (mb >= 1000 ? `${fmt(mb / 1000, mb % 1000 ? 1 : 0)} GB` : `${mb} MB`);
@@ -8,7 +8,7 @@ function find(results, q) {
 }
 const okWall = (r) => (r && !r.failed ? r.wallS : undefined);
 
-/** Each target of issue #5, per size where it can be judged: {target, at, value, goal, holds, note}. */
+/** Each target of issues 5 and 13, per size where it can be judged: {target, at, value, goal, holds, note}. */
 export function evaluateTargets(results, startup) {
   const out = [];
   const sizes = [...new Set(results.map((r) => r.sizeMB))].sort((a, b) => a - b);
@@ -87,7 +87,7 @@ export function evaluateTargets(results, startup) {
         unit: '×',
         holds: ratio <= 1.25,
         lowerIsBetter: true,
-        note: `fetch ${fmt(fetchRow.wallS)} s; curl ${fmt(curl)} s; convert ${fmt(conv)} s${both ? `; curl then convert ${fmt(both)} s` : ''}`,
+        note: `fetch ${fmt(fetchRow.wallS)} s; curl ${fmt(curl)} s (${Math.round(fetchRow.bytes / curl / 1e6)} MB/s delivered); convert ${fmt(conv)} s${both ? `; curl then convert ${fmt(both)} s` : ''}`,
       });
       out.push({
         target: 'fetch (download + convert) peak RSS ≤ 100 MB',
@@ -321,7 +321,7 @@ export function renderMarkdown({ machine, results, startup, targets, notes }) {
     lines.push('');
   }
   lines.push(
-    '#### Targets (issues #5 and #8)',
+    '#### Targets (issues 5 and 13)',
     '',
     '| target | at | measured | goal | verdict | note |',
     '|---|---|---:|---:|---|---|',

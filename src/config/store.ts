@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { LocalFileError } from '../errors.js';
 import type { StoredProfile } from './resolve.js';
 
 export interface ConfigStore {
@@ -25,16 +26,22 @@ interface Schema {
 /** Opens (creating lazily) the config file; `cwd` overrides the directory (tests, MS_ASYNC_CONFIG_DIR). */
 export async function openConfigStore(options: { cwd?: string | undefined } = {}): Promise<ConfigStore> {
   const { default: Conf } = await import('conf');
-  const conf = new Conf<Schema>({
-    projectName: 'ms-async',
-    projectSuffix: '',
-    configName: 'config',
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    configFileMode: 0o600,
-    // Profile names are data, not paths: a dot in one must not create nesting.
-    accessPropertiesByDotNotation: false,
-    defaults: { profiles: {} },
-  });
+  let conf: InstanceType<typeof Conf<Schema>>;
+  try {
+    conf = new Conf<Schema>({
+      projectName: 'ms-async',
+      projectSuffix: '',
+      configName: 'config',
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      configFileMode: 0o600,
+      // Profile names are data, not paths: a dot in one must not create nesting.
+      accessPropertiesByDotNotation: false,
+      defaults: { profiles: {} },
+    });
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw notJson(configFilePath(options.cwd, process.env), error);
+  }
   const read = (): Record<string, StoredProfile> => ({ ...(conf.get('profiles') ?? {}) });
   return {
     path: conf.path,
@@ -71,30 +78,47 @@ export function configFilePath(configDir: string | undefined, env: Record<string
 
 /**
  * The stored profiles, read without conf and without creating the file: none when there is no
- * file. A file conf would not read as it is (not JSON, no `profiles` object) goes to conf, so
- * that it fails or recovers exactly as conf does.
+ * file. A file that is not JSON, or whose `profiles` is not an object, is exit 9 naming the file.
  */
 export async function readStoredProfiles(
   configDir: string | undefined,
   env: Record<string, string | undefined>,
 ): Promise<Record<string, StoredProfile>> {
+  const path = configFilePath(configDir, env);
   let text: string;
   try {
-    text = await readFile(configFilePath(configDir, env), 'utf8');
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    throw new LocalFileError(`cannot read the config file ${path}: ${(error as Error).message}`, { cause: error });
   }
+  let root: unknown;
   try {
-    const { profiles } = JSON.parse(text) as { profiles?: unknown };
-    if (profiles === undefined) return {};
-    if (typeof profiles === 'object' && profiles !== null && !Array.isArray(profiles)) {
-      return { ...(profiles as Record<string, StoredProfile>) };
-    }
-  } catch {
-    // conf's own handling, below.
+    root = JSON.parse(text);
+  } catch (error) {
+    throw notJson(path, error as Error);
   }
-  return (await openConfigStore({ cwd: configDir })).profiles();
+  const profiles = isObject(root) ? root.profiles : null;
+  if (profiles === undefined) return {};
+  if (!isObject(profiles)) {
+    throw new LocalFileError(`the config file ${path} is not a JSON object with a "profiles" object`, {
+      hint: REPAIR_HINT,
+    });
+  }
+  return { ...(profiles as Record<string, StoredProfile>) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const REPAIR_HINT = 'fix it by hand, or remove it and run `ms-async login` again';
+
+function notJson(path: string, error: Error): LocalFileError {
+  return new LocalFileError(`the config file ${path} is not valid JSON (${error.message})`, {
+    hint: REPAIR_HINT,
+    cause: error,
+  });
 }
 
 /** `base-url`/`baseUrl` → `baseUrl`; `token` → `token`; `precise-money` → `preciseMoney`; else undefined. */

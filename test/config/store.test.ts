@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFilePath, openConfigStore, readStoredProfiles } from '../../src/config/store.js';
+import { LocalFileError } from '../../src/errors.js';
 
 describe('config store', () => {
   let dir: string;
@@ -49,17 +50,18 @@ describe('config store', () => {
     expect(configFilePath(undefined, { HOME: '/home/u' })).toBe('/home/u/.config/ms-async/config.json');
   });
 
-  it('a file that is not JSON fails as conf fails on it', async () => {
-    await writeFile(join(dir, 'config.json'), '{"profiles": {');
-    const viaConf = await openConfigStore({ cwd: dir }).then(
-      () => 'opened',
-      (error: Error) => error.name,
-    );
-    await writeFile(join(dir, 'config.json'), '{"profiles": {');
-    const read = await readStoredProfiles(dir, {}).then(
-      () => 'opened',
-      (error: Error) => error.name,
-    );
-    expect(read).toBe(viaConf);
+  it('a broken file is one clear error naming it (exit 9), to read and to write', async () => {
+    const path = join(dir, 'config.json');
+    for (const text of ['{"profiles": {', 'null', '{"profiles": [1]}']) {
+      await writeFile(path, text);
+      const read = await readStoredProfiles(dir, {}).catch((error: unknown) => error);
+      expect(read, text).toBeInstanceOf(LocalFileError);
+      expect((read as LocalFileError).message, text).toContain(path);
+      expect((read as LocalFileError).hint).toMatch(/ms-async login/);
+    }
+    await writeFile(path, '{"profiles": {');
+    const write = await openConfigStore({ cwd: dir }).catch((error: unknown) => error);
+    expect(write).toBeInstanceOf(LocalFileError);
+    expect((write as LocalFileError).exitCode).toBe(9);
   });
 });
