@@ -82,10 +82,12 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
 }
 
 /**
- * A run of 16 digits (a dot may interrupt it) or a 3-digit exponent: a number JSON.parse might
- * not keep exactly (false positives, in strings too, only cost markLongNumbers' scan).
+ * A value that starts with a run of 16 digits (a dot may interrupt it) or has a 3-digit exponent:
+ * a number JSON.parse might not keep exactly. Only where a JSON value starts (after `:`, `,` or
+ * `[`): unanchored, the hex of the ids in every href matched it (`…4e912…`), and every batch paid
+ * markLongNumbers' scan, 8% of an XLSX conversion. A false positive in a string only costs the scan.
  */
-const LONG_NUMBER = /\d[\d.]{15}|\d[eE][+-]?\d{3}/;
+const LONG_NUMBER = /[:,[]\s*-?\d(?:[\d.]{15}|[\d.]*[eE][+-]?\d{3})/;
 
 /**
  * The records of one scanner batch, parsed as one JSON array. `latin1`: decode the UTF-8 bytes as
@@ -129,7 +131,7 @@ export function markLongNumbers(text: string): string {
       }
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
-      while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
+      while (j < text.length && isNumberChar(text.charCodeAt(j))) j++;
       const num = text.slice(i, j);
       if (!fitsNumberCell(num)) {
         out += `${text.slice(from, i)}"\\u0000${num}"`;
@@ -139,4 +141,9 @@ export function markLongNumbers(text: string): string {
     }
   }
   return from === 0 ? text : out + text.slice(from);
+}
+
+/** `0-9 . e E + -`: the characters of a JSON number after its first. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
