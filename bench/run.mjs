@@ -246,7 +246,7 @@ function jobsFor(inputs, sandboxUrl) {
       });
     }
   }
-  // XLSX (issue 8): ms-async's writer (sheet XML of its own, zipped by yazl) against exceljs's
+  // XLSX (issue 8): ms-async's writer (sheet XML and zip of its own) against exceljs's
   // streaming WorkbookWriter; `records only` is the exceljs peer's record source alone, so that
   // the library's own cost is the difference. CSV is the reference the target is a ratio of.
   if (only.has('xlsx') && (!xlsxSizes || xlsxSizes.has(sizeMB))) {

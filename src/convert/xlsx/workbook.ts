@@ -1,15 +1,13 @@
 /**
- * A streamed XLSX writer (README.md, "XLSX"): typed cells go, row by row, as sheet XML into a
- * temporary body file; at the end the workbook is zipped around it, each sheet's header row (whose
- * columns are known only then) first. Inline strings only, so nothing grows with the result in
- * memory: the body is on disk and the zip is deflated as it streams to the output.
+ * A streamed XLSX writer (README.md, "XLSX"): typed cells go, row by row, as sheet XML, deflated
+ * in zlib's thread pool while the next rows are built, into a temporary body file; at the end the
+ * workbook is zipped around it (zip.ts), each sheet's header row (whose columns are known only
+ * then) deflated and put first. Inline strings only, so nothing grows with the result in memory.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
-import { ZipFile } from 'yazl';
+import { promisify } from 'node:util';
+import { constants, crc32, deflateRaw } from 'node:zlib';
 import { BufferRing, fill, type Target } from '../output.js';
 import {
   MAX_CELL_CHARS,
@@ -20,21 +18,19 @@ import {
   momentSerial,
   needsPreserve,
 } from './xml.js';
+import { crc32Combine, deflateFinal, deflateOpen, smallMember, writeZip, type ZipMember } from './zip.js';
 
-/**
- * yazl checksums every byte it zips with buffer-crc32, a table loop in JavaScript: 0.1–0.3 s of a
- * 100 MB XLSX (issue 8's bar is 3× the CSV time). Node's zlib.crc32 (20.15+) is the same CRC-32
- * with the same running value, in C. Swapped in on the very module yazl requires (resolved from
- * yazl's folder); if its shape is not the one known here, yazl keeps its own.
- */
-function useNativeCrc32(): void {
-  if (typeof crc32 !== 'function') return;
-  const fromYazl = createRequire(createRequire(import.meta.url).resolve('yazl'));
-  const bufferCrc32 = fromYazl('buffer-crc32') as { unsigned?: (buf: Buffer, previous?: number) => number };
-  if (typeof bufferCrc32.unsigned !== 'function') return;
-  bufferCrc32.unsigned = (buf, previous) => crc32(buf, previous ?? 0);
+const deflateRawAsync = promisify(deflateRaw);
+
+/** One sheet's rows in the body file: deflated, and what the CRC and size of them are. */
+interface SheetBody {
+  /** Byte range of the deflated rows in the body file. */
+  start: number;
+  end: number;
+  /** CRC-32 and length of the rows' XML before deflating. */
+  crc: number;
+  size: number;
 }
-useNativeCrc32();
 
 /** Cell styles of styles.xml, by index. */
 const S_MONEY = 1;
@@ -76,15 +72,23 @@ export class XlsxWriter implements Target {
   private written = 0;
   private pendingWrite: Promise<void> | null = null;
   private failure: unknown;
-  /** Byte offsets in the body file where sheets 2, 3, … begin (known once flushed). */
-  private readonly sheetStarts: number[] = [];
+  /**
+   * The sheets' rows, deflated as they are written (in zlib's thread pool, while the next rows are
+   * converted) in pieces that end with a sync flush, so that the header row, known only at the
+   * end, can be put in front of them (zip.ts).
+   */
+  private readonly sheets: SheetBody[] = [{ start: -1, end: -1, crc: 0, size: 0 }];
+  /** Chunks being deflated or written: at most two (a third waits). */
+  private readonly inFlight: Array<Promise<void>> = [];
+  /** The file writes, in order. */
+  private fileChain: Promise<void> = Promise.resolve();
   /**
    * Rows are encoded from a short string into this reused buffer every few KB: a long-lived string
    * of many small pieces would be promoted to the old space and pile up there as garbage (peak RSS).
    */
   private stage = Buffer.allocUnsafeSlow(1 << 20);
   private used = 0;
-  private readonly ring = new BufferRing(2);
+  private readonly ring = new BufferRing(3);
   /** Sheet starts in the staged bytes not yet written (offsets into the stage). */
   private pendingSplits: number[] = [];
   private takenSplits: number[] = [];
@@ -214,24 +218,62 @@ export class XlsxWriter implements Target {
     return view;
   }
 
-  /** Appends what take() gave to the body file (one write in flight while the next rows are built). */
+  /**
+   * Appends what take() gave to the body file. Up to two chunks are deflated at once in zlib's
+   * thread pool while the next rows are built; their bytes reach the file in order.
+   */
   async write(data: Buffer | string): Promise<void> {
-    if (this.pendingWrite) await this.pendingWrite;
+    while (this.inFlight.length >= 2) await this.inFlight.shift();
     if (this.failure !== undefined) throw this.failure;
-    for (const at of this.takenSplits) this.sheetStarts.push(this.written + at);
-    this.takenSplits = [];
     const slot = this.ring.acquire(typeof data === 'string' ? data.length * 3 : data.length)!;
     const view = fill(slot, data);
+    // Sheet boundaries inside these bytes: the rows before each go to the sheet that ends there.
+    const pieces: Array<{ bytes: Buffer; sheet: SheetBody }> = [];
+    let from = 0;
+    for (const at of this.takenSplits) {
+      pieces.push({ bytes: view.subarray(from, at), sheet: this.currentSheet() });
+      this.sheets.push({ start: -1, end: -1, crc: 0, size: 0 });
+      from = at;
+    }
+    this.takenSplits = [];
+    pieces.push({ bytes: view.subarray(from), sheet: this.currentSheet() });
+    const level = this.options.compressionLevel ?? 1;
+    const deflated = pieces.map(({ bytes, sheet }) => {
+      sheet.crc = crc32(bytes, sheet.crc);
+      sheet.size += bytes.length;
+      return bytes.length === 0
+        ? Promise.resolve(Buffer.alloc(0))
+        : deflateRawAsync(bytes, { level, finishFlush: constants.Z_SYNC_FLUSH });
+    });
     slot.busy = true;
-    this.written += view.length;
-    this.pendingWrite = this.fh!.write(view, 0, view.length).then(
-      () => {
-        slot.busy = false;
-      },
+    const done = this.fileChain.then(async () => {
+      for (const [k, { sheet }] of pieces.entries()) {
+        const z = await deflated[k]!;
+        if (sheet.start < 0) sheet.start = sheet.end = this.written;
+        if (z.length === 0) continue;
+        await this.fh!.write(z, 0, z.length, this.written);
+        this.written += z.length;
+        sheet.end = this.written;
+      }
+    });
+    // A failure is kept for the next write or finish; the chain goes on (to settle every job).
+    this.fileChain = done.then(
+      () => undefined,
       (err: unknown) => {
         this.failure ??= err;
       },
     );
+    const written = this.fileChain;
+    // The slot is read by the deflates only; the job counts until its bytes are in the file.
+    const deflatedAll = Promise.allSettled(deflated).then(() => {
+      slot.busy = false;
+    });
+    this.inFlight.push(deflatedAll.then(() => written));
+    this.pendingWrite = written;
+  }
+
+  private currentSheet(): SheetBody {
+    return this.sheets[this.sheets.length - 1]!;
   }
 
   /**
@@ -247,45 +289,34 @@ export class XlsxWriter implements Target {
     await this.pendingWrite;
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
-    const starts = [0, ...this.sheetStarts];
-    const ends = [...this.sheetStarts, this.written];
-    const names = sheetNames(this.options.sheetName ?? 'Data', starts.length);
+    const sheets = this.sheets;
+    const count = sheets.length;
+    const names = sheetNames(this.options.sheetName ?? 'Data', count);
     const level = this.options.compressionLevel ?? 1;
-    const mtime = new Date();
-    const zip = new ZipFile();
-    const small = (text: string, path: string): void =>
-      zip.addBuffer(Buffer.from(text, 'utf8'), path, { mtime, compressionLevel: 6 });
-    small(contentTypes(starts.length), '[Content_Types].xml');
-    small(ROOT_RELS, '_rels/.rels');
-    small(
-      workbookXml(
-        names,
-        columns.length,
-        starts.map((_, k) => this.rowsOfSheet(k, starts.length)),
-      ),
-      'xl/workbook.xml',
-    );
-    small(workbookRels(starts.length), 'xl/_rels/workbook.xml.rels');
-    small(STYLES, 'xl/styles.xml');
-    for (let k = 0; k < starts.length; k++) {
-      const head = sheetHead(columns, this.widths, this.rowsOfSheet(k, starts.length), k === 0);
-      const tail = sheetTail(columns.length, this.rowsOfSheet(k, starts.length));
-      const body = this.readRange(starts[k]!, ends[k]!, signal);
-      zip.addReadStream(
-        Readable.from(concat(head, body, tail), { highWaterMark: 2 }),
-        `xl/worksheets/sheet${k + 1}.xml`,
-        { mtime, compressionLevel: level },
-      );
+    const rows = sheets.map((_, k) => this.rowsOfSheet(k, count));
+    const members: ZipMember[] = [
+      smallMember('[Content_Types].xml', contentTypes(count)),
+      smallMember('_rels/.rels', ROOT_RELS),
+      smallMember('xl/workbook.xml', workbookXml(names, columns.length, rows)),
+      smallMember('xl/_rels/workbook.xml.rels', workbookRels(count)),
+      smallMember('xl/styles.xml', STYLES),
+    ];
+    for (const [k, body] of sheets.entries()) {
+      const head = Buffer.from(sheetHead(columns, this.widths, rows[k]!, k === 0), 'utf8');
+      const tail = Buffer.from(sheetTail(columns.length, rows[k]!), 'utf8');
+      const headDeflated = deflateOpen(head, level);
+      const tailDeflated = deflateFinal(tail, level);
+      const crc = crc32Combine(crc32Combine(crc32(head), body.crc, body.size), crc32(tail), tail.length);
+      members.push({
+        name: `xl/worksheets/sheet${k + 1}.xml`,
+        crc,
+        size: head.length + body.size + tail.length,
+        compressedSize: headDeflated.length + (body.end - body.start) + tailDeflated.length,
+        pieces: () => concat(headDeflated, this.readRange(body.start, body.end, signal), tailDeflated),
+      });
     }
-    // yazl reports a failing entry stream (the body file) on the ZipFile: end the output with it.
-    const output = zip.outputStream as Readable;
-    zip.on('error', (err: Error) => output.destroy(err));
-    zip.end();
-    for await (const chunk of output as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted();
-      await write(chunk);
-    }
-    return { sheets: starts.length, truncatedCells: this.truncatedCells };
+    await writeZip(members, write, new Date(), signal);
+    return { sheets: count, truncatedCells: this.truncatedCells };
   }
 
   /** Records on sheet k of n. */
@@ -318,10 +349,10 @@ function tElement(s: string): string {
   return needsPreserve(s) ? `<t xml:space="preserve">${escapeText(s)}</t>` : `<t>${escapeText(s)}</t>`;
 }
 
-async function* concat(head: string, body: AsyncIterable<Buffer>, tail: string): AsyncGenerator<Buffer> {
-  yield Buffer.from(head, 'utf8');
+async function* concat(head: Buffer, body: AsyncIterable<Buffer>, tail: Buffer): AsyncGenerator<Buffer> {
+  yield head;
   yield* body;
-  yield Buffer.from(tail, 'utf8');
+  yield tail;
 }
 
 /** Sheet names: at most 31 characters, none of `[]:*?/\`, unique. */
