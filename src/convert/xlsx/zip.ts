@@ -174,16 +174,7 @@ function localHeader(entry: Written, zip64: boolean, time: number, date: number)
   const extra = zip64 ? zip64Extra(entry, false) : Buffer.alloc(0);
   const header = Buffer.alloc(30);
   header.writeUInt32LE(0x04034b50, 0);
-  header.writeUInt16LE(zip64 ? 45 : 20, 4);
-  header.writeUInt16LE(0x0800, 6); // names are UTF-8
-  header.writeUInt16LE(8, 8); // deflate
-  header.writeUInt16LE(time, 10);
-  header.writeUInt16LE(date, 12);
-  header.writeUInt32LE(entry.crc, 14);
-  header.writeUInt32LE(zip64 ? MAX32 : entry.compressedSize, 18);
-  header.writeUInt32LE(zip64 ? MAX32 : entry.size, 22);
-  header.writeUInt16LE(entry.name.length, 26);
-  header.writeUInt16LE(extra.length, 28);
+  writeCommonFields(header, 4, entry, zip64, time, date, extra.length);
   return Buffer.concat([header, entry.name, extra]);
 }
 
@@ -192,18 +183,31 @@ function centralHeader(entry: Written, zip64: boolean, time: number, date: numbe
   const header = Buffer.alloc(46);
   header.writeUInt32LE(0x02014b50, 0);
   header.writeUInt16LE(45, 4); // made by: APPNOTE 4.5, MS-DOS attributes
-  header.writeUInt16LE(zip64 ? 45 : 20, 6);
-  header.writeUInt16LE(0x0800, 8);
-  header.writeUInt16LE(8, 10);
-  header.writeUInt16LE(time, 12);
-  header.writeUInt16LE(date, 14);
-  header.writeUInt32LE(entry.crc, 16);
-  header.writeUInt32LE(zip64 ? MAX32 : entry.compressedSize, 20);
-  header.writeUInt32LE(zip64 ? MAX32 : entry.size, 24);
-  header.writeUInt16LE(entry.name.length, 28);
-  header.writeUInt16LE(extra.length, 30);
+  writeCommonFields(header, 6, entry, zip64, time, date, extra.length);
   header.writeUInt32LE(zip64 ? MAX32 : entry.offset, 42);
   return Buffer.concat([header, entry.name, extra]);
+}
+
+/** The fields both headers share, from "version needed" to the extra field's length (26 bytes). */
+function writeCommonFields(
+  header: Buffer,
+  at: number,
+  entry: Written,
+  zip64: boolean,
+  time: number,
+  date: number,
+  extraLength: number,
+): void {
+  header.writeUInt16LE(zip64 ? 45 : 20, at);
+  header.writeUInt16LE(0x0800, at + 2); // names are UTF-8
+  header.writeUInt16LE(8, at + 4); // deflate
+  header.writeUInt16LE(time, at + 6);
+  header.writeUInt16LE(date, at + 8);
+  header.writeUInt32LE(entry.crc, at + 10);
+  header.writeUInt32LE(zip64 ? MAX32 : entry.compressedSize, at + 14);
+  header.writeUInt32LE(zip64 ? MAX32 : entry.size, at + 18);
+  header.writeUInt16LE(entry.name.length, at + 22);
+  header.writeUInt16LE(extraLength, at + 24);
 }
 
 /** MS-DOS date and time (local, 2-second steps), as every zip tool writes them. */
