@@ -1,8 +1,9 @@
 /**
  * `--format xlsx` (README.md, "XLSX"): the converter's engines hand records to XlsxRows, which
- * flattens them by the CSV's rules (csv-objects.ts over columns.ts) and sets typed cells on an
- * XlsxWriter; the writer is also the Target its sheet XML goes to (the body file), and finish()
- * zips the workbook into the output at the end.
+ * flattens them by the CSV's rules and paths (csv-bytes.ts straight from the bytes, csv-objects.ts
+ * for what that declines, both over columns.ts) and sets typed cells on an XlsxWriter; the writer
+ * is also the Target its sheet XML goes to (the body file), and finish() zips the workbook into the
+ * output at the end.
  */
 import { basename } from 'node:path';
 import { BadResultError } from '../../errors.js';
@@ -45,6 +46,18 @@ function addRecord(rows: XlsxRows, record: unknown, latin1?: boolean): void {
   }
 }
 
+/** addRecord for the byte path. */
+function flattenAt(rows: XlsxRows, b: Buffer, i: number, end: number): number {
+  try {
+    return rows.flattenAt(b, i, end);
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new BadResultError('a record nests too deeply to flatten: this is not a MoySklad result', { cause: error });
+    }
+    throw error;
+  }
+}
+
 export async function createXlsxOutput(options: XlsxOutputOptions): Promise<XlsxOutput> {
   const body = await XlsxWriter.create({
     dir: options.dir,
@@ -64,8 +77,20 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
     lines: 0,
     // The stream-json engine then gives numbers as their JSON text, as markLongNumbers does here.
     exactNumbers: true,
-    // Boundaries only (JSON.parse validates), in batches of about 64 KiB.
-    createScanner: (recordsKeys) => createRecordScanner({ recordsKeys, validate: false, sink, batchBytes: 64 << 10 }),
+    // Object records straight from their bytes (the CSV's byte path); the rest by boundaries and
+    // JSON.parse (which validates), in batches of about 64 KiB.
+    createScanner: (recordsKeys) =>
+      createRecordScanner({
+        recordsKeys,
+        validate: false,
+        sink,
+        batchBytes: 64 << 10,
+        direct(b: Buffer, i: number, end: number): number {
+          const e = flattenAt(rows, b, i, end);
+          w.lines = rows.lines;
+          return e;
+        },
+      }),
     values(records) {
       for (const r of records) addRecord(rows, r);
       w.lines = rows.lines;

@@ -1,6 +1,7 @@
 /**
- * Records → typed XLSX rows, with the CSV's columns (README.md, "Output formats"): the CSV's
- * object path (csv-objects.ts) flattens them over the shared column table (columns.ts), so dotted
+ * Records → typed XLSX rows, with the CSV's columns (README.md, "Output formats"): the CSV's byte
+ * path (csv-bytes.ts) and object path (csv-objects.ts) flatten them over the shared column table
+ * (columns.ts), as for a CSV, so dotted
  * names, `meta` → `meta.id` + `meta.type`, a collection's `size`, the exploded detail array, other
  * arrays as one JSON cell, the first-appearance column order and `--columns` are the CSV's own
  * rules, written once. This file only turns the table's typed cells into workbook cells
@@ -10,13 +11,17 @@
 import {
   CELL_EMPTY,
   CELL_JSON,
+  CELL_NUMBER,
   CELL_NUMBER_TEXT,
   CELL_STRING,
+  CELL_TEXT,
+  CELL_TEXT_DELIM,
   CELL_TRUE,
   type CellRow,
   ColumnTable,
   type LineWriter,
 } from '../columns.js';
+import { ByteFlattener } from '../csv-bytes.js';
 import { ObjectFlattener } from '../csv-objects.js';
 import { type CsvReportRules, formatRubles, rublesText } from '../csv-rules.js';
 import type { XlsxWriter } from './workbook.js';
@@ -113,7 +118,7 @@ class XlsxCellWriter implements LineWriter {
     this.typed = count;
   }
 
-  line(row: CellRow, _b: Uint8Array | null, count: number): void {
+  line(row: CellRow, b: Uint8Array | null, count: number): void {
     if (count > this.typed) this.type(count);
     const w = this.writer;
     const { kind, str } = row;
@@ -122,17 +127,22 @@ class XlsxCellWriter implements LineWriter {
     for (let slot = 0; slot < count; slot++) {
       const k = kind[slot]!;
       if (k === CELL_EMPTY) continue;
-      if (k === CELL_STRING) {
+      if (k === CELL_TEXT || k === CELL_TEXT_DELIM) {
+        // The byte path: a string's UTF-8 bytes in the input, with no escapes.
+        const s = (b as Buffer).toString('utf8', row.s[slot], row.e[slot]);
+        if (types[slot]! & T_MOMENT) w.moment(slot, s);
+        else w.text(slot, s);
+      } else if (k === CELL_NUMBER) {
+        // The byte path: a number's JSON text, as received.
+        this.numberText(slot, (b as Buffer).toString('latin1', row.s[slot], row.e[slot]));
+      } else if (k === CELL_STRING) {
         const s = str[slot]!;
         if (s.charCodeAt(0) === 0 && LONG_NUMBER_MARK.test(s)) this.inexact(slot, s.slice(1));
         else if (types[slot]! & T_MOMENT) w.moment(slot, s);
         else w.text(slot, s);
       } else if (k === CELL_NUMBER_TEXT) {
         // Its JSON text (the stream-json engine's JsonNumber) or a parsed number's shortest text.
-        const text = str[slot]!;
-        if (!fitsNumberCell(text)) this.inexact(slot, text);
-        else if (types[slot]! & T_MONEY) w.money(slot, formatRubles(Number(text)));
-        else w.number(slot, text);
+        this.numberText(slot, str[slot]!);
       } else if (k === CELL_JSON) {
         // Long numbers inside were marked as strings (index.ts, markLongNumbers): back to their text,
         // or a fractional-kopeck price in salePrices[] shows as "\u0000…" (docs/api-facts.md §10.3).
@@ -143,6 +153,12 @@ class XlsxCellWriter implements LineWriter {
       }
     }
     w.endRow();
+  }
+
+  private numberText(slot: number, text: string): void {
+    if (!fitsNumberCell(text)) this.inexact(slot, text);
+    else if (this.types[slot]! & T_MONEY) this.writer.money(slot, formatRubles(Number(text)));
+    else this.writer.number(slot, text);
   }
 
   /** A number a number cell would change (fitsNumberCell): a text cell, its exact text, in rubles if money. */
@@ -158,11 +174,21 @@ class XlsxCellWriter implements LineWriter {
 export class XlsxRows {
   private readonly table: ColumnTable;
   private readonly flattener: ObjectFlattener;
+  private readonly bytes: ByteFlattener;
 
   constructor(writer: XlsxWriter, options: XlsxRowsOptions, report: CsvReportRules = {}) {
     // rubles: false — the table leaves numbers as they are; XlsxCellWriter decides on money.
     this.table = new ColumnTable({ columns: options.columns, rubles: false }, report);
-    this.flattener = new ObjectFlattener(this.table, new XlsxCellWriter(writer, this.table, options.rubles));
+    const cells = new XlsxCellWriter(writer, this.table, options.rubles);
+    this.flattener = new ObjectFlattener(this.table, cells);
+    // The CSV's byte path, as CSV uses it: cells are byte ranges of the input (its delimiter
+    // only marks strings a CSV would quote, which XLSX does not care about).
+    this.bytes = new ByteFlattener(this.table, cells, ',');
+  }
+
+  /** The object record at b[i] from its bytes: the index after it, or -1 (declined: use add). */
+  flattenAt(b: Buffer, i: number, end: number): number {
+    return this.bytes.flattenAt(b, i, end);
   }
 
   /** Column names by slot (the header). */
