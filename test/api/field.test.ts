@@ -33,7 +33,17 @@ function client(base: string, options: Partial<ApiClientOptions> = {}) {
     sleep: (ms) => {
       sleeps.push(ms);
       skipped += Math.max(0, ms - 5);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5)));
+      // Until Date.now() has moved on by the real part: a timer may fire up to a millisecond early
+      // by that clock, and the limiter would then wait once more for the last millisecond.
+      const until = Date.now() + Math.min(ms, 5);
+      return new Promise<void>((resolve) => {
+        const tick = (): void => {
+          const left = until - Date.now();
+          if (left > 0) setTimeout(tick, left);
+          else resolve();
+        };
+        setTimeout(tick, Math.min(ms, 5));
+      });
     },
     ...options,
   });

@@ -111,13 +111,20 @@ export function createTestDeps(options: TestDepsOptions = {}): { deps: CliDeps; 
       skipped += Math.max(0, ms - cap);
       return new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(
-          () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          Math.min(ms, cap),
-        );
+        // Until Date.now() has moved on by the real part: a timer may fire up to a millisecond
+        // early by that clock (libuv counts from the loop's cached time), and the virtual clock
+        // would then run behind the wait, which a caller sees as one more 1 ms wait.
+        const until = Date.now() + Math.min(ms, cap);
+        const tick = (): void => {
+          const left = until - Date.now();
+          if (left > 0) {
+            timer = setTimeout(tick, left);
+            return;
+          }
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        let timer = setTimeout(tick, Math.min(ms, cap));
         const onAbort = (): void => {
           clearTimeout(timer);
           reject(signal?.reason);
