@@ -32,24 +32,12 @@ export interface XlsxOutput {
 }
 
 /**
- * The object path walks a record recursively: a record nested thousands of levels deep (no MoySklad
+ * Both paths walk a record recursively: a record nested thousands of levels deep (no MoySklad
  * result is) ends with a clear error instead of a stack overflow (issue 14 item 6).
  */
-function addRecord(rows: XlsxRows, record: unknown, latin1?: boolean): void {
+function withinDepth<T>(flatten: () => T): T {
   try {
-    rows.add(record, latin1);
-  } catch (error) {
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      throw new BadResultError('a record nests too deeply to flatten: this is not a MoySklad result', { cause: error });
-    }
-    throw error;
-  }
-}
-
-/** addRecord for the byte path. */
-function flattenAt(rows: XlsxRows, b: Buffer, i: number, end: number): number {
-  try {
-    return rows.flattenAt(b, i, end);
+    return flatten();
   } catch (error) {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       throw new BadResultError('a record nests too deeply to flatten: this is not a MoySklad result', { cause: error });
@@ -69,7 +57,9 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
   const sink: RecordBatchSink = {
     records(b, starts, ends, _spaced, count) {
       const latin1 = !hasWideEscape(b, starts[0]!, ends[count - 1]!);
-      for (const record of parseBatch(b, starts, ends, count, latin1)) addRecord(rows, record, latin1);
+      withinDepth(() => {
+        for (const record of parseBatch(b, starts, ends, count, latin1)) rows.add(record, latin1);
+      });
       w.lines = rows.lines;
     },
   };
@@ -86,13 +76,15 @@ export async function createXlsxOutput(options: XlsxOutputOptions): Promise<Xlsx
         sink,
         batchBytes: 64 << 10,
         direct(b: Buffer, i: number, end: number): number {
-          const e = flattenAt(rows, b, i, end);
+          const e = withinDepth(() => rows.flattenAt(b, i, end));
           w.lines = rows.lines;
           return e;
         },
       }),
     values(records) {
-      for (const r of records) addRecord(rows, r);
+      withinDepth(() => {
+        for (const r of records) rows.add(r);
+      });
       w.lines = rows.lines;
     },
     take: () => body.take(),

@@ -6,8 +6,7 @@
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { constants, crc32, deflateRaw } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import { BufferRing, fill, type Target } from '../output.js';
 import {
   MAX_CELL_CHARS,
@@ -18,9 +17,15 @@ import {
   momentSerial,
   needsPreserve,
 } from './xml.js';
-import { crc32Combine, deflateFinal, deflateOpen, smallMember, writeZip, type ZipMember } from './zip.js';
-
-const deflateRawAsync = promisify(deflateRaw);
+import {
+  crc32Combine,
+  deflateFinal,
+  deflateOpen,
+  deflateOpenAsync,
+  smallMember,
+  writeZip,
+  type ZipMember,
+} from './zip.js';
 
 /** One sheet's rows in the body file: deflated, and what the CRC and size of them are. */
 interface SheetBody {
@@ -241,9 +246,7 @@ export class XlsxWriter implements Target {
     const deflated = pieces.map(({ bytes, sheet }) => {
       sheet.crc = crc32(bytes, sheet.crc);
       sheet.size += bytes.length;
-      return bytes.length === 0
-        ? Promise.resolve(Buffer.alloc(0))
-        : deflateRawAsync(bytes, { level, finishFlush: constants.Z_SYNC_FLUSH });
+      return bytes.length === 0 ? Promise.resolve(Buffer.alloc(0)) : deflateOpenAsync(bytes, level);
     });
     slot.busy = true;
     const done = this.fileChain.then(async () => {

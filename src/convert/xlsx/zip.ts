@@ -6,7 +6,10 @@
  * and CRC-32 are known before a member is written: no data descriptors. ZIP64 fields appear only
  * where a size or offset does not fit 32 bits (APPNOTE 6.3, sections 4.3 and 4.5.3).
  */
-import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
+
+const deflateRawAsync = promisify(deflateRaw);
 
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
@@ -33,6 +36,11 @@ interface Written {
 /** Raw DEFLATE of `data` that later pieces may follow (sync flush: byte-aligned, not final). */
 export function deflateOpen(data: Buffer, level: number): Buffer {
   return deflateRawSync(data, { level, finishFlush: constants.Z_SYNC_FLUSH });
+}
+
+/** deflateOpen in zlib's thread pool (the rows, while the next ones are converted). */
+export function deflateOpenAsync(data: Buffer, level: number): Promise<Buffer> {
+  return deflateRawAsync(data, { level, finishFlush: constants.Z_SYNC_FLUSH });
 }
 
 /** Raw DEFLATE of `data` that ends the stream (its last block is final). */
