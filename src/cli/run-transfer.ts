@@ -19,6 +19,7 @@ import type { SliceSummary } from '../core/split-export.js';
 import { buildCommandLine } from './command-line.js';
 import { assertJsonHasStdout, checkColumns } from './transfer-checks.js';
 import { resolveCacheDir } from '../download/cache.js';
+import { parseMoscowTime } from '../moscow-time.js';
 
 interface CommonTransfer extends OutputFlags {
   timeout: number;
@@ -98,7 +99,24 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onTaskUpdate: (task) => tracker.state(task.state),
     });
     if (request.kind === 'fetch') tracker.task(request.taskId, false);
-    if (request.kind === 'fetch' && spec === undefined) {
+    let ahead: { firstLink?: Promise<string>; deletionAt?: number | undefined } = {};
+    if (request.kind === 'fetch' && !request.wait) {
+      // The task (its report, its deletionDate) and the result link are asked for together: one
+      // round trip less before the first byte. Should the task fail, its error is the one shown.
+      const link = new AbortController();
+      const taskAnswer = client.getTask(request.taskId, { signal: ctx.deps.signal });
+      const firstLink = client.getResultLink(request.taskId, {
+        signal: ctx.deps.signal ? AbortSignal.any([ctx.deps.signal, link.signal]) : link.signal,
+      });
+      firstLink.catch(() => undefined);
+      const task = await taskAnswer.catch((error: unknown) => {
+        link.abort();
+        throw error;
+      });
+      tracker.state(task.state);
+      spec ??= reportFromRequestUrl(task.request);
+      ahead = { firstLink, deletionAt: parseMoscowTime(task.deletionDate) };
+    } else if (request.kind === 'fetch' && spec === undefined) {
       // The task's request says which report it was, and so where its records are.
       const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
       tracker.state(task.state);
@@ -143,7 +161,7 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
               log.info(task.reused ? `reusing task ${task.id} (${task.state ?? 'DONE'})` : `task ${task.id} created`);
             },
           })
-        : await fetchTask(steps, { ...fetchPart, taskId: request.taskId, wait: request.wait === true });
+        : await fetchTask(steps, { ...fetchPart, ...ahead, taskId: request.taskId, wait: request.wait === true });
     progress.stop();
     const done: FetchResultSummary & { taskId?: string; reused?: boolean; slices?: SliceSummary[] } = result;
     if (done.taskId !== undefined) tracker.task(done.taskId, done.reused === true);

@@ -27,6 +27,8 @@ export interface FetchResultOptions {
   taskId: string;
   /** Asks the API for the storage link of the task's result (a fresh one on each call). */
   getResultLink: (taskId: string) => Promise<string>;
+  /** A link asked for already, alongside the task (`fetch`): the first download uses it. */
+  firstLink?: Promise<string> | undefined;
   target: OutputTarget;
   report: ReportSpec | undefined;
   csv: Partial<CsvOptions>;
@@ -70,13 +72,16 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   const { target } = options;
   const now = options.now ?? Date.now;
   const partPath = temporaryPath(target, 'part');
-  // Results past their deletionDate cannot be resumed: their bytes only take room.
-  await cleanCache(options.cacheDir, now(), true).catch(() => undefined);
-  await removeOrphans(target);
+  // Results past their deletionDate cannot be resumed: their bytes only take room. Tidied while
+  // the link is asked for: nothing here is on the way to the first byte.
+  const tidy = Promise.all([cleanCache(options.cacheDir, now(), true).catch(() => undefined), removeOrphans(target)]);
   try {
     for (let round = 1; ; round += 1) {
       options.onDownloadStart?.();
-      const link = await options.getResultLink(options.taskId);
+      const [link] = await Promise.all([
+        (round === 1 ? options.firstLink : undefined) ?? options.getResultLink(options.taskId),
+        tidy,
+      ]);
       const object = objectOf(link);
       const entry = await openCacheEntry(options.cacheDir, options.taskId);
       let drop = false;

@@ -285,6 +285,29 @@ describe('export survives the faults it can, and fails cleanly on the rest', () 
     });
   });
 
+  it('fetch asks for the task and its result link at once, and a missing task fails as such', async () => {
+    await withSandbox({}, async (sb) => {
+      const cli = cliFor(sb);
+      const id = (await cli(['start', 'stock-bystore'])).stdout.trim();
+      expect((await cli(['status', id, '--wait'])).code).toBe(0);
+      expect(sb.maxInFlightOf(TOKEN)).toBe(1);
+      // Slow answers: asked one after the other, the two would never be in flight together.
+      sb.setFaults({ slowApiMs: 150 });
+      const r = await cli(['fetch', id, '--out', join(dir, 'stock.csv')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(sb.maxInFlightOf(TOKEN)).toBe(2);
+      expect((await readFile(join(dir, 'stock.csv'), 'utf8')).split('\n').length).toBeGreaterThan(100);
+      // Both requests fail on an unknown id: one error, the task's, and no file.
+      const unknown = await cli(['fetch', '00000000-0000-0000-0000-000000000000', '--out', join(dir, 'x.csv')]);
+      expect(unknown.code).toBe(8);
+      expect(unknown.stderr.split('\n')[0]).toBe(
+        'ms-async: error: task 00000000-0000-0000-0000-000000000000 is unknown (tasks are kept for a week)',
+      );
+      expect(unknown.stderr.match(/error:/g)).toHaveLength(1);
+      await expectOnly(['stock.csv']);
+    });
+  });
+
   it('Ctrl-C while waiting leaves the task running and prints how to resume (130)', async () => {
     await withSandbox({ pendingMs: 60_000 }, async (sb) => {
       const controller = new AbortController();

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxRequest, startTestSandbox, waitForTask } from '../helpers/start-sandbox.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { parseMoscowTime } from '../../src/moscow-time.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ms-async.js');
 const TOKEN = 'tok-RESUME-5555555555555555555555555555';
@@ -96,6 +97,10 @@ describe.skipIf(!built)('a fetch killed mid-download', () => {
     const kept = (await stat(raw!)).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(fileSize);
+    // The kept bytes are worth keeping as long as the result lives: the task's deletionDate.
+    const meta = JSON.parse(await readFile(raw!.replace(/\.raw$/, '.json'), 'utf8')) as { expiresAt: number };
+    const task = await sandboxRequest(sb, `/async/${taskId}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(meta.expiresAt).toBe(parseMoscowTime((task.json as { deletionDate: string }).deletionDate));
 
     // The same command again, at full speed.
     sb.setFaults({ storageBytesPerSecond: null });
