@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, type Option } from 'commander';
+import { parseDocument as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { CliDeps } from './context.js';
 import { registerExport } from './commands/export.js';
@@ -116,7 +117,6 @@ async function parseDocument(text: string, path: string): Promise<unknown> {
       throw new UsageError(`the job file ${path} is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const { parseDocument: parseYaml } = await import('yaml');
   const document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new UsageError(`the job file ${path} is not valid YAML: ${document.errors[0]?.message ?? ''}`.trim());
