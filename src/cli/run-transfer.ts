@@ -99,16 +99,16 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       onTaskUpdate: (task) => tracker.state(task.state),
     });
     if (request.kind === 'fetch') tracker.task(request.taskId, false);
-    let ahead: { firstLink?: Promise<string>; deletionAt?: number | undefined } = {};
-    if (request.kind === 'fetch' && !request.wait) {
-      // The task (its report, its deletionDate) and the result link are asked for together: one
-      // round trip less before the first byte. Should the task fail, its error is the one shown.
+    let ahead: { firstLink?: Promise<string> | undefined; deletionAt?: number | undefined } = {};
+    if (request.kind === 'fetch' && (spec === undefined || !request.wait)) {
+      // The task's request says which report it was (where its records are); its deletionDate,
+      // how long kept bytes are worth keeping. Without --wait the result link is asked for at the
+      // same time: one round trip less before the first byte. A failing task's error is the one shown.
       const link = new AbortController();
+      const signal = ctx.deps.signal ? AbortSignal.any([ctx.deps.signal, link.signal]) : link.signal;
       const taskAnswer = client.getTask(request.taskId, { signal: ctx.deps.signal });
-      const firstLink = client.getResultLink(request.taskId, {
-        signal: ctx.deps.signal ? AbortSignal.any([ctx.deps.signal, link.signal]) : link.signal,
-      });
-      firstLink.catch(() => undefined);
+      const firstLink = request.wait ? undefined : client.getResultLink(request.taskId, { signal });
+      firstLink?.catch(() => undefined);
       const task = await taskAnswer.catch((error: unknown) => {
         link.abort();
         throw error;
@@ -116,11 +116,6 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
       tracker.state(task.state);
       spec ??= reportFromRequestUrl(task.request);
       ahead = { firstLink, deletionAt: parseMoscowTime(task.deletionDate) };
-    } else if (request.kind === 'fetch' && spec === undefined) {
-      // The task's request says which report it was, and so where its records are.
-      const task = await client.getTask(request.taskId, { signal: ctx.deps.signal });
-      tracker.state(task.state);
-      spec = reportFromRequestUrl(task.request);
     }
     const fetchPart = {
       target,

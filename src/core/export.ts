@@ -86,7 +86,7 @@ export interface FetchTaskOptions extends FetchPart, ExportEvents {
 
 export async function fetchTask(steps: TaskSteps, options: FetchTaskOptions): Promise<FetchResultSummary> {
   const done = options.wait ? await waitForResult(steps, options.taskId, options) : undefined;
-  return fetchWithHint(steps, options.taskId, { ...options, deletionAt: options.deletionAt ?? deletionOf(done) });
+  return fetchWithHint(steps, options.taskId, { ...options, deletionAt: deletionOf(done) ?? options.deletionAt });
 }
 
 /** Ctrl-C during the download: the result stays on the server until its deletionDate. */
