@@ -19,7 +19,9 @@ const ALLOWED = new Set(['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', 'Apache-2
 rmSync(OUT, { recursive: true, force: true });
 const { metafile } = await build({
   absWorkingDir: ROOT,
-  entryPoints: ['dist/main.js'],
+  // The converter's worker thread (core/convert-thread.ts) is a second entry, found beside the chunks.
+  entryPoints: ['dist/main.js', 'dist/core/convert-worker.js'],
+  entryNames: '[name]',
   outdir: OUT,
   bundle: true,
   // Commands load what only they need (the sandbox, XLSX, batch …) with import(): separate chunks.

@@ -161,3 +161,73 @@ export const PERMISSION_HINT =
 export function exitCodeOf(error: unknown): ExitCodeValue {
   return error instanceof MsAsyncError ? error.exitCode : ExitCode.internal;
 }
+
+/**
+ * An error as it crosses from a worker thread to the main one (core/convert-thread.ts): a
+ * structured clone keeps only a plain Error, and the class is what sets the exit code.
+ */
+export interface ErrorRecord {
+  name: string;
+  message: string;
+  stack?: string | undefined;
+  /** A system error's own fields (localFileError reads them) and MsAsyncError's. */
+  code?: string | undefined;
+  syscall?: string | undefined;
+  path?: string | undefined;
+  hint?: string | undefined;
+  apiErrors?: ApiErrorEntry[] | undefined;
+  httpStatus?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+  cause?: ErrorRecord | undefined;
+}
+
+const TRANSFERABLE: Readonly<Record<string, new (message: string, options?: MsAsyncErrorOptions) => MsAsyncError>> = {
+  UsageError,
+  AuthError,
+  ApiError,
+  TaskFailedError,
+  TimeoutError,
+  NetworkError,
+  BadResultError,
+  ResultGoneError,
+  LocalFileError,
+  InterruptedError,
+};
+
+export function errorToRecord(error: unknown, depth = 0): ErrorRecord {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const e = error as Error & Partial<MsAsyncError> & NodeJS.ErrnoException;
+  return {
+    name: e.name,
+    message: e.message,
+    stack: e.stack,
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.syscall === 'string' ? { syscall: e.syscall } : {}),
+    ...(typeof e.path === 'string' ? { path: e.path } : {}),
+    ...(error instanceof MsAsyncError
+      ? { hint: e.hint, apiErrors: e.apiErrors, httpStatus: e.httpStatus, details: e.details }
+      : {}),
+    ...(e.cause !== undefined && depth < 3 ? { cause: errorToRecord(e.cause, depth + 1) } : {}),
+  };
+}
+
+export function errorFromRecord(record: ErrorRecord): Error {
+  const cause = record.cause === undefined ? undefined : errorFromRecord(record.cause);
+  const Class = Object.hasOwn(TRANSFERABLE, record.name) ? TRANSFERABLE[record.name] : undefined;
+  const error: Error = Class
+    ? new Class(record.message, {
+        ...(cause === undefined ? {} : { cause }),
+        ...(record.hint === undefined ? {} : { hint: record.hint }),
+        ...(record.apiErrors === undefined ? {} : { apiErrors: record.apiErrors }),
+        ...(record.httpStatus === undefined ? {} : { httpStatus: record.httpStatus }),
+        ...(record.details === undefined ? {} : { details: record.details }),
+      })
+    : Object.assign(new Error(record.message, cause === undefined ? undefined : { cause }), {
+        name: record.name,
+        ...(record.code === undefined ? {} : { code: record.code }),
+        ...(record.syscall === undefined ? {} : { syscall: record.syscall }),
+        ...(record.path === undefined ? {} : { path: record.path }),
+      });
+  if (record.stack !== undefined) error.stack = record.stack;
+  return error;
+}

@@ -19,7 +19,7 @@ import {
 } from '../download/download.js';
 import { GrowingFile } from '../download/growing.js';
 import type { ReportSpec } from '../reports/catalog.js';
-import { convertToTarget } from './convert-to-target.js';
+import { canConvertInWorker, ConvertWorker } from './convert-thread.js';
 import { localFileError } from './local-file.js';
 import { removeAll, removeOrphans, temporaryPath, type OutputTarget } from './output.js';
 
@@ -75,8 +75,13 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   // Results past their deletionDate cannot be resumed: their bytes only take room. Tidied while
   // the link is asked for: nothing here is on the way to the first byte.
   const tidy = Promise.all([cleanCache(options.cacheDir, now(), true).catch(() => undefined), removeOrphans(target)]);
+  // A file output converts in a worker thread, started now to be ready by the first bytes;
+  // stdout (`--out -`) is written by this thread.
+  const inWorker = target.path !== undefined && canConvertInWorker();
+  let worker = inWorker ? new ConvertWorker() : undefined;
   try {
     for (let round = 1; ; round += 1) {
+      worker ??= inWorker ? new ConvertWorker() : undefined;
       options.onDownloadStart?.();
       const [link] = await Promise.all([
         (round === 1 ? options.firstLink : undefined) ?? options.getResultLink(options.taskId),
@@ -86,7 +91,7 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
       const entry = await openCacheEntry(options.cacheDir, options.taskId);
       let drop = false;
       try {
-        const { result, download } = await transferOnce(link, object, entry, partPath, options);
+        const { result, download } = await transferOnce(link, object, entry, partPath, worker, options);
         drop = true; // converted: the kept bytes have served their purpose
         return { ...result, bytes: download.bytes, resumedFrom: download.resumedFrom, path: target.path };
       } catch (error) {
@@ -97,12 +102,14 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         options.onLog?.(`the downloaded result is broken (${error.message}); downloading it again`);
         await removeAll([partPath]);
       } finally {
+        worker = undefined; // used, or stopped by transferOnce
         await entry.release(drop);
       }
     }
   } catch (error) {
     throw localFileError(error, options.cacheDir) ?? error;
   } finally {
+    await worker?.stop();
     await removeAll([partPath]);
   }
 }
@@ -113,6 +120,7 @@ async function transferOnce(
   object: string,
   entry: CacheEntry,
   partPath: string,
+  worker: ConvertWorker | undefined,
   options: FetchResultOptions,
 ): Promise<{ result: ConvertResult; download: DownloadResult }> {
   const now = options.now ?? Date.now;
@@ -142,18 +150,24 @@ async function transferOnce(
     ...(options.trace ? { trace: options.trace } : {}),
   });
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
+  let converting = false;
   try {
     const inputPath = await growing.ready;
     if (entry.meta && (await entry.heldBytes()) > 0)
       options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
-    const result = await convertToTarget(inputPath, partPath, {
-      ...options,
-      signal: abort.signal,
-      growing,
-      interruptSignal: options.signal,
-      // The CSV body's scratch file goes to the cache too: nothing but the .part beside --out.
-      scratchDir: dirname(entry.rawPath),
-    });
+    // The CSV body's scratch file goes to the cache too: nothing but the .part beside --out.
+    const scratchDir = dirname(entry.rawPath);
+    converting = true;
+    const result = worker
+      ? await worker.convert(inputPath, partPath, growing.share(), { ...options, signal: abort.signal, scratchDir })
+      : // Loaded only here: a file output converts in the worker, and the main thread goes without.
+        await (await import('./convert-to-target.js')).convertToTarget(inputPath, partPath, {
+          ...options,
+          signal: abort.signal,
+          growing,
+          interruptSignal: options.signal,
+          scratchDir,
+        });
     return { result, download: await download };
   } catch (error) {
     abort.abort();
@@ -168,5 +182,6 @@ async function transferOnce(
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    if (!converting) await worker?.stop();
   }
 }
