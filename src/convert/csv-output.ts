@@ -1,7 +1,9 @@
 /**
  * CSV output: flattened lines (csv.ts) from raw records (flattened from their bytes, or one
  * JSON.parse per record or batch where that path does not apply) or from stream-json's values, and
- * the temporary body file that lets the header come first.
+ * how the header comes first though columns are found while converting: into a file, straight,
+ * under the columns of the first lines (HeaderFirst); to stdout, through a temporary body file
+ * (CsvBody).
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -169,13 +171,9 @@ export class CsvBody implements Target {
     if (this.failure !== undefined) throw this.failure;
     await sink.write(header);
     const padder = new LinePadder(flattener.epochs, flattener.columnCount, flattener.delimiter, flattener.eol);
-    const pads = flattener.moneyPads();
-    if (pads.size === 0) {
-      await copyFile(this.fh!, sink, (chunk) => padder.pad(chunk), signal);
-      return;
-    }
-    const money = new MoneyPadder(pads, flattener.delimiter, flattener.eol, flattener.decimalComma ? 0x2c : 0x2e);
-    await copyFile(this.fh!, sink, (chunk) => money.pad(padder.pad(chunk)), signal);
+    const money = moneyPadderOf(flattener);
+    const transform = (chunk: Buffer): Buffer => (money ? money.pad(padder.pad(chunk)) : padder.pad(chunk));
+    await copyFile(this.fh!, sink, transform, signal);
   }
 
   async dispose(): Promise<void> {
@@ -184,6 +182,84 @@ export class CsvBody implements Target {
     this.fh = null;
     await rm(this.path, { force: true });
   }
+}
+
+/** Lines held back before HeaderFirst writes the header: the columns of some thousands of records. */
+const HOLD_BYTES = 4 << 20;
+
+/**
+ * A CSV written straight into its output file, header first: no body file and no copy of it
+ * behind the header (issue 13: that copy took ~0.4 s of a 1 GB convert, more of a fetch). The
+ * first HOLD_BYTES of lines are held back, then written under the header of the columns seen so
+ * far, padded to them. The file is complete as written unless a column appeared only after that,
+ * or money columns need their decimals evened out (MoneyPadder): then finish() says so and
+ * rewriteInto() writes the whole CSV again from it, as CsvBody's copy would have.
+ */
+export class HeaderFirst implements Target {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Once the header is out: its bytes, and the columns and lines it covered. */
+  private written: { headerBytes: number; columns: number; lines: number } | undefined;
+
+  constructor(
+    private readonly sink: OutputSink,
+    private readonly flattener: CsvFlattener,
+    private readonly bom: string,
+    private readonly holdBytes = HOLD_BYTES,
+  ) {}
+
+  async write(data: Buffer | string): Promise<void> {
+    if (this.written) return this.sink.write(data);
+    const copy = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+    this.held.push(copy);
+    this.heldBytes += copy.length;
+    if (this.heldBytes >= this.holdBytes) await this.writeHeld(false);
+  }
+
+  /** After the last line: whether the output is complete as written (else call rewriteInto). */
+  async finish(): Promise<boolean> {
+    const f = this.flattener;
+    if (this.written === undefined) {
+      await this.writeHeld(true);
+      return true;
+    }
+    return f.columnCount === this.written.columns && f.moneyPads().size === 0;
+  }
+
+  private async writeHeld(last: boolean): Promise<void> {
+    const f = this.flattener;
+    const header = this.bom + f.header();
+    await this.sink.write(header);
+    const padder = new LinePadder(f.epochs, f.columnCount, f.delimiter, f.eol);
+    // Decimals are evened out only once every value is known: at the end, or by rewriteInto.
+    const money = last ? moneyPadderOf(f) : undefined;
+    for (const chunk of this.held) {
+      const padded = padder.pad(chunk);
+      await this.sink.write(money ? money.pad(padded) : padded);
+    }
+    this.written = { headerBytes: Buffer.byteLength(header), columns: f.columnCount, lines: f.lines };
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** The whole CSV again into `sink`, from the file as written (`fh`): the final header, lines padded. */
+  async rewriteInto(fh: FileHandle, sink: OutputSink, signal: AbortSignal | undefined): Promise<void> {
+    const f = this.flattener;
+    const written = this.written!;
+    await sink.write(this.bom + f.header());
+    // The lines under the first header have its columns already (padded when written).
+    const epochs: Array<readonly [number, number]> = [[0, written.columns]];
+    for (const epoch of f.epochs) if (epoch[0] >= written.lines) epochs.push(epoch);
+    const padder = new LinePadder(epochs, f.columnCount, f.delimiter, f.eol);
+    const money = moneyPadderOf(f);
+    const transform = (chunk: Buffer): Buffer => (money ? money.pad(padder.pad(chunk)) : padder.pad(chunk));
+    await copyFile(fh, sink, transform, signal, written.headerBytes);
+  }
+}
+
+function moneyPadderOf(f: CsvFlattener): MoneyPadder | undefined {
+  const pads = f.moneyPads();
+  return pads.size === 0 ? undefined : new MoneyPadder(pads, f.delimiter, f.eol, f.decimalComma ? 0x2c : 0x2e);
 }
 
 /**

@@ -56,6 +56,7 @@ export function fill(slot: Slot, data: Buffer | string): Buffer {
 
 export class OutputSink {
   bytes = 0;
+  private closed = false;
   private failure: unknown;
   private pendingDrain: Promise<void> | null = null;
   private readonly ring: BufferRing | null;
@@ -142,8 +143,10 @@ export class OutputSink {
     this.noteBackpressure(ok);
   }
 
-  /** Ends the output (unless told not to, e.g. stdout) and waits until it is flushed. */
+  /** Ends the output (unless told not to, e.g. stdout) and waits until it is flushed. Once. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.pendingDrain) await this.pendingDrain;
     if (this.failure !== undefined) throw this.failure;
     if (this.endOutput) {
@@ -264,16 +267,17 @@ export interface Target {
   write(data: Buffer | string): Promise<void>;
 }
 
-/** Reads fh from the start into one reused buffer and writes each chunk (maybe transformed). */
+/** Reads fh from `start` into one reused buffer and writes each chunk (maybe transformed). */
 export async function copyFile(
   fh: FileHandle,
   sink: OutputSink,
   transform: ((chunk: Buffer) => Buffer) | null,
   signal: AbortSignal | undefined,
-  chunkSize = 1 << 20,
+  start = 0,
 ): Promise<void> {
+  const chunkSize = 1 << 20;
   const buf = Buffer.allocUnsafeSlow(chunkSize);
-  for (let pos = 0; ; ) {
+  for (let pos = start; ; ) {
     signal?.throwIfAborted();
     const { bytesRead } = await fh.read(buf, 0, chunkSize, pos);
     if (bytesRead === 0) return;

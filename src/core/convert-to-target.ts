@@ -11,7 +11,7 @@ import { convertFile, type ConvertResult, type CsvOptions, type GrowingInput } f
 import { BadResultError, InterruptedError } from '../errors.js';
 import type { ReportSpec } from '../reports/catalog.js';
 import { localFileError } from './local-file.js';
-import { discardStream, finalMode, type OutputTarget } from './output.js';
+import { discardStream, finalMode, removeAll, temporaryPath, type OutputTarget } from './output.js';
 import { formatCount } from '../count.js';
 
 export interface ConvertToTargetOptions {
@@ -64,13 +64,16 @@ export async function convertToTarget(
       return result;
     }
     const output = createWriteStream(partPath, { flags: 'wx', mode: 0o600 });
+    // Where a CSV is written again when columns appear late (convertFile's outputFile).
+    const spare = temporaryPath(options.target, 'part');
     let result: ConvertResult;
     try {
-      result = await convertFile(inputPath, output, convertOptions);
+      result = await convertFile(inputPath, output, { ...convertOptions, outputFile: { path: partPath, spare } });
       if (!output.writableEnded) output.end();
       await finished(output);
     } catch (error) {
       await discardStream(output);
+      await removeAll([spare]);
       throw error;
     }
     await chmod(partPath, await finalMode(options.target.path));

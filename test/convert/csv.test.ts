@@ -2,9 +2,12 @@
  * CSV rules (README.md "Output formats"): quoting, flattening, meta reduction, explode,
  * --rubles, --columns, and the Excel options. Read back with csv-parse, not with our own code.
  */
+import { existsSync, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORMATS, formatFromPath, formatRubles } from '../../src/convert/index.js';
+import { FORMATS, convertFile, formatFromPath, formatRubles } from '../../src/convert/index.js';
 import { CsvFlattener, type DEFAULT_CSV, resolveCsvOptions } from '../../src/convert/csv.js';
 import { rublesText } from '../../src/convert/csv-rules.js';
 import { UsageError } from '../../src/errors.js';
@@ -387,5 +390,49 @@ describe('--columns', () => {
   it('refuses empty and duplicate names at once', () => {
     expect(() => resolveCsvOptions({ columns: [' ', ''] })).toThrow(UsageError);
     expect(() => resolveCsvOptions({ columns: ['a', 'a'] })).toThrow(UsageError);
+  });
+});
+
+describe('a CSV into a file: the header first, the file written again only when it must', () => {
+  /** Converts rows into a new file; whether the file at the end is the one first opened. */
+  async function intoFile(rows: unknown[], csv: Parameters<typeof convertToText>[1]['csv'] = {}) {
+    const input = await tmp.file(`file-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ rows }));
+    const path = `${input}.csv`;
+    const spare = `${input}.spare`;
+    const output = createWriteStream(path, { flags: 'wx' });
+    await once(output, 'open');
+    const first = (await stat(path)).ino;
+    const report = findReportByAlias('profit-byproduct')!;
+    const options = { format: 'csv', report, csv, chunkSize: 4096, holdBytes: 8192 } as const;
+    await convertFile(input, output, { ...options, outputFile: { path, spare } });
+    const text = await readFile(path, 'utf8');
+    expect(text).toBe((await convertToText(input, options)).text);
+    return { once: (await stat(path)).ino === first, text, spareLeft: existsSync(spare) };
+  }
+  const rows = (n: number) => Array.from({ length: n }, (_, k) => ({ name: `p${k}`, sellSum: k * 100, profit: k }));
+
+  it('all columns in the first lines: written once, straight', async () => {
+    const { once: written, text } = await intoFile(rows(3000));
+    expect(text.split('\n')).toHaveLength(3002);
+    expect(written).toBe(true);
+  });
+
+  it('a column first seen after the header went out: written again, early lines padded', async () => {
+    const late = [...rows(3000), { name: 'late', extra: 'x' }];
+    const { once: written, text, spareLeft } = await intoFile(late);
+    expect(written).toBe(false);
+    expect(spareLeft).toBe(false);
+    const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(parsed[0]).toEqual({ name: 'p0', sellSum: '0', profit: '0', extra: '' });
+    expect(parsed.at(-1)).toEqual({ name: 'late', sellSum: '', profit: '', extra: 'x' });
+  });
+
+  it('--rubles with fractional kopecks after the header went out: written again, decimals evened', async () => {
+    const fractional = [...rows(3000), { name: 'frac', sellSum: 100.5, profit: 1 }];
+    const { once: written, text } = await intoFile(fractional, { rubles: true });
+    expect(written).toBe(false);
+    const parsed = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(parsed[1]!.sellSum).toBe('1.000');
+    expect(parsed.at(-1)!.sellSum).toBe('1.005');
   });
 });
