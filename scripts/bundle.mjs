@@ -35,6 +35,7 @@ const { metafile } = await build({
     js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
   },
   inject: [join(ROOT, 'scripts/bundle/lazy-list-format.js')],
+  plugins: [gotLeftOut()],
   define: { 'Intl.ListFormat': 'LazyListFormat' },
   // Readable stack traces of internal errors: not minified, and no source maps to load.
   minify: false,
@@ -42,6 +43,33 @@ const { metafile } = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+/**
+ * got's optional features that ms-async never turns on, left out of the bundle: each package is
+ * resolved to a module re-exporting its stand-in from scripts/bundle/got-left-out.js.
+ */
+function gotLeftOut() {
+  const file = join(ROOT, 'scripts/bundle/got-left-out.js');
+  const standIns = {
+    'http2-wrapper': 'export { http2Wrapper as default } from "GOT_LEFT_OUT";',
+    'cacheable-request': 'export { CacheableRequest as default, CacheError } from "GOT_LEFT_OUT";',
+    'cacheable-lookup': 'export { CacheableLookup as default } from "GOT_LEFT_OUT";',
+    'form-data-encoder': 'export { FormDataEncoder, isFormData } from "GOT_LEFT_OUT";',
+  };
+  return {
+    name: 'got-left-out',
+    setup(b) {
+      b.onResolve({ filter: /^(http2-wrapper|cacheable-request|cacheable-lookup|form-data-encoder)$/ }, (args) =>
+        args.importer.includes('/node_modules/got/') ? { path: args.path, namespace: 'got-left-out' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'got-left-out' }, (args) => ({
+        contents: standIns[args.path].replace('GOT_LEFT_OUT', file),
+        resolveDir: ROOT,
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 /**
  * esbuild turns every top-level const of a bundle into var, on purpose and with no option (TDZ
