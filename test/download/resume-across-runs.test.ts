@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,5 +116,41 @@ describe.skipIf(!built)('a fetch killed mid-download', () => {
     // Converted: the kept bytes are gone, and the killed run left nothing beside --out.
     expect(await rawFiles(env.MS_ASYNC_CACHE_DIR)).toEqual([]);
     expect(await readdir(join(dir, 'out'))).toEqual(['stock.csv']);
+  }, 60_000);
+
+  it('Ctrl-C while the worker thread converts: exit 130, the old --out intact, nothing beside it, bytes kept', async () => {
+    expect(fileSize).toBeGreaterThan(500_000); // measured by the test above
+    const env = {
+      MS_BASE_URL: sb.baseUrl,
+      MS_TOKEN: TOKEN,
+      MS_ASYNC_CACHE_DIR: join(dir, 'cache-int'),
+      MS_ASYNC_CONFIG_DIR: dir,
+    };
+    const outDir = join(dir, 'out-int');
+    await import('node:fs/promises').then((fs) => fs.mkdir(outDir));
+    const out = join(outDir, 'stock.csv');
+    await writeFile(out, 'yesterday\n');
+    sb.setFaults({ storageBytesPerSecond: Math.ceil(fileSize / 8) });
+    const run = startBin(['fetch', taskId, '--out', out], env);
+    // The conversion is under way once its .part exists beside --out, a third of the bytes in.
+    let part: string | undefined;
+    let held = 0;
+    for (let i = 0; i < 400 && !(part && held > fileSize / 3); i += 1) {
+      await new Promise((r) => setTimeout(r, 25));
+      part = (await readdir(outDir)).find((n) => n.endsWith('.part'));
+      const [raw] = await rawFiles(env.MS_ASYNC_CACHE_DIR);
+      held = raw ? (await stat(raw)).size : 0;
+    }
+    expect(part).toBeDefined();
+    expect(held).toBeLessThan(fileSize);
+    run.child.kill('SIGINT');
+    const result = await run.exit;
+    sb.setFaults({ storageBytesPerSecond: null });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/^ms-async: error: interrupted/m);
+    expect(await readFile(out, 'utf8')).toBe('yesterday\n');
+    expect(await readdir(outDir)).toEqual(['stock.csv']);
+    const [raw] = await rawFiles(env.MS_ASYNC_CACHE_DIR);
+    expect((await stat(raw!)).size).toBeGreaterThan(0);
   }, 60_000);
 });
