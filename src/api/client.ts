@@ -247,12 +247,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     totalMs: number,
     skipBody?: (status: number) => boolean,
   ): Promise<Answer> {
-    return new Promise<Answer>((resolve, reject) => {
+    // got leaves its abort listener on the signal it is given until the stream is destroyed, which
+    // a request that ended well never is: on the run's own signal they piled up, one per request,
+    // and Node printed a MaxListenersExceededWarning on stderr after the 11th (a long `status
+    // --wait`). got gets a signal of the request's own; the run's abort is passed on while the
+    // request lasts.
+    const own = signal ? new AbortController() : undefined;
+    const passOn = (): void => own?.abort(signal?.reason);
+    signal?.addEventListener('abort', passOn, { once: true });
+    if (signal?.aborted) passOn();
+    const answer = new Promise<Answer>((resolve, reject) => {
       const stream = http.stream(url, {
         method,
         timeout: { request: totalMs },
         ...(json === undefined ? {} : { json }),
-        ...(signal ? { signal } : {}),
+        ...(own ? { signal: own.signal } : {}),
       });
       options.observe?.(stream);
       let status = 0;
@@ -283,6 +292,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       // A stream without a body to send (GET, PUT …/cancel, DELETE) must be ended by us.
       if (json === undefined && stream.writable) stream.end();
     });
+    return answer.finally(() => signal?.removeEventListener('abort', passOn));
   }
 
   async function send(method: Method, firstUrl: string, opts: SendOptions): Promise<Answer> {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClientOptions } from '../../src/api/client.js';
@@ -86,6 +87,16 @@ describe('the client against the sandbox', () => {
     const c = client();
     const { id } = await c.createTask('/report/stock/all');
     for (let i = 0; i < 4; i += 1) expect((await c.getTask(id)).id).toBe(id);
+  });
+
+  it("requests that ended leave no listener on the run's signal (no MaxListenersExceededWarning)", async () => {
+    const run = new AbortController();
+    const c = client();
+    const { id } = await c.createTask('/report/stock/all');
+    // More than Node's default of 10 listeners, as a long `status --wait` polls.
+    for (let i = 0; i < 12; i += 1) expect((await c.getTask(id, { signal: run.signal })).id).toBe(id);
+    await c.getResultLink(id, { signal: run.signal }).catch(() => undefined);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
   it('Basic auth works too', async () => {
