@@ -4,6 +4,7 @@
  */
 import type { CommandContext } from './context.js';
 import { createProgressBar, type ProgressBar } from '../ui/progress.js';
+import { formatCount } from '../count.js';
 
 export interface TransferProgress {
   onDownloadProgress: (p: { transferred: number; total: number | undefined }) => void;
@@ -20,6 +21,10 @@ export async function createTransferProgress(ctx: CommandContext): Promise<Trans
   let downloading = false;
   let converting = false;
   let transferComplete = false;
+  // The conversion runs while the bytes arrive: until they are all in, its count rides on the
+  // download's line (a bar per line would fight for the one line cli-progress redraws).
+  let lastDownload: { transferred: number; total: number | undefined } | undefined;
+  let records: string | undefined;
   const stopBar = (bar: ProgressBar | null, active: boolean): void => {
     if (active) bar?.stop();
   };
@@ -28,11 +33,15 @@ export async function createTransferProgress(ctx: CommandContext): Promise<Trans
       if (converting) return; // the download is over (a bar per line would fight for it)
       downloading = true;
       transferComplete = p.total !== undefined && p.transferred >= p.total;
-      download?.update(p.transferred, p.total);
+      lastDownload = p;
+      download?.update(p.transferred, p.total, records);
     },
     onConvertProgress: (p) => {
-      // The conversion runs while the bytes arrive: the bytes bar stays until they are all in.
-      if (downloading && !transferComplete) return;
+      if (downloading && !transferComplete) {
+        records = `${formatCount(p.records)} records converted`;
+        if (lastDownload) download?.update(lastDownload.transferred, lastDownload.total, records);
+        return;
+      }
       if (downloading) {
         stopBar(download, downloading);
         downloading = false;

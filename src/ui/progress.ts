@@ -8,7 +8,8 @@ import type { TerminalMode } from './io.js';
 import { formatCount } from '../count.js';
 
 export interface ProgressBar {
-  update(value: number, total: number | undefined): void;
+  /** `note`: a few words after the numbers (kept until the next update), dropped when narrow. */
+  update(value: number, total: number | undefined, note?: string): void;
   stop(): void;
 }
 
@@ -25,6 +26,7 @@ export async function createProgressBar(
   const { default: cliProgress } = await import('cli-progress');
   const show = unit === 'bytes' ? formatBytes : formatCount;
   const speed = createSpeed(now);
+  let note: string | undefined;
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
@@ -38,6 +40,7 @@ export async function createProgressBar(
           columns,
           show,
           speed: speed.read(params.value, params.total, unit),
+          ...(note ? { note } : {}),
         });
       },
       hideCursor: true,
@@ -49,7 +52,8 @@ export async function createProgressBar(
   );
   let started = false;
   return {
-    update(value, total) {
+    update(value, total, newNote) {
+      note = newNote;
       if (!started) {
         speed.start(value);
         bar.start(total ?? 0, value);
@@ -105,6 +109,8 @@ export interface ProgressLine {
   columns: number;
   show: (n: number) => string;
   speed: { rate?: string; eta?: string };
+  /** After the numbers, separated by ` · `; the first thing dropped when the line is too narrow. */
+  note?: string;
 }
 
 const BAR_MIN_COLUMNS = 70;
@@ -112,6 +118,15 @@ const BAR_MAX = 24;
 
 /** One progress line that fits `columns` (pure, tested). */
 export function renderProgressLine(p: ProgressLine): string {
+  if (p.note !== undefined) {
+    const withNote = renderProgressLine({ ...p, note: undefined, columns: p.columns - p.note.length - 3 });
+    const plain = renderProgressLine({ ...p, note: undefined });
+    // The note only where it fits beside everything the line shows without it (the bar may be
+    // shorter, but there).
+    const bar = /[█░]+ /;
+    const keeps = withNote.replace(bar, '') === plain.replace(bar, '') && bar.test(withNote) === bar.test(plain);
+    return keeps ? `${withNote} · ${p.note}` : plain;
+  }
   const known = p.total !== undefined && p.total > 0;
   const fraction = known ? Math.min(1, p.value / (p.total ?? 1)) : 0;
   const amount = known ? `${p.show(p.value)} / ${p.show(p.total ?? 0)}` : p.show(p.value);

@@ -26,6 +26,24 @@ describe('renderProgressLine', () => {
     }
   });
 
+  it("a note (the conversion's count during a download) follows the numbers only where it fits whole", () => {
+    const note = '512,000 records converted';
+    const speed = { rate: '19 MiB/s', eta: '9s' };
+    expect(renderProgressLine({ ...base, columns: 120, speed, note })).toBe(
+      'download  █████░░░░░░░░░░░░░░░░░░░  22% 50 MiB / 224 MiB 19 MiB/s ETA 9s · 512,000 records converted',
+    );
+    // Narrower, the bar gives the note room…
+    const at100 = renderProgressLine({ ...base, columns: 100, speed, note });
+    expect(at100).toMatch(/^download {2}█+░+ {2}22% 50 MiB \/ 224 MiB 19 MiB\/s ETA 9s · 512,000 records converted$/);
+    expect(at100.length).toBeLessThan(100);
+    // …but where the note would cost the bar or a number, it goes.
+    for (const columns of [80, 60, 30]) {
+      expect(renderProgressLine({ ...base, columns, speed, note })).toBe(
+        renderProgressLine({ ...base, columns, speed }),
+      );
+    }
+  });
+
   it('an unknown total: no bar, no percent, the amount alone', () => {
     expect(renderProgressLine({ ...base, total: undefined, columns: 120, speed: {} })).toBe('download  50 MiB');
   });
