@@ -48,21 +48,21 @@ export async function runTransfer(ctx: CommandContext, request: FetchTransfer | 
   const [
     { refuseColumnsWithoutCsv, resolveOutputTarget },
     { planExport },
-    { reportFromRequestUrl },
+    { reportFromArgument, reportFromRequestUrl },
     { exportReport, fetchTask },
-    { reportFromArgument },
     { createSummaryTracker },
   ] = await Promise.all([
     import('../core/output.js'),
     import('../core/export-plan.js'),
     import('../reports/request.js'),
     import('../core/export.js'),
-    import('../core/convert-local.js'),
     import('../core/summary.js'),
   ]);
   // Everything the user typed is checked before the first request (exit 2, nothing sent).
   const csv = csvOptionsFrom(request);
-  (await import('../convert/index.js')).resolveCsvOptions(csv); // a bad --delimiter or --columns is exit 2 now, not after the wait
+  // A bad --delimiter or --columns is exit 2 now, not after the wait (the rules only: the converter
+  // itself runs in a worker thread for a file output).
+  (await import('../convert/csv-rules.js')).resolveCsvOptions(csv);
   const built =
     request.kind === 'export'
       ? planExport({

@@ -15,10 +15,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { BadResultError } from '../errors.js';
 import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
 import type { CsvFlattener } from './csv.js';
+import type { OutputFormat } from './formats.js';
 import { resolveCsvOptions, type CsvOptions } from './csv-rules.js';
 import { ndjsonWriter } from './ndjson.js';
 import { OutputSink, PrefetchReader, copyFile, type GrowingInput, type RecordWriter, type Target } from './output.js';
@@ -29,24 +30,7 @@ import { inspectResult } from './shape.js';
 export type { CsvOptions } from './csv-rules.js';
 export { formatRubles, resolveCsvOptions } from './csv-rules.js';
 
-export type OutputFormat = 'csv' | 'ndjson' | 'json' | 'xlsx';
-
-/** One row per format; the keys feed commander's `.choices()`. */
-export const FORMATS: Record<OutputFormat, { extensions: string[]; contentType: string }> = {
-  csv: { extensions: ['.csv'], contentType: 'text/csv; charset=utf-8' },
-  ndjson: { extensions: ['.ndjson', '.jsonl'], contentType: 'application/x-ndjson' },
-  json: { extensions: ['.json'], contentType: 'application/json' },
-  xlsx: { extensions: ['.xlsx'], contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
-};
-
-/** The format an output path's extension names (case-insensitive), if any. */
-export function formatFromPath(path: string): OutputFormat | undefined {
-  const ext = extname(path).toLowerCase();
-  for (const [format, spec] of Object.entries(FORMATS) as Array<[OutputFormat, (typeof FORMATS)[OutputFormat]]>) {
-    if (spec.extensions.includes(ext)) return format;
-  }
-  return undefined;
-}
+export { FORMATS, formatFromPath, type OutputFormat } from './formats.js';
 
 export interface ConvertProgress {
   records: number;

@@ -6,8 +6,7 @@ import { createGunzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { BadResultError, UsageError } from '../errors.js';
 import { resolveCsvOptions, type ConvertResult, type CsvOptions } from '../convert/index.js';
-import { findReportByAlias, findReportByPath, type ReportSpec } from '../reports/catalog.js';
-import { closestAlias } from '../reports/request.js';
+import { reportFromArgument } from '../reports/request.js';
 import { convertToTarget } from './convert-to-target.js';
 import { refuseColumnsWithoutCsv, removeAll, resolveOutputTarget, temporaryPath } from './output.js';
 
@@ -82,17 +81,4 @@ async function gunzipTo(input: string, output: string, signal: AbortSignal | und
     throw new BadResultError(`${input} is gzip but does not decode: ${(error as Error).message}`, { cause: error });
   }
   return output;
-}
-
-/** A catalogue alias or an API path; undefined lets the converter find `rows[]` itself. */
-export function reportFromArgument(report: string | undefined): ReportSpec | undefined {
-  if (report === undefined) return undefined;
-  const spec = report.startsWith('/') ? findReportByPath(report) : findReportByAlias(report);
-  if (!spec && !report.startsWith('/')) {
-    const near = closestAlias(report);
-    throw new UsageError(`unknown report "${report}"${near ? `; did you mean "${near}"?` : ''}`, {
-      hint: 'run `ms-async reports` to see the catalogue',
-    });
-  }
-  return spec;
 }

@@ -9,7 +9,8 @@ import { access, lstat, readdir, readlink, realpath, rm, stat } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { FORMATS, formatFromPath, type CsvOptions, type OutputFormat } from '../convert/index.js';
+import type { CsvOptions } from '../convert/csv-rules.js';
+import { FORMATS, formatFromPath, type OutputFormat } from '../convert/formats.js';
 
 export interface OutputTarget {
   /** Absolute path of `--out`, or undefined for stdout (`--out -`). */

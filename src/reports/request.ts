@@ -124,3 +124,16 @@ export function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+/** A catalogue alias or an API path; undefined lets the converter find `rows[]` itself. */
+export function reportFromArgument(report: string | undefined): ReportSpec | undefined {
+  if (report === undefined) return undefined;
+  const spec = report.startsWith('/') ? findReportByPath(report) : findReportByAlias(report);
+  if (!spec && !report.startsWith('/')) {
+    const near = closestAlias(report);
+    throw new UsageError(`unknown report "${report}"${near ? `; did you mean "${near}"?` : ''}`, {
+      hint: 'run `ms-async reports` to see the catalogue',
+    });
+  }
+  return spec;
+}

@@ -6,7 +6,7 @@
  * stream-json, the zip writer).
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,31 @@ describe('the bundled bin', () => {
     const licences = await readFile(join(pkg, 'dist/bundle/THIRD-PARTY-LICENSES.txt'), 'utf8');
     for (const library of ['commander', 'got', 'ora', 'cli-progress', 'stream-json', 'chalk', 'conf', 'yaml'])
       expect(licences).toMatch(new RegExp(`^${library}@\\d+\\.\\d+\\.\\d+ \\((MIT|ISC|BSD-3-Clause)\\)$`, 'm'));
+  });
+
+  it("a fetch's main thread loads none of the converter: the worker does (docs/ARCHITECTURE.md)", async () => {
+    const bundle = join(pkg, 'dist/bundle');
+    const files = await readdir(bundle);
+    // The chunks a module imports statically, and theirs: what loads with it.
+    const reach = async (start: string): Promise<Set<string>> => {
+      const seen = new Set<string>();
+      const visit = async (name: string): Promise<void> => {
+        if (seen.has(name)) return;
+        seen.add(name);
+        const code = await readFile(join(bundle, name), 'utf8');
+        for (const m of code.matchAll(/^(?:import|export)\b[^;]*?["']\.\/([^"']+)["']/gms)) await visit(m[1]!);
+      };
+      await visit(start);
+      return seen;
+    };
+    const transfer = files.find((f) => f.startsWith('run-transfer-'))!;
+    const exportChunk = files.find((f) => f.startsWith('export-') && !f.startsWith('export-plan-'))!;
+    const scanner = [];
+    for (const f of files.filter((f) => f.endsWith('.js')))
+      if ((await readFile(join(bundle, f), 'utf8')).includes('function createRecordScanner(')) scanner.push(f);
+    expect(scanner).toHaveLength(1);
+    for (const start of ['main.js', transfer, exportChunk]) expect([...(await reach(start))]).not.toContain(scanner[0]);
+    expect([...(await reach('convert-worker.js'))]).toContain(scanner[0]);
   });
 
   it('logs in (conf), runs a YAML job file (yaml), writes XLSX and fetches a task (got, stream-json)', async () => {

@@ -27,7 +27,8 @@ export function registerConvert(program: Command, deps: CliDeps): void {
     .addHelpText('after', '\nExample:\n  $ ms-async convert result.json --report stock-bystore --out stock.csv --excel')
     .action(async (input: string, flags: ConvertFlags, cmd: Command) => {
       const ctx = commandContext(cmd, deps);
-      const { convertLocalFile, reportFromArgument } = await import('../../core/convert-local.js');
+      const { convertLocalFile } = await import('../../core/convert-local.js');
+      const { reportFromArgument } = await import('../../reports/request.js');
       const { createSummaryTracker } = await import('../../core/summary.js');
       const { describeSummary } = await import('../../ui/summary.js');
       const { checkColumns, assertJsonHasStdout } = await import('../transfer-checks.js');
