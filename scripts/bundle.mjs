@@ -49,21 +49,21 @@ const { metafile } = await build({
  * resolved to a module re-exporting its stand-in from scripts/bundle/got-left-out.js.
  */
 function gotLeftOut() {
-  const file = join(ROOT, 'scripts/bundle/got-left-out.js');
-  const standIns = {
-    'http2-wrapper': 'export { http2Wrapper as default } from "GOT_LEFT_OUT";',
-    'cacheable-request': 'export { CacheableRequest as default, CacheError } from "GOT_LEFT_OUT";',
-    'cacheable-lookup': 'export { CacheableLookup as default } from "GOT_LEFT_OUT";',
-    'form-data-encoder': 'export { FormDataEncoder, isFormData } from "GOT_LEFT_OUT";',
+  const file = JSON.stringify(join(ROOT, 'scripts/bundle/got-left-out.js'));
+  const exports = {
+    'http2-wrapper': 'http2Wrapper as default',
+    'cacheable-request': 'CacheableRequest as default, CacheError',
+    'cacheable-lookup': 'CacheableLookup as default',
+    'form-data-encoder': 'FormDataEncoder, isFormData',
   };
   return {
     name: 'got-left-out',
     setup(b) {
-      b.onResolve({ filter: /^(http2-wrapper|cacheable-request|cacheable-lookup|form-data-encoder)$/ }, (args) =>
+      b.onResolve({ filter: new RegExp(`^(${Object.keys(exports).join('|')})$`) }, (args) =>
         args.importer.includes('/node_modules/got/') ? { path: args.path, namespace: 'got-left-out' } : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'got-left-out' }, (args) => ({
-        contents: standIns[args.path].replace('GOT_LEFT_OUT', file),
+        contents: `export { ${exports[args.path]} } from ${file};`,
         resolveDir: ROOT,
         loader: 'js',
       }));

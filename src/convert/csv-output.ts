@@ -5,11 +5,12 @@
  * under the columns of the first lines (HeaderFirst); to stdout, through a temporary body file
  * (CsvBody).
  */
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CsvFlattener } from './csv.js';
 import { hasWideEscape } from './csv-objects.js';
-import { BufferRing, copyFile, fill, type OutputSink, type RecordWriter, type Target } from './output.js';
+import { BufferRing, OutputSink, copyFile, fill, type RecordWriter, type Target } from './output.js';
 import { parseExact } from './exact-json.js';
 import { JsonSkipper, JsonSyntaxError, createRecordScanner, type RecordBatchSink } from './scan.js';
 
@@ -170,10 +171,7 @@ export class CsvBody implements Target {
     this.pendingWrite = null;
     if (this.failure !== undefined) throw this.failure;
     await sink.write(header);
-    const padder = new LinePadder(flattener.epochs, flattener.columnCount, flattener.delimiter, flattener.eol);
-    const money = moneyPadderOf(flattener);
-    const transform = (chunk: Buffer): Buffer => (money ? money.pad(padder.pad(chunk)) : padder.pad(chunk));
-    await copyFile(this.fh!, sink, transform, signal);
+    await copyFile(this.fh!, sink, padLines(flattener, flattener.epochs, true), signal);
   }
 
   async dispose(): Promise<void> {
@@ -192,8 +190,8 @@ const HOLD_BYTES = 4 << 20;
  * behind the header (issue 13: that copy took ~0.4 s of a 1 GB convert, more of a fetch). The
  * first HOLD_BYTES of lines are held back, then written under the header of the columns seen so
  * far, padded to them. The file is complete as written unless a column appeared only after that,
- * or money columns need their decimals evened out (MoneyPadder): then finish() says so and
- * rewriteInto() writes the whole CSV again from it, as CsvBody's copy would have.
+ * or money columns need their decimals evened out (MoneyPadder): then finish() writes the whole
+ * CSV again from it, as CsvBody's copy would have.
  */
 export class HeaderFirst implements Target {
   private held: Buffer[] = [];
@@ -216,50 +214,64 @@ export class HeaderFirst implements Target {
     if (this.heldBytes >= this.holdBytes) await this.writeHeld(false);
   }
 
-  /** After the last line: whether the output is complete as written (else call rewriteInto). */
-  async finish(): Promise<boolean> {
+  /**
+   * After the last line: the file complete. When the columns grew after the header went out, or
+   * money decimals need evening out, the whole CSV is written again from it into `file.spare`
+   * (the final header, lines padded), renamed over `file.path`.
+   */
+  async finish(file: { path: string; spare: string }, signal: AbortSignal | undefined): Promise<void> {
     const f = this.flattener;
-    if (this.written === undefined) {
-      await this.writeHeld(true);
-      return true;
+    if (this.written === undefined) return this.writeHeld(true);
+    if (f.columnCount === this.written.columns && f.moneyPads().size === 0) return;
+    const { headerBytes, columns, lines } = this.written;
+    await this.sink.close();
+    // The lines under the first header have its columns already (padded when written).
+    const epochs: Array<readonly [number, number]> = [[0, columns]];
+    for (const epoch of f.epochs) if (epoch[0] >= lines) epochs.push(epoch);
+    const written = await open(file.path, 'r');
+    const spare = createWriteStream(file.spare, { flags: 'wx', mode: 0o600 });
+    const again = new OutputSink(spare, true);
+    try {
+      await again.write(this.bom + f.header());
+      await copyFile(written, again, padLines(f, epochs, true), signal, headerBytes);
+      await again.close();
+    } catch (err) {
+      again.release();
+      spare.destroy();
+      throw err;
+    } finally {
+      await written.close();
     }
-    return f.columnCount === this.written.columns && f.moneyPads().size === 0;
+    await rename(file.spare, file.path);
   }
 
   private async writeHeld(last: boolean): Promise<void> {
     const f = this.flattener;
     const header = this.bom + f.header();
     await this.sink.write(header);
-    const padder = new LinePadder(f.epochs, f.columnCount, f.delimiter, f.eol);
-    // Decimals are evened out only once every value is known: at the end, or by rewriteInto.
-    const money = last ? moneyPadderOf(f) : undefined;
-    for (const chunk of this.held) {
-      const padded = padder.pad(chunk);
-      await this.sink.write(money ? money.pad(padded) : padded);
-    }
+    // Decimals are evened out only once every value is known: at the end, or by a second pass.
+    const pad = padLines(f, f.epochs, last);
+    for (const chunk of this.held) await this.sink.write(pad(chunk));
     this.written = { headerBytes: Buffer.byteLength(header), columns: f.columnCount, lines: f.lines };
     this.held = [];
     this.heldBytes = 0;
   }
-
-  /** The whole CSV again into `sink`, from the file as written (`fh`): the final header, lines padded. */
-  async rewriteInto(fh: FileHandle, sink: OutputSink, signal: AbortSignal | undefined): Promise<void> {
-    const f = this.flattener;
-    const written = this.written!;
-    await sink.write(this.bom + f.header());
-    // The lines under the first header have its columns already (padded when written).
-    const epochs: Array<readonly [number, number]> = [[0, written.columns]];
-    for (const epoch of f.epochs) if (epoch[0] >= written.lines) epochs.push(epoch);
-    const padder = new LinePadder(epochs, f.columnCount, f.delimiter, f.eol);
-    const money = moneyPadderOf(f);
-    const transform = (chunk: Buffer): Buffer => (money ? money.pad(padder.pad(chunk)) : padder.pad(chunk));
-    await copyFile(fh, sink, transform, signal, written.headerBytes);
-  }
 }
 
-function moneyPadderOf(f: CsvFlattener): MoneyPadder | undefined {
-  const pads = f.moneyPads();
-  return pads.size === 0 ? undefined : new MoneyPadder(pads, f.delimiter, f.eol, f.decimalComma ? 0x2c : 0x2e);
+/**
+ * What lines written before the last columns appeared go through on their way out: LinePadder by
+ * `epochs`, then, with `evenMoney`, MoneyPadder where a money column needs it.
+ */
+function padLines(
+  f: CsvFlattener,
+  epochs: ReadonlyArray<readonly [number, number]>,
+  evenMoney: boolean,
+): (chunk: Buffer) => Buffer {
+  const padder = new LinePadder(epochs, f.columnCount, f.delimiter, f.eol);
+  const pads = evenMoney ? f.moneyPads() : new Map<number, number>();
+  if (pads.size === 0) return (chunk) => padder.pad(chunk);
+  const money = new MoneyPadder(pads, f.delimiter, f.eol, f.decimalComma ? 0x2c : 0x2e);
+  return (chunk) => money.pad(padder.pad(chunk));
 }
 
 /**

@@ -13,8 +13,7 @@
  * csv.ts assembles the CSV layers (rules, column table, the two paths, the line writer); output.ts
  * holds the backpressure and buffer handling all formats share.
  */
-import { createWriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { BadResultError } from '../errors.js';
 import type { RecordsLocation, ReportSpec } from '../reports/catalog.js';
@@ -201,23 +200,7 @@ async function convert(
     // more appear later.
     const head = new HeaderFirst(sink, flattener, bom, options.holdBytes);
     const found = await runEngine(run, writer, head);
-    if (!(await head.finish())) {
-      await sink.close();
-      const written = await open(file.path, 'r');
-      const spare = createWriteStream(file.spare, { flags: 'wx', mode: 0o600 });
-      const again = new OutputSink(spare, true);
-      try {
-        await head.rewriteInto(written, again, signal);
-        await again.close();
-      } catch (err) {
-        again.release();
-        spare.destroy();
-        throw err;
-      } finally {
-        await written.close();
-      }
-      await rename(file.spare, file.path);
-    }
+    await head.finish(file, signal);
     return { ...resultOf(found, writer.lines), ...missingColumns(flattener, found.records) };
   }
   // To stdout, where nothing can be taken back: lines go to a temporary body file, then the header

@@ -112,8 +112,8 @@ export class ConvertWorker {
           else if (message.type === 'done') resolve(message.result);
           else reject(errorFromRecord(message.error));
         });
-        // Settles nothing when a message did already; else the thread died without a word.
-        worker.on('error', reject);
+        // Settles nothing when a message did already; else the thread died (an uncaught error of
+        // its own comes first as 'error': it is `early` then).
         void this.exited.then(() => reject(this.early));
         worker.postMessage({ type: 'job', job } satisfies MainMessage);
         if (options.signal?.aborted) stop();

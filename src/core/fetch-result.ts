@@ -78,10 +78,10 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
   // A file output converts in a worker thread, started now to be ready by the first bytes;
   // stdout (`--out -`) is written by this thread.
   const inWorker = target.path !== undefined && canConvertInWorker();
-  let worker = inWorker ? new ConvertWorker() : undefined;
+  let worker: ConvertWorker | undefined;
   try {
     for (let round = 1; ; round += 1) {
-      worker ??= inWorker ? new ConvertWorker() : undefined;
+      worker = inWorker ? new ConvertWorker() : undefined;
       options.onDownloadStart?.();
       const [link] = await Promise.all([
         (round === 1 ? options.firstLink : undefined) ?? options.getResultLink(options.taskId),
@@ -102,7 +102,8 @@ export async function fetchResult(options: FetchResultOptions): Promise<FetchRes
         options.onLog?.(`the downloaded result is broken (${error.message}); downloading it again`);
         await removeAll([partPath]);
       } finally {
-        worker = undefined; // used, or stopped by transferOnce
+        await worker?.stop(); // used or not: one thread per download
+        worker = undefined;
         await entry.release(drop);
       }
     }
@@ -150,14 +151,13 @@ async function transferOnce(
     ...(options.trace ? { trace: options.trace } : {}),
   });
   download.catch(() => undefined); // awaited below; the conversion sees its failure too
-  let converting = false;
   try {
     const inputPath = await growing.ready;
     if (entry.meta && (await entry.heldBytes()) > 0)
       options.onLog?.(`resuming the result download from the bytes an earlier run kept`);
-    // The CSV body's scratch file goes to the cache too: nothing but the .part beside --out.
+    // Scratch files (XLSX's body, a CSV's body on its way to stdout) go to the cache too: nothing
+    // but the .part beside --out.
     const scratchDir = dirname(entry.rawPath);
-    converting = true;
     const result = worker
       ? await worker.convert(inputPath, partPath, growing.share(), { ...options, signal: abort.signal, scratchDir })
       : // Loaded only here: a file output converts in the worker, and the main thread goes without.
@@ -182,6 +182,5 @@ async function transferOnce(
     throw error;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    if (!converting) await worker?.stop();
   }
 }
