@@ -84,7 +84,8 @@ if (sizes.some((s) => !Number.isFinite(s) || s <= 0)) {
 // for TLS the bench never uses (the sandbox is plain HTTP on loopback). The tools run without it,
 // as on a machine that does not set it; the start-up group measures `node -e 0` with it too.
 const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS || undefined;
-if (extraCaCerts && !opt['keep-extra-ca-certs']) delete process.env.NODE_EXTRA_CA_CERTS;
+const dropCaCerts = extraCaCerts !== undefined && !opt['keep-extra-ca-certs'];
+if (dropCaCerts) delete process.env.NODE_EXTRA_CA_CERTS;
 const repeat = positiveInt('repeat', opt.repeat);
 const startupRepeat = positiveInt('startup-repeat', opt['startup-repeat']);
 const seed = positiveInt('seed', opt.seed, 0);
@@ -549,7 +550,7 @@ if (!opt['from-json']) {
   if (only.has('startup')) {
     const cmds = [
       { label: 'node -e 0', argv: ['-e', '0'] },
-      ...(extraCaCerts && !opt['keep-extra-ca-certs']
+      ...(dropCaCerts
         ? [
             {
               label: 'node -e 0 with NODE_EXTRA_CA_CERTS',
@@ -608,7 +609,7 @@ if (!opt['from-json']) {
     gitHead: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     repeat,
     startupRepeat,
-    extraCaCerts: extraCaCerts ? (opt['keep-extra-ca-certs'] ? 'kept' : 'removed') : undefined,
+    extraCaCerts: extraCaCerts ? (dropCaCerts ? 'removed' : 'kept') : undefined,
     seed,
     loadBefore,
     loadAfter: loadavg()[0].toFixed(2),

@@ -9,6 +9,7 @@ import { access, lstat, readdir, readlink, realpath, rm, stat } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { isProcessAlive } from '../process-alive.js';
 import type { CsvOptions } from '../convert/csv-rules.js';
 import { FORMATS, formatFromPath, type OutputFormat } from '../convert/formats.js';
 
@@ -114,20 +115,10 @@ export async function removeOrphans(target: OutputTarget): Promise<void> {
     names.map(async (entry) => {
       if (!entry.startsWith(prefix)) return;
       const match = /^(\d+)-[0-9a-f]{8}\.part$/.exec(entry.slice(prefix.length));
-      if (!match || isAlive(Number(match[1]))) return;
+      if (!match || isProcessAlive(Number(match[1]))) return;
       await rm(join(target.workDir, entry), { force: true });
     }),
   );
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes temporary files, ignoring ones that are already gone. */
